@@ -1,0 +1,65 @@
+//! What the hub asks of the application it serves (the desk, in `ictdesk serve`): client
+//! requests such as `get_tickets`, and whether someone may be seen on a ticket.
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::audience::Viewer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("'{0}' requests are not supported by this server")]
+    Unsupported(String),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the request failed; try again")]
+    Failed,
+}
+
+impl RequestError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestError::Unsupported(_) => "unsupported",
+            RequestError::Invalid { .. } => "invalid",
+            RequestError::Forbidden(_) => "forbidden",
+            RequestError::Failed => "failed",
+        }
+    }
+}
+
+#[async_trait]
+pub trait Application: Send + Sync + 'static {
+    /// Answers a client message whose `type` is not part of the hub's own protocol. The
+    /// reply is sent to that client only.
+    async fn request(
+        &self,
+        viewer: &Viewer,
+        kind: &str,
+        message: Map<String, Value>,
+    ) -> Result<Value, RequestError>;
+
+    /// Whether `viewer` may see (and be seen) on a ticket's presence list.
+    async fn may_see_ticket(&self, viewer: &Viewer, ticket_id: i64) -> bool;
+}
+
+/// `ictdesk hub`: no application behind the hub. Requests are unsupported; tickets
+/// belong to the publishing application, which decides who opens them.
+pub struct NoApplication;
+
+#[async_trait]
+impl Application for NoApplication {
+    async fn request(
+        &self,
+        _viewer: &Viewer,
+        kind: &str,
+        _message: Map<String, Value>,
+    ) -> Result<Value, RequestError> {
+        Err(RequestError::Unsupported(kind.to_owned()))
+    }
+
+    async fn may_see_ticket(&self, viewer: &Viewer, _ticket_id: i64) -> bool {
+        matches!(viewer, Viewer::User { .. })
+    }
+}

@@ -1,0 +1,84 @@
+//! The hub's settings. The binary fills them from flags and environment.
+
+use std::{fmt, time::Duration};
+
+use ipnet::IpNet;
+
+/// A secret that never shows in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Compares in time independent of where the first difference is.
+    pub fn matches(&self, candidate: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), candidate.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// This node's name in `/status` and logs.
+    pub node: String,
+    /// Interval of server pings; a connection silent for two of them is dropped.
+    pub heartbeat: Duration,
+    /// Events a connection may have waiting before it counts as too slow.
+    pub queue_capacity: usize,
+    /// Largest client frame or message, and largest `/broadcast` body.
+    pub max_message_size: usize,
+    /// Events kept in memory for resumes and polls.
+    pub recent_events: usize,
+    /// `POST /broadcast` needs this bearer token; without one it is refused.
+    pub broadcast_token: Option<Secret>,
+    /// Besides loopback, the networks allowed to `POST /broadcast`.
+    pub allowed_networks: Vec<IpNet>,
+    /// When false, `/ws` refuses upgrades and clients use (long) polling.
+    pub websocket_enabled: bool,
+    /// Longest time a publish may take before it is answered with 503.
+    pub publish_timeout: Duration,
+    /// WebSocket connections one address may hold (0 = unlimited).
+    pub max_connections_per_ip: usize,
+    /// Client messages per second a connection may send (bursts of twice that).
+    pub client_messages_per_second: u32,
+    /// Invalid messages after which a connection is closed with 1008.
+    pub max_invalid_messages: u32,
+    /// After this long without activity a present viewer shows as idle.
+    pub presence_idle_after: Duration,
+    /// How often the tailer looks at the log without being woken.
+    pub poll_interval: Duration,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            node: "local".into(),
+            heartbeat: Duration::from_secs(25),
+            queue_capacity: 1024,
+            max_message_size: 64 * 1024,
+            recent_events: 8192,
+            broadcast_token: None,
+            allowed_networks: Vec::new(),
+            websocket_enabled: true,
+            publish_timeout: Duration::from_secs(5),
+            max_connections_per_ip: 1000,
+            client_messages_per_second: 20,
+            max_invalid_messages: 10,
+            presence_idle_after: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}

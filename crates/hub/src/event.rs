@@ -1,0 +1,214 @@
+//! Events: what is appended to the log, what is read back, and the frame every client
+//! receives (serialized once, shared by all of them).
+
+use std::fmt;
+
+use axum::extract::ws::Utf8Bytes;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::audience::{Audience, Viewer};
+
+/// Message types of the wire protocol itself; an event may not take one of these names,
+/// or a client could not tell the two apart.
+const RESERVED_TYPES: &[&str] = &["welcome", "error", "pong", "presence", "tickets"];
+
+/// The `type` of an event: 1–64 characters of `a-z`, `0-9`, `_`, `.`, `-`, `:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventType(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EventTypeError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most 64 characters")]
+    TooLong,
+    #[error("may contain only a-z, 0-9, '_', '.', '-' and ':'")]
+    BadCharacter,
+    #[error("'{0}' is reserved for the protocol")]
+    Reserved(String),
+}
+
+impl EventType {
+    pub fn parse(name: &str) -> Result<Self, EventTypeError> {
+        if name.is_empty() {
+            return Err(EventTypeError::Empty);
+        }
+        if name.len() > 64 {
+            return Err(EventTypeError::TooLong);
+        }
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-:".contains(c);
+        if !name.chars().all(allowed) {
+            return Err(EventTypeError::BadCharacter);
+        }
+        if RESERVED_TYPES.contains(&name) {
+            return Err(EventTypeError::Reserved(name.to_owned()));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An event about to be appended. `data` is JSON text, kept byte for byte.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub kind: EventType,
+    pub data: Box<RawValue>,
+    pub audience: Audience,
+}
+
+impl NewEvent {
+    pub fn new(
+        kind: EventType,
+        data: &impl Serialize,
+        audience: Audience,
+    ) -> serde_json::Result<Self> {
+        Ok(Self {
+            kind,
+            data: serde_json::value::to_raw_value(data)?,
+            audience,
+        })
+    }
+
+    /// The audience as stored: `None` for everyone.
+    pub(crate) fn audience_json(&self) -> Option<String> {
+        (!self.audience.is_everyone())
+            .then(|| serde_json::to_string(&self.audience).expect("an audience always serializes"))
+    }
+}
+
+/// A row of the log as read back.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub id: i64,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub created_at: String,
+    pub data: String,
+    pub audience: Option<String>,
+}
+
+/// An event ready for delivery: its audience, and its envelope serialized once.
+#[derive(Debug)]
+pub struct Delivered {
+    pub id: i64,
+    pub kind: String,
+    pub audience: Audience,
+    pub frame: Utf8Bytes,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("event {id} in the log is unreadable: {source}")]
+pub struct CorruptEvent {
+    id: i64,
+    source: serde_json::Error,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    id: i64,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    timestamp: &'a str,
+    data: &'a RawValue,
+}
+
+impl Delivered {
+    pub fn from_stored(row: StoredEvent) -> Result<Self, CorruptEvent> {
+        let corrupt = |source| CorruptEvent { id: row.id, source };
+        let audience = match &row.audience {
+            Some(json) => serde_json::from_str(json).map_err(corrupt)?,
+            None => Audience::everyone(),
+        };
+        let data: &RawValue = serde_json::from_str(&row.data).map_err(corrupt)?;
+        let envelope = Envelope {
+            id: row.id,
+            kind: &row.kind,
+            timestamp: &row.created_at,
+            data,
+        };
+        let frame = serde_json::to_string(&envelope).map_err(corrupt)?;
+        Ok(Self {
+            id: row.id,
+            kind: row.kind,
+            audience,
+            frame: frame.into(),
+        })
+    }
+
+    pub fn visible_to(&self, viewer: &Viewer) -> bool {
+        self.audience.includes(viewer)
+    }
+}
+
+/// Now, as the envelope's `timestamp`: RFC 3339, UTC, milliseconds.
+pub(crate) fn timestamp_now() -> String {
+    const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(FORMAT)
+        .expect("the fixed format always applies to a UTC time")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_accept_the_desk_names() {
+        assert!(EventType::parse("ticket_status_changed").is_ok());
+        assert!(EventType::parse("billing.invoice:paid-2").is_ok());
+    }
+
+    #[test]
+    fn event_types_reject_empty_long_odd_and_reserved_names() {
+        assert_eq!(EventType::parse(""), Err(EventTypeError::Empty));
+        assert_eq!(
+            EventType::parse(&"a".repeat(65)),
+            Err(EventTypeError::TooLong)
+        );
+        assert_eq!(
+            EventType::parse("Ticket"),
+            Err(EventTypeError::BadCharacter)
+        );
+        assert_eq!(EventType::parse("a b"), Err(EventTypeError::BadCharacter));
+        assert!(matches!(
+            EventType::parse("welcome"),
+            Err(EventTypeError::Reserved(_))
+        ));
+    }
+
+    #[test]
+    fn the_envelope_keeps_data_byte_for_byte() {
+        let row = StoredEvent {
+            id: 42,
+            kind: "ticket_created".into(),
+            created_at: "2026-11-21T10:15:02.123Z".into(),
+            data: r#"{"b":1,"a":[1.50,"x"]}"#.into(),
+            audience: Some(r#"{"roles":["agent"]}"#.into()),
+        };
+        let delivered = Delivered::from_stored(row).expect("valid row");
+        assert_eq!(
+            delivered.frame.as_str(),
+            r#"{"id":42,"type":"ticket_created","timestamp":"2026-11-21T10:15:02.123Z","data":{"b":1,"a":[1.50,"x"]}}"#
+        );
+        assert_eq!(delivered.audience, Audience::roles(["agent"]));
+    }
+
+    #[test]
+    fn timestamps_have_milliseconds_and_zulu() {
+        let now = timestamp_now();
+        assert_eq!(now.len(), 24, "{now}");
+        assert!(now.ends_with('Z'));
+    }
+}

@@ -1,0 +1,119 @@
+//! `POST /broadcast`: another application publishes an event. Needs the bearer token and
+//! a loopback or allow-listed source; the event is durable in the log before `202`.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{ConnectInfo, State, rejection::BytesRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use serde_json::{json, value::RawValue};
+
+use crate::{
+    Hub,
+    audience::Audience,
+    event::{EventType, NewEvent},
+    http::error::{ApiError, parse_json},
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BroadcastRequest {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    data: Option<Box<RawValue>>,
+    #[serde(default)]
+    audience: Option<Audience>,
+}
+
+pub(crate) async fn publish(
+    State(hub): State<Hub>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    check_source(&hub, peer.ip())?;
+    check_token(&hub, &headers)?;
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "body is larger than {} bytes",
+                hub.config().max_message_size
+            ),
+        ),
+        status => ApiError::new(status, rejection.body_text()),
+    })?;
+    let request: BroadcastRequest = parse_json(&body)?;
+    let kind = EventType::parse(&request.kind)
+        .map_err(|error| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "type", error))?;
+    let data = match request.data {
+        Some(data) => data,
+        None => RawValue::from_string("null".into()).map_err(ApiError::unavailable)?,
+    };
+    let event = NewEvent {
+        kind,
+        data,
+        audience: request.audience.unwrap_or_default(),
+    };
+    let timeout = hub.config().publish_timeout;
+    let id = tokio::time::timeout(timeout, hub.log().append(&event))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the event log did not answer in time; not published",
+            )
+        })?
+        .map_err(ApiError::unavailable)?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response())
+}
+
+fn check_source(hub: &Hub, ip: IpAddr) -> Result<(), ApiError> {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    if ip.is_loopback()
+        || hub
+            .config()
+            .allowed_networks
+            .iter()
+            .any(|net| net.contains(&ip))
+    {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        format!("{ip} may not publish: only loopback and ICTDESK_ALLOWED_IPS may"),
+    ))
+}
+
+fn check_token(hub: &Hub, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &hub.config().broadcast_token else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "publishing is disabled: the server has no ICTDESK_BROADCAST_TOKEN",
+        ));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    match presented {
+        Some(token) if expected.matches(token) => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong broadcast token",
+        )),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing 'Authorization: Bearer <ICTDESK_BROADCAST_TOKEN>' header",
+        )),
+    }
+}

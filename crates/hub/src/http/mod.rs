@@ -1,0 +1,81 @@
+//! The hub's HTTP surface (SPEC §4.3): the original system's endpoints, the transports,
+//! and operations endpoints. `router` is merged into the desk's router by `ictdesk serve`.
+
+mod broadcast;
+pub mod error;
+mod status;
+
+use std::{future::Future, net::SocketAddr, time::Instant};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    middleware::{self, Next},
+    response::Response,
+    routing::{get, post},
+};
+use tokio::net::TcpListener;
+
+use crate::{
+    Hub,
+    metrics::RequestLabels,
+    transport::{polling, ws},
+};
+
+pub fn router(hub: Hub) -> Router {
+    Router::new()
+        .route("/ws", get(ws::upgrade))
+        .route("/messages", get(polling::messages))
+        .route(
+            "/broadcast",
+            post(broadcast::publish).layer(DefaultBodyLimit::max(hub.config().max_message_size)),
+        )
+        .route("/test", get(status::test))
+        .route("/status", get(status::status))
+        .route("/clients", get(status::clients))
+        .route("/healthz", get(status::healthz))
+        .route("/metrics", get(status::metrics))
+        .route_layer(middleware::from_fn_with_state(hub.clone(), track_latency))
+        .with_state(hub)
+}
+
+/// Records each request's latency by route (not by raw path, which would let clients
+/// create unbounded label sets).
+async fn track_latency(State(hub): State<Hub>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    let labels = RequestLabels {
+        method,
+        path,
+        status: response.status().as_u16(),
+    };
+    hub.inner
+        .metrics
+        .requests
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then shuts the hub down
+/// (closing WebSockets with 1001) and lets running requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    hub: Hub,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            hub.shutdown();
+        })
+        .await
+}

@@ -1,0 +1,126 @@
+//! ictdesk's real-time hub.
+//!
+//! One ordered event log is the spine: changes append events to it inside their own
+//! transaction; after commit the tailer reads new rows in id order, serializes each once
+//! and fans it out to every connection whose viewer is in the event's audience. WebSocket
+//! and (long) polling are thin adapters over the same feed, so switching between them,
+//! or reconnecting, can neither lose nor repeat an event.
+
+pub mod app;
+pub mod audience;
+pub mod config;
+pub mod event;
+mod feed;
+pub mod http;
+pub mod identity;
+pub mod log;
+mod metrics;
+mod presence;
+pub mod protocol;
+mod registry;
+mod tailer;
+mod transport;
+
+use std::{sync::Arc, time::Instant};
+
+use tokio_util::sync::CancellationToken;
+
+pub use app::{Application, NoApplication, RequestError};
+pub use audience::{Audience, Role, Viewer};
+/// The router type the hub (and the desk) serve.
+pub use axum::Router;
+pub use config::{HubConfig, Secret};
+pub use event::{EventType, NewEvent};
+pub use http::router;
+pub use identity::{Credentials, HubTokens, Identify, IdentifyError};
+pub use log::{Database, EventLog, LogError};
+pub use registry::CloseReason;
+
+use crate::{feed::Feed, metrics::Metrics, presence::Presence, registry::Registry};
+
+/// The running hub: cheap to clone, one per server.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: HubConfig,
+    log: EventLog,
+    feed: Feed,
+    registry: Registry,
+    presence: Presence,
+    metrics: Metrics,
+    app: Arc<dyn Application>,
+    identify: Arc<dyn Identify>,
+    started_at: String,
+    started: Instant,
+    shutdown: CancellationToken,
+}
+
+impl Hub {
+    /// Starts the tailer (and, on PostgreSQL, the listener for other nodes' commits).
+    /// Live delivery begins at the log's current head.
+    pub async fn start(
+        config: HubConfig,
+        log: EventLog,
+        app: Arc<dyn Application>,
+        identify: Arc<dyn Identify>,
+    ) -> Result<Self, LogError> {
+        let head = log.head().await?;
+        let hub = Hub {
+            inner: Arc::new(Inner {
+                feed: Feed::new(head, config.recent_events),
+                registry: Registry::new(config.queue_capacity, config.max_connections_per_ip),
+                presence: Presence::new(config.presence_idle_after),
+                metrics: Metrics::new(),
+                started_at: event::timestamp_now(),
+                started: Instant::now(),
+                shutdown: CancellationToken::new(),
+                config,
+                log,
+                app,
+                identify,
+            }),
+        };
+        hub.inner
+            .log
+            .watch_other_processes(hub.inner.shutdown.child_token());
+        tokio::spawn(tailer::run(hub.clone()));
+        tokio::spawn(transport::ws::sweep_presence(hub.clone()));
+        Ok(hub)
+    }
+
+    pub fn config(&self) -> &HubConfig {
+        &self.inner.config
+    }
+
+    pub fn log(&self) -> &EventLog {
+        &self.inner.log
+    }
+
+    /// The last id delivered live by this node.
+    pub fn head(&self) -> i64 {
+        self.inner.feed.head()
+    }
+
+    /// Open WebSocket connections on this node.
+    pub fn client_count(&self) -> usize {
+        self.inner.registry.len()
+    }
+
+    /// Closes every open connection of a user at once (e.g. when the account is blocked).
+    pub fn close_user(&self, user_id: i64, reason: CloseReason) -> usize {
+        self.inner.registry.close_user(user_id, reason)
+    }
+
+    /// Stops the tailer, closes every WebSocket with 1001 and ends long polls.
+    pub fn shutdown(&self) {
+        self.inner.registry.close_all(CloseReason::GOING_AWAY);
+        self.inner.shutdown.cancel();
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutdown.is_cancelled()
+    }
+}

@@ -1,0 +1,148 @@
+//! The event log: one ordered table, `events`, appended to inside the caller's
+//! transaction and read back by id. Two backends, chosen once from the database URL.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+
+use crate::event::{NewEvent, StoredEvent};
+
+pub use postgres::PostgresDatabase;
+pub use sqlite::SqliteDatabase;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = LogError> = std::result::Result<T, E>;
+
+/// A connected database, shared by the hub's log and (in `serve`) the desk's storage.
+#[derive(Clone, Debug)]
+pub enum Database {
+    Sqlite(SqliteDatabase),
+    Postgres(PostgresDatabase),
+}
+
+impl Database {
+    /// Connects to `sqlite://…` or `postgres://…` (also `postgresql://…`) and brings the
+    /// hub's tables up to date.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let database = if url.starts_with("sqlite:") {
+            Database::Sqlite(SqliteDatabase::connect(url).await?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Database::Postgres(PostgresDatabase::connect(url).await?)
+        } else {
+            return Err(LogError::UnsupportedUrl(redact_password(url)));
+        };
+        database.backend().migrate().await?;
+        Ok(database)
+    }
+
+    fn backend(&self) -> Arc<dyn LogBackend> {
+        match self {
+            Database::Sqlite(db) => Arc::new(db.clone()),
+            Database::Postgres(db) => Arc::new(db.clone()),
+        }
+    }
+
+    pub fn event_log(&self) -> EventLog {
+        EventLog {
+            backend: self.backend(),
+            committed: Arc::new(Notify::new()),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages.
+fn redact_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// What each backend does with native SQL.
+#[async_trait]
+pub(crate) trait LogBackend: Send + Sync + 'static {
+    async fn migrate(&self) -> Result<()>;
+    /// Appends in a transaction of its own and commits.
+    async fn append(&self, event: &NewEvent) -> Result<i64>;
+    /// Committed events with `id > after`, in id order.
+    async fn read_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>>;
+    /// The highest committed id (0 for an empty log).
+    async fn head(&self) -> Result<i64>;
+    async fn ping(&self) -> Result<()>;
+    /// Wakes `wake` whenever another process commits an event, until `stop`.
+    fn watch_other_processes(&self, wake: Arc<Notify>, stop: tokio_util::sync::CancellationToken);
+}
+
+/// The hub's handle on the log.
+#[derive(Clone)]
+pub struct EventLog {
+    backend: Arc<dyn LogBackend>,
+    committed: Arc<Notify>,
+}
+
+impl EventLog {
+    /// Appends one event in its own transaction; durable when this returns.
+    pub async fn append(&self, event: &NewEvent) -> Result<i64> {
+        let id = self.backend.append(event).await?;
+        self.committed();
+        Ok(id)
+    }
+
+    /// Tells the tailer that a transaction which appended events has committed. Callers
+    /// that append inside their own transaction call this after `commit()`.
+    pub fn committed(&self) {
+        self.committed.notify_one();
+    }
+
+    pub async fn read_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
+        self.backend.read_after(after, limit).await
+    }
+
+    pub async fn head(&self) -> Result<i64> {
+        self.backend.head().await
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        self.backend.ping().await
+    }
+
+    pub(crate) fn wake_signal(&self) -> Arc<Notify> {
+        self.committed.clone()
+    }
+
+    pub(crate) fn watch_other_processes(&self, stop: tokio_util::sync::CancellationToken) {
+        self.backend
+            .watch_other_processes(self.committed.clone(), stop);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_are_hidden_in_messages() {
+        assert_eq!(redact_password("mysql://u:pw@h/db"), "mysql://u:***@h/db");
+        assert_eq!(redact_password("mysql://u@h/db"), "mysql://u@h/db");
+        assert_eq!(redact_password("nonsense"), "nonsense");
+    }
+}

@@ -1,0 +1,4 @@
+//! Transports: thin adapters that carry the feed to clients.
+
+pub(crate) mod polling;
+pub(crate) mod ws;

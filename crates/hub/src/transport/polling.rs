@@ -1,0 +1,108 @@
+//! HTTP polling and long polling (`GET /messages?since=ID[&wait=S][&limit=N]`): the same
+//! feed as the WebSocket, answered as one JSON document.
+
+use std::{collections::HashMap, time::Duration};
+
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use crate::{
+    Hub,
+    feed::Page,
+    http::error::{ApiError, query_param},
+    identity::Credentials,
+};
+
+/// Longest a long poll may be held (seconds).
+const MAX_WAIT: u64 = 30;
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+
+pub(crate) async fn messages(
+    State(hub): State<Hub>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let since: Option<i64> = query_param(&params, "since")?;
+    if since.is_some_and(|since| since < 0) {
+        return Err(ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "since",
+            "must not be negative",
+        ));
+    }
+    let wait = Duration::from_secs(
+        query_param::<u64>(&params, "wait")?
+            .unwrap_or(0)
+            .min(MAX_WAIT),
+    );
+    let limit = query_param::<usize>(&params, "limit")?.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let credentials = Credentials {
+        headers: &headers,
+        token: params.get("token").map(String::as_str),
+    };
+    let viewer = hub.inner.identify.identify(&credentials).await?;
+
+    let inner = &hub.inner;
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut head = inner.feed.subscribe();
+    let mut since = since.unwrap_or_else(|| inner.feed.head());
+    loop {
+        let page = inner
+            .feed
+            .visible_after(&inner.log, &viewer, since, limit)
+            .await
+            .map_err(ApiError::unavailable)?;
+        if !page.events.is_empty() || wait.is_zero() {
+            return Ok(respond(&page));
+        }
+        since = page.last_id;
+        tokio::select! {
+            changed = head.changed() => if changed.is_err() { return Ok(respond(&page)) },
+            () = tokio::time::sleep_until(deadline) => return Ok(respond(&page)),
+            () = inner.shutdown.cancelled() => return Ok(respond(&page)),
+        }
+    }
+}
+
+/// `{"messages":[…],"last_id":N,"has_more":b}`, splicing the pre-serialized frames.
+fn respond(page: &Page) -> Response {
+    let frames: usize = page
+        .events
+        .iter()
+        .map(|event| event.frame.as_str().len() + 1)
+        .sum();
+    let mut body = String::with_capacity(frames + 64);
+    body.push_str(r#"{"messages":["#);
+    for (index, event) in page.events.iter().enumerate() {
+        if index > 0 {
+            body.push(',');
+        }
+        body.push_str(event.frame.as_str());
+    }
+    body.push_str(&format!(
+        r#"],"last_id":{},"has_more":{}}}"#,
+        page.last_id, page.has_more
+    ));
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,179 @@
+//! The command line. Every setting is a flag, most with an environment variable behind
+//! it (the original system's names where it had one); flags win over environment, and
+//! both over the defaults.
+
+use std::{num::NonZeroU64, path::PathBuf};
+
+use clap::{ArgAction, Args, Parser, Subcommand, builder::BoolishValueParser};
+use ipnet::IpNet;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ictdesk",
+    version,
+    about = "IT service desk whose every page is live"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run only the real-time hub, for applications that publish through POST /broadcast.
+    Hub(HubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HubArgs {
+    #[command(flatten)]
+    pub listen: ListenArgs,
+
+    /// Database URL: sqlite://PATH (one node) or postgres://USER:PASSWORD@HOST/DB (several).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://ictdesk.db")]
+    pub database: String,
+
+    #[command(flatten)]
+    pub hub: HubSettings,
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address to listen on.
+    #[arg(long, env = "WEBSOCKET_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on (0 picks a free one and prints it).
+    #[arg(long, env = "WEBSOCKET_PORT", default_value_t = 8080)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct HubSettings {
+    /// Bearer token that POST /broadcast requires; publishing is refused without one.
+    #[arg(long, env = "ICTDESK_BROADCAST_TOKEN", hide_env_values = true)]
+    pub broadcast_token: Option<String>,
+
+    /// Secret for the HS256 tokens (claims sub, role, exp) that identify viewers on /ws and /messages.
+    #[arg(long, env = "ICTDESK_HUB_SECRET", hide_env_values = true)]
+    pub hub_secret: Option<String>,
+
+    /// Networks (CIDR, comma-separated) allowed to POST /broadcast besides loopback.
+    #[arg(long, env = "ICTDESK_ALLOWED_IPS", value_delimiter = ',', value_parser = parse_network)]
+    pub allowed_ips: Vec<IpNet>,
+
+    /// Accept WebSocket connections; false makes clients use HTTP (long) polling.
+    #[arg(long, env = "WEBSOCKET_ENABLED", default_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    pub websocket_enabled: bool,
+
+    /// Seconds a client waits for WebSocket before falling back to polling; also the publish timeout.
+    #[arg(
+        long,
+        env = "WEBSOCKET_TIMEOUT",
+        default_value = "5",
+        value_name = "SECONDS"
+    )]
+    pub websocket_timeout: NonZeroU64,
+
+    /// Seconds between server pings; a connection silent for two of them is dropped.
+    #[arg(
+        long,
+        env = "ICTDESK_HEARTBEAT",
+        default_value = "25",
+        value_name = "SECONDS"
+    )]
+    pub heartbeat: NonZeroU64,
+
+    /// Largest client message and /broadcast body, in bytes.
+    #[arg(long, env = "ICTDESK_MAX_MESSAGE_SIZE", default_value_t = 64 * 1024, value_parser = clap::value_parser!(u32).range(1024..=16_777_216))]
+    pub max_message_size: u32,
+
+    /// Events a connection may have waiting before it is dropped as too slow (it then resumes).
+    #[arg(long, env = "ICTDESK_QUEUE_CAPACITY", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(16..=1_000_000))]
+    pub queue_capacity: u32,
+
+    /// WebSocket connections allowed from one address (0 = unlimited).
+    #[arg(long, env = "ICTDESK_MAX_CONNECTIONS_PER_IP", default_value_t = 1000)]
+    pub max_connections_per_ip: u32,
+
+    /// Messages per second one connection may send.
+    #[arg(long, env = "ICTDESK_CLIENT_RATE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub client_rate: u32,
+
+    /// This node's name in /status (default: host name and process id).
+    #[arg(long, env = "ICTDESK_NODE")]
+    pub node: Option<String>,
+
+    /// Write the listening address to this file once ready (for scripts that start on port 0).
+    #[arg(long, env = "ICTDESK_ADDR_FILE")]
+    pub addr_file: Option<PathBuf>,
+}
+
+/// Parses the command line; a bad value that came from the environment is reported
+/// with the variable's name, since the flag named by clap is not what the user typed.
+pub fn parse() -> Cli {
+    Cli::try_parse().unwrap_or_else(|error| {
+        let from_env = environment_behind(&error);
+        let _ = error.print();
+        if let Some(variable) = from_env {
+            eprintln!("note: the value came from the environment variable {variable}");
+        }
+        std::process::exit(error.exit_code());
+    })
+}
+
+fn environment_behind(error: &clap::Error) -> Option<String> {
+    use clap::{CommandFactory, error::ContextKind, error::ContextValue};
+    let Some(ContextValue::String(invalid)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let long = invalid
+        .trim_start_matches("--")
+        .split([' ', '='])
+        .next()?
+        .to_owned();
+    if std::env::args()
+        .any(|arg| arg == format!("--{long}") || arg.starts_with(&format!("--{long}=")))
+    {
+        return None;
+    }
+    let command = Cli::command();
+    command
+        .get_subcommands()
+        .flat_map(|sub| sub.get_arguments())
+        .find(|arg| arg.get_long() == Some(long.as_str()))
+        .and_then(|arg| arg.get_env())
+        .map(|env| env.to_string_lossy().into_owned())
+        .filter(|env| std::env::var_os(env).is_some())
+}
+
+fn parse_network(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("'{text}' is not an IP address or CIDR network (e.g. 10.0.0.0/8)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_accept_cidrs_and_single_addresses() {
+        assert_eq!(
+            parse_network("10.0.0.0/8").map(|n| n.to_string()),
+            Ok("10.0.0.0/8".into())
+        );
+        assert_eq!(
+            parse_network(" 192.168.1.7 ").map(|n| n.to_string()),
+            Ok("192.168.1.7/32".into())
+        );
+        assert!(parse_network("10.0.0.0/99").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

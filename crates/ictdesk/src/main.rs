@@ -1,0 +1,27 @@
+//! `ictdesk`: the command line, configuration and wiring. Errors end here as `anyhow`.
+
+mod cli;
+mod server;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::Command;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .init();
+    match cli.command {
+        Command::Hub(args) => {
+            server::Server::hub(args)
+                .await?
+                .run_until_stopped(server::shutdown_signal())
+                .await
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Builds a server from the settings and runs it until a shutdown signal.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use ictdesk_hub::{Database, Hub, HubConfig, HubTokens, NoApplication, Secret};
+use tokio::net::TcpListener;
+
+use crate::cli::{HubArgs, HubSettings, ListenArgs};
+
+pub struct Server {
+    listener: TcpListener,
+    hub: Hub,
+    router: ictdesk_hub::Router,
+}
+
+impl Server {
+    /// `ictdesk hub`: the hub alone, viewers identified by `ICTDESK_HUB_SECRET` tokens.
+    pub async fn hub(args: HubArgs) -> anyhow::Result<Self> {
+        let database = connect(&args.database).await?;
+        let identify = Arc::new(HubTokens::new(
+            args.hub.hub_secret.as_ref().map(Secret::new).as_ref(),
+        ));
+        let hub = Hub::start(
+            hub_config(&args.hub),
+            database.event_log(),
+            Arc::new(NoApplication),
+            identify,
+        )
+        .await
+        .context("cannot read the event log")?;
+        let listener = bind(&args.listen).await?;
+        let router = ictdesk_hub::router(hub.clone());
+        announce(&listener, &args.hub)?;
+        Ok(Self {
+            listener,
+            hub,
+            router,
+        })
+    }
+
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        ictdesk_hub::http::serve(self.listener, self.router, self.hub, shutdown)
+            .await
+            .context("server failed")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn connect(url: &str) -> anyhow::Result<Database> {
+    Database::connect(url)
+        .await
+        .context("DATABASE_URL: cannot open the database")
+}
+
+async fn bind(listen: &ListenArgs) -> anyhow::Result<TcpListener> {
+    TcpListener::bind((listen.host.as_str(), listen.port))
+        .await
+        .with_context(|| {
+            format!(
+                "WEBSOCKET_HOST/WEBSOCKET_PORT: cannot listen on {}:{}",
+                listen.host, listen.port
+            )
+        })
+}
+
+fn announce(listener: &TcpListener, settings: &HubSettings) -> anyhow::Result<()> {
+    let addr: SocketAddr = listener.local_addr()?;
+    tracing::info!("ictdesk listening on http://{addr} (WebSocket ws://{addr}/ws)");
+    if settings.broadcast_token.is_none() {
+        tracing::warn!(
+            "ICTDESK_BROADCAST_TOKEN is not set: POST /broadcast will refuse every publish"
+        );
+    }
+    if let Some(path) = &settings.addr_file {
+        std::fs::write(path, addr.to_string())
+            .with_context(|| format!("ICTDESK_ADDR_FILE: cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn hub_config(settings: &HubSettings) -> HubConfig {
+    HubConfig {
+        node: settings.node.clone().unwrap_or_else(default_node_name),
+        heartbeat: Duration::from_secs(settings.heartbeat.get()),
+        queue_capacity: settings.queue_capacity as usize,
+        max_message_size: settings.max_message_size as usize,
+        broadcast_token: settings
+            .broadcast_token
+            .as_ref()
+            .filter(|token| !token.is_empty())
+            .map(Secret::new),
+        allowed_networks: settings.allowed_ips.clone(),
+        websocket_enabled: settings.websocket_enabled,
+        publish_timeout: Duration::from_secs(settings.websocket_timeout.get()),
+        max_connections_per_ip: settings.max_connections_per_ip as usize,
+        client_messages_per_second: settings.client_rate,
+        ..HubConfig::default()
+    }
+}
+
+fn default_node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{host}-{}", std::process::id())
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: closing WebSockets (1001) and finishing requests");
+}
