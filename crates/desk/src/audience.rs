@@ -1,0 +1,136 @@
+//! Who receives which event (SPEC §3). Decided here, on the server, when the event is
+//! written; never by the receiving client.
+//!
+//! "Everyone" in the desk means every signed-in person: the three roles, not the hub's
+//! empty audience, which would include anonymous connections too.
+
+use ictdesk_hub::{Audience, Viewer};
+
+use crate::{articles::Visibility, notifications::NotificationAudience, users::Role};
+
+fn staff() -> Audience {
+    Audience::roles([Role::Agent.as_str(), Role::Admin.as_str()])
+}
+
+fn signed_in() -> Audience {
+    Audience::roles([
+        Role::Requester.as_str(),
+        Role::Agent.as_str(),
+        Role::Admin.as_str(),
+    ])
+}
+
+/// Ticket events and public comments: agents, admins, and the ticket's requester.
+pub fn ticket(requester_id: i64) -> Audience {
+    staff().and_user(requester_id)
+}
+
+/// A comment: internal notes are for agents and admins only.
+pub fn comment(requester_id: i64, internal: bool) -> Audience {
+    if internal {
+        staff()
+    } else {
+        ticket(requester_id)
+    }
+}
+
+/// User events: admins.
+pub fn users() -> Audience {
+    Audience::roles([Role::Admin.as_str()])
+}
+
+/// Equipment events: agents, admins, and whoever had or now has the piece.
+pub fn equipment(assigned: impl IntoIterator<Item = Option<i64>>) -> Audience {
+    assigned
+        .into_iter()
+        .flatten()
+        .fold(staff(), Audience::and_user)
+}
+
+/// Articles: every signed-in person, or agents and admins only.
+pub fn article(visibility: Visibility) -> Audience {
+    match visibility {
+        Visibility::Everyone => signed_in(),
+        Visibility::Agents => staff(),
+    }
+}
+
+/// System notifications: their audience field.
+pub fn notification(audience: NotificationAudience) -> Audience {
+    match audience {
+        NotificationAudience::Everyone => signed_in(),
+        NotificationAudience::Agents => staff(),
+        NotificationAudience::Admins => users(),
+        NotificationAudience::User(id) => Audience::default().and_user(id),
+    }
+}
+
+/// How the hub sees a signed-in person.
+pub fn viewer(id: i64, role: Role, name: &str) -> Viewer {
+    Viewer::User {
+        id,
+        role: role.as_str().to_owned(),
+        name: Some(name.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn as_(id: i64, role: Role) -> Viewer {
+        viewer(id, role, "x")
+    }
+
+    #[test]
+    fn a_ticket_event_reaches_staff_and_its_requester_only() {
+        let audience = ticket(10);
+        assert!(audience.includes(&as_(1, Role::Agent)));
+        assert!(audience.includes(&as_(2, Role::Admin)));
+        assert!(audience.includes(&as_(10, Role::Requester)));
+        assert!(!audience.includes(&as_(11, Role::Requester)));
+        assert!(!audience.includes(&Viewer::Anonymous));
+    }
+
+    #[test]
+    fn an_internal_comment_never_reaches_the_requester() {
+        let audience = comment(10, true);
+        assert!(!audience.includes(&as_(10, Role::Requester)));
+        assert!(audience.includes(&as_(1, Role::Agent)));
+    }
+
+    #[test]
+    fn user_events_reach_admins_only() {
+        assert!(users().includes(&as_(1, Role::Admin)));
+        assert!(!users().includes(&as_(2, Role::Agent)));
+    }
+
+    #[test]
+    fn equipment_events_reach_the_old_and_new_holder() {
+        let audience = equipment([Some(5), None, Some(6)]);
+        assert!(audience.includes(&as_(5, Role::Requester)));
+        assert!(audience.includes(&as_(6, Role::Requester)));
+        assert!(!audience.includes(&as_(7, Role::Requester)));
+    }
+
+    #[test]
+    fn agent_only_articles_never_reach_requesters() {
+        assert!(!article(Visibility::Agents).includes(&as_(5, Role::Requester)));
+        assert!(article(Visibility::Everyone).includes(&as_(5, Role::Requester)));
+        assert!(!article(Visibility::Everyone).includes(&Viewer::Anonymous));
+    }
+
+    #[test]
+    fn a_personal_notification_reaches_that_person_only() {
+        let audience = notification(NotificationAudience::User(5));
+        assert!(audience.includes(&as_(5, Role::Requester)));
+        assert!(!audience.includes(&as_(6, Role::Admin)));
+    }
+
+    #[test]
+    fn an_admins_notification_skips_agents() {
+        let audience = notification(NotificationAudience::Admins);
+        assert!(!audience.includes(&as_(1, Role::Agent)));
+        assert!(audience.includes(&as_(2, Role::Admin)));
+    }
+}

@@ -1,0 +1,220 @@
+//! The desk's one error type. The web layer maps each variant to a status code
+//! (`Error::kind`) and shows `Display` to the client, except for the infrastructure
+//! variants, whose details are logged, never shown.
+
+use std::collections::BTreeMap;
+
+/// Field name → message, e.g. `inventory_number` → `already used`.
+pub type FieldErrors = BTreeMap<String, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The same message whether the email is unknown or the password wrong.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("invalid input: {}", describe(fields))]
+    Validation { fields: FieldErrors },
+    /// A stale version: "changed by X since you opened it".
+    #[error("{message}")]
+    Conflict { message: String },
+    #[error("cannot change status from {from} to {to}: {reason}")]
+    InvalidTransition {
+        from: String,
+        to: String,
+        reason: String,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What kind of failure, for the web layer's status codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    Unauthenticated,
+    Forbidden,
+    Validation,
+    Conflict,
+    Internal,
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::InvalidCredentials => ErrorKind::Unauthenticated,
+            Error::Forbidden(_) => ErrorKind::Forbidden,
+            Error::Validation { .. } => ErrorKind::Validation,
+            // SPEC: both a stale version and an invalid status transition are a 409.
+            Error::Conflict { .. } | Error::InvalidTransition { .. } => ErrorKind::Conflict,
+            Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// A validation error about one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), message.into());
+        Error::Validation { fields }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden(message.into())
+    }
+
+    /// The field errors, when this is a validation error.
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            Error::Validation { fields } => Some(fields),
+            _ => None,
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(error: serde_json::Error) -> Self {
+        Error::Internal(format!("event data: {error}"))
+    }
+}
+
+fn describe(fields: &FieldErrors) -> String {
+    fields
+        .iter()
+        .map(|(field, message)| format!("{field}: {message}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Collects field errors while a request is parsed, so the client learns about every
+/// bad field at once rather than one per attempt.
+#[derive(Debug, Default)]
+pub struct Fields {
+    errors: FieldErrors,
+}
+
+impl Fields {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the value if it parsed, remembers the message under `field` if not.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.add(field, error.to_string());
+                None
+            }
+        }
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.errors
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
+    }
+
+    /// `Ok` when nothing was wrong.
+    pub fn finish(self) -> Result<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation {
+                fields: self.errors,
+            })
+        }
+    }
+}
+
+/// Turns a unique-constraint violation on `column` into "`field`: already used"; any
+/// other database error stays what it is. Both backends name the column in the message
+/// (SQLite: `UNIQUE constraint failed: equipment.inventory_number`; PostgreSQL: the
+/// constraint `equipment_inventory_number_key`).
+pub(crate) fn unique_as_field(
+    column: &'static str,
+    field: &'static str,
+) -> impl Fn(sqlx::Error) -> Error {
+    move |error| match &error {
+        sqlx::Error::Database(db)
+            if db.is_unique_violation()
+                && (db.message().contains(column)
+                    || db.constraint().is_some_and(|c| c.contains(column))) =>
+        {
+            Error::field(field, "already used")
+        }
+        _ => Error::Database(error),
+    }
+}
+
+/// Checks a required text: trimmed, not empty, at most `max` characters.
+pub(crate) fn required_text(value: &str, max: usize) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// An optional text: blank becomes `None`.
+pub(crate) fn optional_text(value: Option<&str>, max: usize) -> Result<Option<String>, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => required_text(value, max).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_collect_every_bad_field() {
+        let mut fields = Fields::new();
+        fields.check::<(), _>("title", Err("must not be empty"));
+        fields.check::<(), _>("priority", Err("unknown"));
+        let error = fields.finish().expect_err("two bad fields");
+        let fields = error.fields().expect("a validation error");
+        assert_eq!(fields.len(), 2);
+        assert_eq!(fields["title"], "must not be empty");
+    }
+
+    #[test]
+    fn required_text_is_trimmed_and_bounded() {
+        assert_eq!(required_text("  hi ", 5), Ok("hi".to_owned()));
+        assert!(required_text("   ", 5).is_err());
+        assert!(required_text("абвгде", 5).is_err());
+    }
+
+    #[test]
+    fn blank_optional_text_is_none() {
+        assert_eq!(optional_text(Some("  "), 5), Ok(None));
+        assert_eq!(optional_text(None, 5), Ok(None));
+        assert_eq!(optional_text(Some(" x "), 5), Ok(Some("x".to_owned())));
+    }
+
+    #[test]
+    fn transitions_and_conflicts_are_both_409s() {
+        let conflict = Error::Conflict {
+            message: "changed by Anna since you opened it".into(),
+        };
+        assert_eq!(conflict.kind(), ErrorKind::Conflict);
+        assert_eq!(conflict.to_string(), "changed by Anna since you opened it");
+    }
+}

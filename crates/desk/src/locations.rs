@@ -1,0 +1,1 @@
+//! Locations: where equipment stands and people sit, shown as "Building › Room".

@@ -1,0 +1,136 @@
+//! System notifications: levels and audiences.
+
+use serde::{Deserialize, Serialize};
+
+use crate::choice::choice;
+
+choice!(
+    NotificationLevel {
+        Info = "info",
+        Warning = "warning",
+        Critical = "critical",
+    }
+);
+
+/// Who a notification is for: `"everyone"`, `"agents"`, `"admins"` or `{"user": 17}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationAudience {
+    Everyone,
+    /// Agents and admins (an admin is also an agent).
+    Agents,
+    Admins,
+    User(i64),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Wire {
+    Name(String),
+    User { user: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be \"everyone\", \"agents\", \"admins\" or {{\"user\": ID}}")]
+pub struct NotificationAudienceError;
+
+impl NotificationAudience {
+    pub fn parse(name: &str) -> Result<Self, NotificationAudienceError> {
+        match name.trim() {
+            "everyone" => Ok(Self::Everyone),
+            "agents" => Ok(Self::Agents),
+            "admins" => Ok(Self::Admins),
+            _ => Err(NotificationAudienceError),
+        }
+    }
+
+    /// The stored form: the name, and the user id for one user.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Everyone => "everyone",
+            Self::Agents => "agents",
+            Self::Admins => "admins",
+            Self::User(_) => "user",
+        }
+    }
+
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Self::User(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_stored(
+        kind: &str,
+        user_id: Option<i64>,
+    ) -> Result<Self, NotificationAudienceError> {
+        match (kind, user_id) {
+            ("user", Some(id)) => Ok(Self::User(id)),
+            (name, _) => Self::parse(name),
+        }
+    }
+}
+
+impl Serialize for NotificationAudience {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::User(user) => Wire::User { user: *user }.serialize(serializer),
+            other => serializer.serialize_str(other.kind()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for NotificationAudience {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Wire::deserialize(deserializer)
+            .map_err(|_| serde::de::Error::custom(NotificationAudienceError))?
+        {
+            Wire::Name(name) => Self::parse(&name).map_err(serde::de::Error::custom),
+            Wire::User { user } => Ok(Self::User(user)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audiences_read_names_and_one_user() {
+        let parsed: Vec<NotificationAudience> =
+            serde_json::from_str(r#"["everyone", "agents", "admins", {"user": 7}]"#)
+                .expect("valid");
+        assert_eq!(
+            parsed,
+            [
+                NotificationAudience::Everyone,
+                NotificationAudience::Agents,
+                NotificationAudience::Admins,
+                NotificationAudience::User(7)
+            ]
+        );
+    }
+
+    #[test]
+    fn audiences_write_back_the_same_shape() {
+        let json =
+            serde_json::to_string(&[NotificationAudience::Admins, NotificationAudience::User(3)])
+                .expect("serializes");
+        assert_eq!(json, r#"["admins",{"user":3}]"#);
+    }
+
+    #[test]
+    fn an_unknown_audience_is_refused() {
+        assert!(serde_json::from_str::<NotificationAudience>(r#""requesters""#).is_err());
+        assert!(serde_json::from_str::<NotificationAudience>(r#"{"users": 1}"#).is_err());
+    }
+
+    #[test]
+    fn levels_parse() {
+        assert_eq!(
+            NotificationLevel::parse("warning"),
+            Ok(NotificationLevel::Warning)
+        );
+        assert!(NotificationLevel::parse("debug").is_err());
+    }
+}
