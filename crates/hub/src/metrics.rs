@@ -17,6 +17,7 @@ pub(crate) struct RequestLabels {
 pub(crate) struct Metrics {
     registry: Registry,
     pub connections: Gauge,
+    pub waiting_polls: Gauge,
     pub events: Counter,
     pub messages_sent: Counter,
     pub slow_consumers_dropped: Counter,
@@ -27,6 +28,7 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("ictdesk");
         let connections = Gauge::default();
+        let waiting_polls = Gauge::default();
         let events = Counter::default();
         let messages_sent = Counter::default();
         let slow_consumers_dropped = Counter::default();
@@ -39,6 +41,11 @@ impl Metrics {
             "websocket_connections",
             "Open WebSocket connections",
             connections.clone(),
+        );
+        registry.register(
+            "long_polls_waiting",
+            "Long polls being held open",
+            waiting_polls.clone(),
         );
         registry.register(
             "events",
@@ -63,6 +70,7 @@ impl Metrics {
         Self {
             registry,
             connections,
+            waiting_polls,
             events,
             messages_sent,
             slow_consumers_dropped,

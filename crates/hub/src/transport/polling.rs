@@ -67,11 +67,28 @@ pub(crate) async fn messages(
             return Ok(respond(&page));
         }
         since = page.last_id;
+        let _waiting = Waiting::new(&hub);
         tokio::select! {
             changed = head.changed() => if changed.is_err() { return Ok(respond(&page)) },
             () = tokio::time::sleep_until(deadline) => return Ok(respond(&page)),
             () = inner.shutdown.cancelled() => return Ok(respond(&page)),
         }
+    }
+}
+
+/// Counts a long poll while it is held (`ictdesk_long_polls_waiting`).
+struct Waiting<'a>(&'a Hub);
+
+impl<'a> Waiting<'a> {
+    fn new(hub: &'a Hub) -> Self {
+        hub.inner.metrics.waiting_polls.inc();
+        Self(hub)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.inner.metrics.waiting_polls.dec();
     }
 }
 

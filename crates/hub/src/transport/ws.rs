@@ -164,6 +164,7 @@ async fn connection(
     {
         return;
     }
+    inner.metrics.messages_sent.inc();
     let mut session = Session {
         hub: hub.clone(),
         id,

@@ -1,0 +1,382 @@
+//! The test harness: a real hub on 127.0.0.1:0 with a fresh database per test, and real
+//! WebSocket and HTTP clients.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use futures_util::{SinkExt, StreamExt};
+use ictdesk_hub::{Database, Hub, HubConfig, HubTokens, NoApplication, Secret};
+use serde_json::{Value, json};
+use tokio::{net::TcpStream, sync::oneshot};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message, protocol::CloseFrame},
+};
+
+pub const BROADCAST_TOKEN: &str = "test-broadcast-token";
+pub const HUB_SECRET: &str = "test-hub-secret";
+/// Upper bound for anything a test waits for; never a pacing sleep.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// Where a test's database lives.
+pub enum Backend {
+    Sqlite,
+    Postgres { url: String },
+}
+
+impl Backend {
+    /// A fresh PostgreSQL database if `ICTDESK_TEST_POSTGRES_URL` is set; `None` (test
+    /// skipped, with a note) otherwise — except under `CI=true`, where that fails.
+    pub async fn postgres() -> Option<Backend> {
+        let Ok(base) = std::env::var("ICTDESK_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but ICTDESK_TEST_POSTGRES_URL is not set: the PostgreSQL tests cannot run"
+            );
+            eprintln!("skipped: set ICTDESK_TEST_POSTGRES_URL to run the PostgreSQL variant");
+            return None;
+        };
+        let name = format!("ictdesk_hub_t_{}", random_suffix());
+        let admin = sqlx::PgPool::connect(&base)
+            .await
+            .expect("connect to ICTDESK_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create a test database");
+        admin.close().await;
+        let (prefix, _) = base
+            .rsplit_once('/')
+            .expect("a database URL ends with /NAME");
+        Some(Backend::Postgres {
+            url: format!("{prefix}/{name}"),
+        })
+    }
+}
+
+fn random_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
+}
+
+pub struct TestHub {
+    pub addr: SocketAddr,
+    pub hub: Hub,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn test_config() -> HubConfig {
+    HubConfig {
+        broadcast_token: Some(Secret::new(BROADCAST_TOKEN)),
+        max_connections_per_ip: 0,
+        poll_interval: Duration::from_millis(200),
+        ..HubConfig::default()
+    }
+}
+
+pub async fn spawn_hub() -> TestHub {
+    spawn_hub_with(Backend::Sqlite, test_config()).await
+}
+
+pub async fn spawn_hub_with(backend: Backend, config: HubConfig) -> TestHub {
+    init_logs();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("hub.db").display()),
+        Backend::Postgres { url } => url,
+    };
+    let database = Database::connect(&url).await.expect("database");
+    let identify = Arc::new(HubTokens::new(Some(&Secret::new(HUB_SECRET))));
+    let hub = Hub::start(
+        config,
+        database.event_log(),
+        Arc::new(NoApplication),
+        identify,
+    )
+    .await
+    .expect("hub starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = ictdesk_hub::router(hub.clone());
+    tokio::spawn(ictdesk_hub::http::serve(
+        listener,
+        router,
+        hub.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    TestHub {
+        addr,
+        hub,
+        http: reqwest::Client::new(),
+        stop: Some(stop),
+        _dir: dir,
+    }
+}
+
+/// Logs only when `TEST_LOG` is set.
+fn init_logs() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    if std::env::var_os("TEST_LOG").is_some() {
+        INIT.call_once(|| {
+            let _ = tracing_subscriber::fmt()
+                .with_test_writer()
+                .with_env_filter("info")
+                .try_init();
+        });
+    }
+}
+
+impl TestHub {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn connect(&self, query: &str) -> WsClient {
+        WsClient::connect(&format!("ws://{}/ws{query}", self.addr)).await
+    }
+
+    /// Publishes through `POST /broadcast` and returns the id.
+    pub async fn publish(&self, kind: &str, data: Value, audience: Option<Value>) -> i64 {
+        let mut body = json!({"type": kind, "data": data});
+        if let Some(audience) = audience {
+            body["audience"] = audience;
+        }
+        let response = self
+            .http
+            .post(self.url("/broadcast"))
+            .bearer_auth(BROADCAST_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("broadcast request");
+        assert_eq!(
+            response.status(),
+            202,
+            "broadcast answered {}",
+            response.status()
+        );
+        let reply: Value = response.json().await.expect("JSON reply");
+        reply["id"].as_i64().expect("id in the reply")
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(self.url(path)).send().await.expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls `/messages` from `since` until `count` events arrived; returns their ids.
+    pub async fn poll_ids(&self, since: i64, count: usize, token: Option<&str>) -> Vec<i64> {
+        let mut ids = Vec::new();
+        let mut cursor = since;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while ids.len() < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "polling got {ids:?}, wanted {count}"
+            );
+            let mut path = format!("/messages?since={cursor}&wait=5");
+            if let Some(token) = token {
+                path.push_str(&format!("&token={token}"));
+            }
+            let (status, page) = self.get(&path).await;
+            assert_eq!(status, 200, "{page}");
+            for message in page["messages"].as_array().expect("messages") {
+                ids.push(message["id"].as_i64().expect("id"));
+            }
+            cursor = page["last_id"].as_i64().expect("last_id");
+        }
+        ids
+    }
+
+    /// A value from `/metrics`.
+    pub async fn metric(&self, name: &str) -> i64 {
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics");
+        let text = text.text().await.expect("metrics text");
+        text.lines()
+            .find_map(|line| {
+                line.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .map(|value| value as i64)
+            .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
+    }
+
+    pub async fn wait_for_metric(&self, name: &str, value: i64) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.metric(name).await != value {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} never reached {value}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub async fn client_count(&self) -> i64 {
+        self.get("/clients").await.1["clients"]
+            .as_i64()
+            .expect("clients")
+    }
+
+    /// Waits until `/clients` reports `count`.
+    pub async fn wait_for_clients(&self, count: i64) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.client_count().await != count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "clients never reached {count}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A signed viewer token for `ICTDESK_HUB_SECRET`.
+pub fn token(user_id: i64, role: &str) -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+        + 3600;
+    let claims = json!({"sub": user_id.to_string(), "role": role, "exp": exp, "name": format!("User {user_id}")});
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(HUB_SECRET.as_bytes()),
+    )
+    .expect("token")
+}
+
+pub struct WsClient {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub welcome: Value,
+}
+
+/// What a client saw next.
+#[derive(Debug)]
+pub enum Received {
+    Json(Value),
+    Closed(Option<CloseFrame>),
+}
+
+impl WsClient {
+    pub async fn connect(url: &str) -> WsClient {
+        let (stream, _) = connect_async(url).await.expect("WebSocket handshake");
+        let mut client = WsClient {
+            stream,
+            welcome: Value::Null,
+        };
+        client.welcome = client.next_json().await;
+        assert_eq!(
+            client.welcome["type"], "welcome",
+            "first frame: {}",
+            client.welcome
+        );
+        client
+    }
+
+    pub fn last_id(&self) -> i64 {
+        self.welcome["last_id"].as_i64().expect("welcome.last_id")
+    }
+
+    pub async fn receive(&mut self) -> Received {
+        loop {
+            let next = tokio::time::timeout(PATIENCE, self.stream.next())
+                .await
+                .expect("a frame within the patience limit");
+            match next {
+                Some(Ok(Message::Text(text))) => {
+                    return Received::Json(
+                        serde_json::from_str(text.as_str()).expect("server frames are JSON"),
+                    );
+                }
+                Some(Ok(Message::Close(frame))) => return Received::Closed(frame),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Received::Closed(None),
+            }
+        }
+    }
+
+    pub async fn next_json(&mut self) -> Value {
+        match self.receive().await {
+            Received::Json(value) => value,
+            Received::Closed(frame) => panic!("connection closed: {frame:?}"),
+        }
+    }
+
+    /// The next `count` events (frames with an id), skipping presence and the like.
+    pub async fn events(&mut self, count: usize) -> Vec<Value> {
+        let mut events = Vec::with_capacity(count);
+        while events.len() < count {
+            let frame = self.next_json().await;
+            if frame.get("id").is_some() {
+                events.push(frame);
+            }
+        }
+        events
+    }
+
+    pub async fn event_ids(&mut self, count: usize) -> Vec<i64> {
+        self.events(count)
+            .await
+            .iter()
+            .map(|event| event["id"].as_i64().expect("id"))
+            .collect()
+    }
+
+    pub async fn send_json(&mut self, value: Value) {
+        self.send(Message::text(value.to_string())).await;
+    }
+
+    pub async fn send(&mut self, message: Message) {
+        self.stream.send(message).await.expect("send");
+    }
+
+    /// Reads until the server closes; returns the close code.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            match self.receive().await {
+                Received::Json(_) => continue,
+                Received::Closed(frame) => return frame.map(|frame| u16::from(frame.code)),
+            }
+        }
+    }
+
+    /// Asserts that nothing with an id arrives before a ping/pong round trip completes.
+    pub async fn assert_no_event_pending(&mut self) {
+        self.send_json(json!({"type": "ping"})).await;
+        loop {
+            let frame = self.next_json().await;
+            assert!(frame.get("id").is_none(), "unexpected event {frame}");
+            if frame["type"] == "pong" {
+                return;
+            }
+        }
+    }
+}
