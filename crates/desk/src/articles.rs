@@ -12,6 +12,66 @@ choice!(
     }
 );
 
+/// A knowledge base article; `body` is Markdown (rendered, sanitized, by the web layer).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct Article {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub category_id: Option<i64>,
+    pub category_name: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub visibility: Visibility,
+    pub author_id: i64,
+    pub author_name: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+    pub updated_by: Option<i64>,
+    pub updated_by_name: Option<String>,
+}
+
+/// What an event carries about an article (not its body).
+#[derive(Debug, serde::Serialize)]
+pub struct ArticleSummary<'a> {
+    pub id: i64,
+    pub title: &'a str,
+    pub category_id: Option<i64>,
+    pub category_name: Option<&'a str>,
+    pub visibility: Visibility,
+    pub author_id: i64,
+    pub author_name: &'a str,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+    pub version: i64,
+}
+
+impl Article {
+    pub fn summary(&self) -> ArticleSummary<'_> {
+        ArticleSummary {
+            id: self.id,
+            title: &self.title,
+            category_id: self.category_id,
+            category_name: self.category_name.as_deref(),
+            visibility: self.visibility,
+            author_id: self.author_id,
+            author_name: &self.author_name,
+            created_at: &self.created_at,
+            updated_at: &self.updated_at,
+            version: self.version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleQuery {
+    /// Full-text search words.
+    pub q: Option<String>,
+    pub category_id: Option<i64>,
+    /// Set by the service for agents and admins only.
+    pub with_agents_only: bool,
+}
+
 /// The words of a search box, stemmed for SQLite FTS5.
 ///
 /// The FTS5 table uses `porter unicode61 remove_diacritics 2`: unicode61 splits and

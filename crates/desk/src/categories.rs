@@ -9,3 +9,12 @@ choice!(
         Article = "article",
     }
 );
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct Category {
+    pub id: i64,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub scope: CategoryScope,
+    pub active: bool,
+}

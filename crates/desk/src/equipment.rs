@@ -105,6 +105,54 @@ impl std::fmt::Display for InventoryNumber {
     }
 }
 
+/// A piece of equipment with the names of its location and holder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct Equipment {
+    pub id: i64,
+    pub inventory_number: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub kind: EquipmentKind,
+    pub serial: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub status: EquipmentStatus,
+    pub location_id: Option<i64>,
+    pub location_name: Option<String>,
+    pub location_building: Option<String>,
+    pub location_room: Option<String>,
+    pub assigned_user_id: Option<i64>,
+    pub assigned_user_name: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+    pub updated_by: Option<i64>,
+    pub updated_by_name: Option<String>,
+}
+
+impl Equipment {
+    /// "Building › Room", or the location's name when it has neither.
+    pub fn location_label(&self) -> Option<String> {
+        self.location_name.as_ref().map(|name| {
+            crate::locations::label(
+                name,
+                self.location_building.as_deref(),
+                self.location_room.as_deref(),
+            )
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EquipmentQuery {
+    pub status: Option<EquipmentStatus>,
+    pub kind: Option<EquipmentKind>,
+    pub location_id: Option<i64>,
+    pub assigned_user_id: Option<i64>,
+    /// Part of the inventory number, name or serial.
+    pub q: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

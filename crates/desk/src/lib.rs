@@ -14,7 +14,9 @@ pub mod error;
 pub mod history;
 pub mod locations;
 pub mod notifications;
+pub mod storage;
 pub mod tickets;
+pub mod timestamps;
 pub mod users;
 
 pub use choice::UnknownChoice;

@@ -91,6 +91,58 @@ impl<'de> Deserialize<'de> for NotificationAudience {
     }
 }
 
+/// A system notification («системное уведомление»).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notification {
+    pub id: i64,
+    pub title: String,
+    pub message: String,
+    pub level: NotificationLevel,
+    pub audience: NotificationAudience,
+    pub author_id: Option<i64>,
+    pub author_name: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+}
+
+/// A notification as stored: the audience in two columns.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct NotificationRow {
+    id: i64,
+    title: String,
+    message: String,
+    #[sqlx(try_from = "String")]
+    level: NotificationLevel,
+    audience: String,
+    audience_user_id: Option<i64>,
+    author_id: Option<i64>,
+    author_name: Option<String>,
+    created_at: String,
+    expires_at: Option<String>,
+}
+
+impl TryFrom<NotificationRow> for Notification {
+    type Error = crate::Error;
+
+    fn try_from(row: NotificationRow) -> Result<Self, Self::Error> {
+        let audience = NotificationAudience::from_stored(&row.audience, row.audience_user_id)
+            .map_err(|_| {
+                crate::Error::Internal(format!("notification {} has a bad audience", row.id))
+            })?;
+        Ok(Self {
+            id: row.id,
+            title: row.title,
+            message: row.message,
+            level: row.level,
+            audience,
+            author_id: row.author_id,
+            author_name: row.author_name,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 //! Tickets («Заявки»): statuses and their transitions, priorities, types.
 
+use serde::Serialize;
+
 use crate::{choice::choice, users::Role};
 
 choice!(
@@ -67,6 +69,125 @@ impl TicketStatus {
             TicketStatus::New | TicketStatus::InProgress | TicketStatus::Waiting
         )
     }
+}
+
+/// A ticket with the names of what it refers to, as lists, pages and events show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Ticket {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    #[sqlx(try_from = "String")]
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    #[sqlx(try_from = "String")]
+    pub status: TicketStatus,
+    #[sqlx(try_from = "String")]
+    pub priority: Priority,
+    pub category_id: Option<i64>,
+    pub category_name: Option<String>,
+    pub requester_id: i64,
+    pub requester_name: String,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub equipment_id: Option<i64>,
+    pub equipment_inventory_number: Option<String>,
+    pub equipment_name: Option<String>,
+    pub resolution: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub resolved_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub version: i64,
+    pub updated_by: Option<i64>,
+    pub updated_by_name: Option<String>,
+}
+
+/// What an event carries about a ticket: enough to render its row in a list, without
+/// the (possibly long) description.
+#[derive(Debug, Serialize)]
+pub struct TicketSummary<'a> {
+    pub id: i64,
+    pub title: &'a str,
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub category_id: Option<i64>,
+    pub category_name: Option<&'a str>,
+    pub requester_id: i64,
+    pub requester_name: &'a str,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<&'a str>,
+    pub equipment_id: Option<i64>,
+    pub equipment_inventory_number: Option<&'a str>,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+    pub resolved_at: Option<&'a str>,
+    pub closed_at: Option<&'a str>,
+    pub version: i64,
+}
+
+impl Ticket {
+    pub fn summary(&self) -> TicketSummary<'_> {
+        TicketSummary {
+            id: self.id,
+            title: &self.title,
+            ticket_type: self.ticket_type,
+            status: self.status,
+            priority: self.priority,
+            category_id: self.category_id,
+            category_name: self.category_name.as_deref(),
+            requester_id: self.requester_id,
+            requester_name: &self.requester_name,
+            assignee_id: self.assignee_id,
+            assignee_name: self.assignee_name.as_deref(),
+            equipment_id: self.equipment_id,
+            equipment_inventory_number: self.equipment_inventory_number.as_deref(),
+            created_at: &self.created_at,
+            updated_at: &self.updated_at,
+            resolved_at: self.resolved_at.as_deref(),
+            closed_at: self.closed_at.as_deref(),
+            version: self.version,
+        }
+    }
+
+    /// Lower-cased title and description, for case-insensitive search in any script.
+    pub(crate) fn search_text(&self) -> String {
+        format!("{}\n{}", self.title, self.description).to_lowercase()
+    }
+}
+
+/// Filters of the ticket list. Which tickets a person may see at all is added by the
+/// service, never taken from the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketQuery {
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub assignee_id: Option<i64>,
+    /// Only tickets nobody is assigned to.
+    pub unassigned: bool,
+    pub requester_id: Option<i64>,
+    pub category_id: Option<i64>,
+    /// Words in the title or description.
+    pub q: Option<String>,
+}
+
+/// The statistics cards of the ticket list: counts per status and a few more.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct TicketStats {
+    pub total: i64,
+    pub new: i64,
+    pub in_progress: i64,
+    pub waiting: i64,
+    pub resolved: i64,
+    pub closed: i64,
+    /// Open tickets nobody is assigned to.
+    pub unassigned: i64,
+    /// Open tickets assigned to the viewer (a requester: their own open tickets).
+    pub mine: i64,
+    pub created_today: i64,
+    pub resolved_today: i64,
 }
 
 #[cfg(test)]

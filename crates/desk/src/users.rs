@@ -88,6 +88,75 @@ impl std::fmt::Display for Email {
     }
 }
 
+/// A person's account as everyone but the login code sees it (no password hash).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
+    #[sqlx(try_from = "String")]
+    pub locale: Locale,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+    pub version: i64,
+    pub updated_by: Option<i64>,
+    pub updated_by_name: Option<String>,
+}
+
+impl User {
+    /// `{id, name}`: how events name the person who acted.
+    pub fn person(&self) -> Person<'_> {
+        Person {
+            id: self.id,
+            name: &self.name,
+        }
+    }
+
+    /// How the hub sees this person.
+    pub fn viewer(&self) -> ictdesk_hub::Viewer {
+        crate::audience::viewer(self.id, self.role, &self.name)
+    }
+}
+
+/// Someone named in an event: `{"id": 3, "name": "..."}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Person<'a> {
+    pub id: i64,
+    pub name: &'a str,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    /// Part of the name or email.
+    pub q: Option<String>,
+}
+
+/// A login session as stored: the token itself is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+/// An API token as listed (the token itself is shown once, when created).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

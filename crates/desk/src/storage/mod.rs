@@ -1,0 +1,280 @@
+//! Storage: one use-case trait pair with one implementation per backend, native SQL in
+//! each, chosen once from the hub's [`Database`].
+//!
+//! [`Storage`] answers the read side (lists, pages, sessions) from the read pool;
+//! [`Transaction`] is the unit of work of a change: the service reads what it changes
+//! (locked, on PostgreSQL), writes, records history and appends the event through it,
+//! then commits — or drops it, which rolls everything back.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ictdesk_hub::{Database, NewEvent};
+
+use crate::{
+    articles::{Article, ArticleQuery},
+    categories::{Category, CategoryScope},
+    comments::Comment,
+    equipment::{Equipment, EquipmentQuery},
+    error::Result,
+    history::{EntityKind, HistoryEntry, NewHistory},
+    locations::Location,
+    notifications::Notification,
+    tickets::{Ticket, TicketQuery, TicketStats},
+    users::{ApiToken, Session, User, UserQuery},
+};
+
+/// Picks the backend once.
+pub fn for_database(database: &Database) -> Arc<dyn Storage> {
+    match database {
+        Database::Sqlite(db) => Arc::new(sqlite::SqliteStorage::new(db.clone())),
+        Database::Postgres(db) => Arc::new(postgres::PostgresStorage::new(db.clone())),
+    }
+}
+
+/// Which page of a list: 1-based, 1–200 items a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Page {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Page {
+    pub const MAX_PER_PAGE: u32 = 200;
+
+    /// Out-of-range values are clamped rather than refused: a list is always answerable.
+    pub fn new(page: Option<u32>, per_page: Option<u32>) -> Self {
+        Self {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(25).clamp(1, Self::MAX_PER_PAGE),
+        }
+    }
+
+    pub fn all() -> Self {
+        Self::new(Some(1), Some(Self::MAX_PER_PAGE))
+    }
+
+    pub(crate) fn limit(self) -> i64 {
+        i64::from(self.per_page)
+    }
+
+    pub(crate) fn offset(self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.per_page)
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self::new(None, None)
+    }
+}
+
+/// One page of a list and how many items there are in all.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// A user with what only logging in needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginRow {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// The read side.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    async fn migrate(&self) -> Result<()>;
+    async fn begin(&self) -> Result<Box<dyn Transaction>>;
+
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    async fn user_for_login(&self, email: &str) -> Result<Option<LoginRow>>;
+    async fn users(&self, query: &UserQuery, page: Page) -> Result<Paged<User>>;
+    async fn count_users(&self) -> Result<i64>;
+    /// The session's user and CSRF token, if the session exists and has not expired.
+    async fn session(&self, token_hash: &str, now: &str) -> Result<Option<(User, String)>>;
+    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
+    async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
+
+    async fn tickets(&self, query: &TicketQuery, page: Page) -> Result<Paged<Ticket>>;
+    /// Counts over the tickets `requester_id` may see (all of them for `None`).
+    async fn ticket_stats(
+        &self,
+        requester_id: Option<i64>,
+        me: i64,
+        day_start: &str,
+    ) -> Result<TicketStats>;
+    async fn ticket(&self, id: i64) -> Result<Option<Ticket>>;
+    async fn comments(&self, ticket_id: i64, with_internal: bool) -> Result<Vec<Comment>>;
+    async fn history(&self, kind: EntityKind, id: i64) -> Result<Vec<HistoryEntry>>;
+
+    async fn equipment_list(&self, query: &EquipmentQuery, page: Page) -> Result<Paged<Equipment>>;
+    async fn equipment(&self, id: i64) -> Result<Option<Equipment>>;
+    async fn locations(&self) -> Result<Vec<Location>>;
+    async fn categories(&self, scope: Option<CategoryScope>) -> Result<Vec<Category>>;
+
+    async fn articles(&self, query: &ArticleQuery, page: Page) -> Result<Paged<Article>>;
+    async fn article(&self, id: i64) -> Result<Option<Article>>;
+
+    /// Notifications for a viewer (`None`: every notification, for admins managing
+    /// them), newest first, unexpired at `now` unless `with_expired`.
+    async fn notifications(
+        &self,
+        viewer: Option<&User>,
+        now: &str,
+        with_expired: bool,
+        page: Page,
+    ) -> Result<Paged<Notification>>;
+}
+
+/// A change in progress. Dropping it without `commit` rolls it back.
+#[async_trait]
+pub trait Transaction: Send {
+    async fn user(&mut self, id: i64) -> Result<Option<User>>;
+    async fn user_by_email(&mut self, email: &str) -> Result<Option<User>>;
+    /// Inserts `user` (its id, version and joined names are ignored).
+    async fn insert_user(&mut self, user: &User, password_hash: &str) -> Result<i64>;
+    /// Writes the editable fields, bumps the version.
+    async fn update_user(&mut self, user: &User, actor_id: i64) -> Result<()>;
+    async fn set_password(&mut self, user_id: i64, password_hash: &str) -> Result<()>;
+    async fn record_login(&mut self, user_id: i64, at: &str) -> Result<()>;
+    async fn count_users(&mut self) -> Result<i64>;
+
+    async fn insert_session(&mut self, session: &Session) -> Result<()>;
+    async fn delete_session(&mut self, token_hash: &str) -> Result<bool>;
+    async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()>;
+    async fn insert_api_token(
+        &mut self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        at: &str,
+    ) -> Result<i64>;
+    async fn delete_api_token(&mut self, user_id: i64, id: i64) -> Result<bool>;
+
+    async fn location(&mut self, id: i64) -> Result<Option<Location>>;
+    async fn insert_location(&mut self, location: &Location) -> Result<i64>;
+    async fn category(&mut self, id: i64) -> Result<Option<Category>>;
+    async fn insert_category(&mut self, category: &Category) -> Result<i64>;
+
+    /// The ticket, locked against concurrent changes until commit.
+    async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>>;
+    async fn insert_ticket(&mut self, ticket: &Ticket) -> Result<i64>;
+    async fn update_ticket(&mut self, ticket: &Ticket, actor_id: i64) -> Result<()>;
+    async fn insert_comment(&mut self, comment: &Comment) -> Result<i64>;
+    async fn comment(&mut self, id: i64) -> Result<Option<Comment>>;
+
+    async fn equipment(&mut self, id: i64) -> Result<Option<Equipment>>;
+    async fn insert_equipment(&mut self, equipment: &Equipment, actor_id: i64) -> Result<i64>;
+    async fn update_equipment(&mut self, equipment: &Equipment, actor_id: i64) -> Result<()>;
+
+    async fn article(&mut self, id: i64) -> Result<Option<Article>>;
+    async fn insert_article(&mut self, article: &Article) -> Result<i64>;
+    async fn update_article(&mut self, article: &Article, actor_id: i64) -> Result<()>;
+
+    async fn insert_notification(&mut self, notification: &Notification) -> Result<i64>;
+    async fn notification(&mut self, id: i64) -> Result<Option<Notification>>;
+
+    async fn insert_history(&mut self, entries: &[NewHistory]) -> Result<()>;
+
+    /// Appends the change's event to the hub's log; on PostgreSQL this takes the log's
+    /// lock until commit, so call it last.
+    async fn append(&mut self, event: &NewEvent) -> Result<i64>;
+    async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`, lower-cases, and wraps the text
+/// in `%…%`.
+pub(crate) fn like_pattern(text: &str) -> String {
+    like_pattern_as_typed(&text.to_lowercase())
+}
+
+/// [`like_pattern`] without folding case.
+pub(crate) fn like_pattern_as_typed(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The columns of a ticket with the names of what it refers to; the same SQL on both
+/// backends (no placeholders).
+pub(crate) const TICKET_SELECT: &str = "SELECT t.id, t.title, t.description, t.type AS ticket_type, \
+    t.status, t.priority, t.category_id, c.name AS category_name, \
+    t.requester_id, r.name AS requester_name, t.assignee_id, a.name AS assignee_name, \
+    t.equipment_id, e.inventory_number AS equipment_inventory_number, e.name AS equipment_name, \
+    t.resolution, t.created_at, t.updated_at, t.resolved_at, t.closed_at, \
+    t.version, t.updated_by, ub.name AS updated_by_name \
+    FROM tickets t JOIN users r ON r.id = t.requester_id \
+    LEFT JOIN users a ON a.id = t.assignee_id \
+    LEFT JOIN categories c ON c.id = t.category_id \
+    LEFT JOIN equipment e ON e.id = t.equipment_id \
+    LEFT JOIN users ub ON ub.id = t.updated_by";
+
+pub(crate) const USER_SELECT: &str = "SELECT u.id, u.name, u.email, u.role, u.status, u.locale, \
+    u.created_at, u.last_login_at, u.version, u.updated_by, ub.name AS updated_by_name \
+    FROM users u LEFT JOIN users ub ON ub.id = u.updated_by";
+
+pub(crate) const EQUIPMENT_SELECT: &str = "SELECT q.id, q.inventory_number, q.name, q.kind, q.serial, \
+    q.status, q.location_id, l.name AS location_name, l.building AS location_building, \
+    l.room AS location_room, q.assigned_user_id, au.name AS assigned_user_name, q.notes, \
+    q.created_at, q.updated_at, q.version, q.updated_by, ub.name AS updated_by_name \
+    FROM equipment q LEFT JOIN locations l ON l.id = q.location_id \
+    LEFT JOIN users au ON au.id = q.assigned_user_id \
+    LEFT JOIN users ub ON ub.id = q.updated_by";
+
+pub(crate) const ARTICLE_SELECT: &str = "SELECT ar.id, ar.title, ar.body, ar.category_id, \
+    c.name AS category_name, ar.visibility, ar.author_id, au.name AS author_name, \
+    ar.created_at, ar.updated_at, ar.version, ar.updated_by, ub.name AS updated_by_name \
+    FROM articles ar LEFT JOIN categories c ON c.id = ar.category_id \
+    JOIN users au ON au.id = ar.author_id \
+    LEFT JOIN users ub ON ub.id = ar.updated_by";
+
+pub(crate) const COMMENT_SELECT: &str = "SELECT cm.id, cm.ticket_id, cm.author_id, \
+    u.name AS author_name, u.role AS author_role, cm.body, cm.internal, cm.created_at \
+    FROM ticket_comments cm JOIN users u ON u.id = cm.author_id";
+
+pub(crate) const NOTIFICATION_SELECT: &str = "SELECT n.id, n.title, n.message, n.level, \
+    n.audience, n.audience_user_id, n.author_id, u.name AS author_name, n.created_at, n.expires_at \
+    FROM notifications n LEFT JOIN users u ON u.id = n.author_id";
+
+pub(crate) const HISTORY_SELECT: &str = "SELECT h.id, h.entity_kind, h.entity_id, h.actor_id, \
+    u.name AS actor_name, h.field, h.old_value, h.new_value, h.at \
+    FROM history h LEFT JOIN users u ON u.id = h.actor_id";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards_and_fold_case() {
+        assert_eq!(like_pattern("50%_Off"), "%50\\%\\_off%");
+        assert_eq!(like_pattern("Принтер"), "%принтер%");
+    }
+
+    #[test]
+    fn pages_are_clamped_to_sane_values() {
+        let page = Page::new(Some(0), Some(10_000));
+        assert_eq!(
+            page,
+            Page {
+                page: 1,
+                per_page: 200
+            }
+        );
+        assert_eq!(Page::new(Some(3), Some(10)).offset(), 20);
+    }
+}
