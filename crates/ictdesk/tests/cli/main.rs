@@ -1,0 +1,5 @@
+//! Tests of the `ictdesk` binary as a user runs it: real processes, real signals.
+
+mod config;
+mod process;
+mod restart;
