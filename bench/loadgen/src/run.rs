@@ -1,0 +1,288 @@
+//! One benchmark run: connect N clients, publish M events at R/s, wait for delivery,
+//! measure the server, and describe it all in one JSON object.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use anyhow::Result;
+use serde_json::{Map, Value, json};
+use tokio::{sync::watch, task::JoinHandle, time::Instant};
+
+use crate::{
+    Mode, RunArgs,
+    client::{self, Shared, Tally},
+    procfs::{self, Usage},
+    publish::{self, Published, Publisher},
+};
+
+/// How long the server may take to report every connected client.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A subscriber count that has not moved for this long is taken as final.
+const STABLE: Duration = Duration::from_secs(1);
+/// Pause after connecting, so the memory reading is not taken mid-allocation.
+const SETTLE: Duration = Duration::from_millis(500);
+/// How long the client tasks may take to hand in their tallies once stopped.
+const COLLECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Server readings at the three points of a run.
+struct Readings {
+    before: Usage,
+    connected: Usage,
+    after: Usage,
+}
+
+pub async fn run(args: RunArgs) -> Result<Value> {
+    let own_cpu_start = procfs::own_cpu_seconds()?;
+    let before = procfs::read(&args.server_pids)?;
+    let publisher = Publisher::new(
+        args.mode,
+        args.publish.clone(),
+        args.token.clone(),
+        args.frame_bytes,
+    )?;
+    let shared = Arc::new(Shared::new(
+        args.mode,
+        args.clients,
+        args.events,
+        args.handshakes,
+    ));
+    let (stop, stopped) = watch::channel(false);
+
+    let started = Instant::now();
+    let handles = spawn_clients(&args, &shared, &stopped);
+    let all_settled = wait_for(&shared.settled, Duration::from_secs(args.connect_timeout)).await;
+    let connect_seconds = started.elapsed().as_secs_f64();
+    let server_clients = wait_ready(&publisher, &args.ws_urls, args.clients).await;
+    tokio::time::sleep(SETTLE).await;
+    let connected = procfs::read(&args.server_pids)?;
+
+    let published = publisher.run(args.events, args.rate).await;
+    let drained = wait_for(&shared.done, Duration::from_secs(args.drain_timeout)).await;
+    let after = procfs::read(&args.server_pids)?;
+    let slow_dropped = match args.mode {
+        Mode::Ictdesk => publish::slow_consumers_dropped(&publisher.http, &args.ws_urls)
+            .await
+            .ok(),
+        Mode::Nchan => None,
+    };
+
+    let _ = stop.send(true);
+    let tallies = collect(handles).await;
+    let totals = Totals::of(&tallies, args.events);
+    let readings = Readings {
+        before,
+        connected,
+        after,
+    };
+    let own_cpu = procfs::own_cpu_seconds()? - own_cpu_start;
+    let mut report = object(json!({
+        "target": args.target.clone().unwrap_or_else(|| format!("{:?}", args.mode).to_lowercase()),
+        "mode": format!("{:?}", args.mode).to_lowercase(),
+        "unix_time": crate::unix_micros() / 1_000_000,
+        "clients": args.clients,
+        "events": args.events,
+        "rate": args.rate,
+        "connect_seconds": round(connect_seconds, 3),
+        "all_settled": all_settled,
+        "server_clients": server_clients,
+        "drained": drained,
+        "slow_consumers_dropped": slow_dropped,
+        "loadgen_cpu_s": round(own_cpu, 2),
+    }));
+    report.extend(totals.json(&shared, &published));
+    report.extend(server_json(&readings, totals.connected));
+    Ok(Value::Object(report))
+}
+
+fn spawn_clients(
+    args: &RunArgs,
+    shared: &Arc<Shared>,
+    stopped: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<Tally>> {
+    (0..args.clients)
+        .map(|i| {
+            let url = args.ws_urls[i % args.ws_urls.len()].clone();
+            tokio::spawn(client::run(url, shared.clone(), stopped.clone()))
+        })
+        .collect()
+}
+
+/// Waits for a countdown to reach zero; false on timeout.
+async fn wait_for(notify: &tokio::sync::Notify, limit: Duration) -> bool {
+    tokio::time::timeout(limit, notify.notified()).await.is_ok()
+}
+
+/// Polls the server until it counts `expected` subscribers, or its count has not moved
+/// for a while (Nchan's count across workers lags behind), or the time is up; returns
+/// its last count, or `None` if it never answered.
+async fn wait_ready(publisher: &Publisher, ws_urls: &[String], expected: usize) -> Option<u64> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    let mut last = None;
+    let mut changed = Instant::now();
+    while Instant::now() < deadline {
+        let count = publish::server_clients(publisher, ws_urls).await.ok();
+        if count.is_some_and(|count| count >= expected as u64) {
+            return count;
+        }
+        if count != last {
+            (last, changed) = (count, Instant::now());
+        } else if changed.elapsed() >= STABLE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
+/// Every task's tally; a task that does not finish in time counts as a failed client.
+async fn collect(handles: Vec<JoinHandle<Tally>>) -> Vec<Tally> {
+    let deadline = Instant::now() + COLLECT_TIMEOUT;
+    let mut tallies = Vec::with_capacity(handles.len());
+    for handle in handles {
+        let abort = handle.abort_handle();
+        let tally = match tokio::time::timeout_at(deadline, handle).await {
+            Ok(Ok(tally)) => tally,
+            Ok(Err(error)) => failed(format!("client task failed: {error}")),
+            Err(_) => {
+                abort.abort();
+                failed("client task did not stop in time".into())
+            }
+        };
+        tallies.push(tally);
+    }
+    tallies
+}
+
+fn failed(reason: String) -> Tally {
+    Tally {
+        read_error: Some(reason),
+        ..Tally::default()
+    }
+}
+
+/// The clients' tallies, added up.
+#[derive(Default)]
+struct Totals {
+    connected: u64,
+    connect_failed: u64,
+    first_connect_error: Option<String>,
+    expected: u64,
+    delivered: u64,
+    duplicated: u64,
+    out_of_order: u64,
+    foreign: u64,
+    frames: u64,
+    frame_bytes: u64,
+    last_receive_us: u64,
+    close_codes: BTreeMap<u16, u64>,
+    read_errors: u64,
+    first_read_error: Option<String>,
+}
+
+impl Totals {
+    fn of(tallies: &[Tally], events: u64) -> Self {
+        let mut totals = Totals::default();
+        for tally in tallies {
+            totals.add(tally, events);
+        }
+        totals
+    }
+
+    fn add(&mut self, tally: &Tally, events: u64) {
+        if !tally.connected {
+            self.connect_failed += 1;
+            if self.first_connect_error.is_none() {
+                self.first_connect_error = tally.connect_error.clone();
+            }
+            return;
+        }
+        self.connected += 1;
+        self.expected += events;
+        self.delivered += tally.unique;
+        self.duplicated += tally.duplicated;
+        self.out_of_order += tally.out_of_order;
+        self.foreign += tally.foreign;
+        self.frames += tally.frames;
+        self.frame_bytes += tally.frame_bytes;
+        self.last_receive_us = self.last_receive_us.max(tally.last_receive_us);
+        if let Some(code) = tally.closed_by_server {
+            *self.close_codes.entry(code).or_default() += 1;
+        }
+        if let Some(error) = &tally.read_error {
+            self.read_errors += 1;
+            self.first_read_error.get_or_insert_with(|| error.clone());
+        }
+    }
+
+    fn json(&self, shared: &Shared, published: &Published) -> Map<String, Value> {
+        let latency = shared.latency.summary();
+        let ms = |us: u64| round(us as f64 / 1000.0, 2);
+        let span_s = self.last_receive_us.saturating_sub(published.first_us) as f64 / 1e6;
+        let per_second = if span_s > 0.0 {
+            self.delivered as f64 / span_s
+        } else {
+            0.0
+        };
+        let closes: Map<String, Value> = self
+            .close_codes
+            .iter()
+            .map(|(code, count)| (code.to_string(), json!(count)))
+            .collect();
+        let value = json!({
+            "connected": self.connected,
+            "connect_failed": self.connect_failed,
+            "first_connect_error": self.first_connect_error,
+            "expected": self.expected,
+            "delivered": self.delivered,
+            "lost": self.expected - self.delivered,
+            "duplicated": self.duplicated,
+            "out_of_order": self.out_of_order,
+            "foreign": self.foreign,
+            "closed_by_server": closes,
+            "read_errors": self.read_errors,
+            "first_read_error": self.first_read_error,
+            "latency_ms_p50": ms(latency.p50),
+            "latency_ms_p90": ms(latency.p90),
+            "latency_ms_p99": ms(latency.p99),
+            "latency_ms_max": ms(latency.max),
+            "deliveries_per_second": per_second.round(),
+            "frame_bytes_mean": self.frame_bytes.checked_div(self.frames),
+            "publish_errors": published.errors,
+            "first_publish_error": published.first_error,
+            "publish_seconds": round(published.last_us.saturating_sub(published.first_us) as f64 / 1e6, 2),
+            "publish_ms_p50": ms(published.latency_us.p50),
+            "publish_ms_p99": ms(published.latency_us.p99),
+            "publish_ms_max": ms(published.latency_us.max),
+        });
+        object(value)
+    }
+}
+
+fn server_json(readings: &Readings, connected: u64) -> Map<String, Value> {
+    let per_connection = |usage: &Usage| {
+        let grown = usage.rss_kib as f64 - readings.before.rss_kib as f64;
+        round(grown / connected.max(1) as f64, 2)
+    };
+    let value = json!({
+        "rss_before_kib": readings.before.rss_kib,
+        "rss_connected_kib": readings.connected.rss_kib,
+        "rss_after_kib": readings.after.rss_kib,
+        "kib_per_connection": per_connection(&readings.connected),
+        "kib_per_connection_after": per_connection(&readings.after),
+        "server_cpu_connect_s": round(readings.connected.cpu_seconds - readings.before.cpu_seconds, 2),
+        "server_cpu_deliver_s": round(readings.after.cpu_seconds - readings.connected.cpu_seconds, 2),
+        "server_cpu_s": round(readings.after.cpu_seconds - readings.before.cpu_seconds, 2),
+    });
+    object(value)
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn round(value: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    (value * scale).round() / scale
+}
