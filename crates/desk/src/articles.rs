@@ -1,7 +1,19 @@
 //! Knowledge base articles: visibility, and turning a search box into a full-text query
 //! that finds Russian and English words by their stem.
 
-use crate::choice::choice;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    audience,
+    categories::CategoryScope,
+    choice::choice,
+    desk::{Desk, check_version, require_active, require_staff},
+    error::{Error, Fields, Result, required_text},
+    events,
+    storage::{Page, Paged, Transaction},
+    timestamps,
+    users::{Person, User},
+};
 
 choice!(
     /// Who may read an article.
@@ -70,6 +82,226 @@ pub struct ArticleQuery {
     pub category_id: Option<i64>,
     /// Set by the service for agents and admins only.
     pub with_agents_only: bool,
+}
+
+/// `POST /articles`: `{title, body, category_id?, visibility}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewArticle {
+    pub title: String,
+    pub body: String,
+    #[serde(default)]
+    pub category_id: Option<i64>,
+    #[serde(default)]
+    pub visibility: Option<String>,
+}
+
+/// `PATCH /articles/{id}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ArticleChange {
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    pub category_id: Option<Option<i64>>,
+    #[serde(default)]
+    pub visibility: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ArticleEvent<'a> {
+    article: ArticleSummary<'a>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    changed_fields: &'a [&'static str],
+    actor: Person<'a>,
+}
+
+async fn check_article_category(tx: &mut dyn Transaction, id: i64) -> Result<(), String> {
+    match tx.category(id).await {
+        Ok(Some(category)) if category.scope == CategoryScope::Article => Ok(()),
+        Ok(_) => Err("no such article category".into()),
+        Err(_) => Err("cannot be checked now".into()),
+    }
+}
+
+/// Writes an article and appends `knowledge_article_created` to everyone or agents.
+pub(crate) async fn create_article_in(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    input: &NewArticle,
+    at: &str,
+) -> Result<Article> {
+    require_staff(actor, "write articles")?;
+    let mut fields = Fields::new();
+    let title = fields.check("title", required_text(&input.title, 200));
+    let body = fields.check("body", required_text(&input.body, 100_000));
+    let visibility = fields.check(
+        "visibility",
+        Visibility::parse(input.visibility.as_deref().unwrap_or("everyone")),
+    );
+    if let Some(id) = input.category_id {
+        fields.check("category_id", check_article_category(tx, id).await);
+    }
+    fields.finish()?;
+    let (Some(title), Some(body), Some(visibility)) = (title, body, visibility) else {
+        return Err(Error::Internal("a parsed article lost a field".into()));
+    };
+    let draft = Article {
+        id: 0,
+        title,
+        body,
+        category_id: input.category_id,
+        category_name: None,
+        visibility,
+        author_id: actor.id,
+        author_name: actor.name.clone(),
+        created_at: at.to_owned(),
+        updated_at: at.to_owned(),
+        version: 1,
+        updated_by: Some(actor.id),
+        updated_by_name: None,
+    };
+    let id = tx.insert_article(&draft).await?;
+    let article = tx.article(id).await?.ok_or(Error::NotFound("article"))?;
+    let data = ArticleEvent {
+        article: article.summary(),
+        changed_fields: &[],
+        actor: actor.person(),
+    };
+    events::append(
+        tx,
+        events::KNOWLEDGE_ARTICLE_CREATED,
+        &data,
+        audience::article(visibility),
+    )
+    .await?;
+    Ok(article)
+}
+
+/// Edits an article and appends `knowledge_article_updated`, to the audience of its
+/// new visibility: an article made agents-only stops reaching requesters at once.
+pub(crate) async fn change_article_in(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    id: i64,
+    change: &ArticleChange,
+    at: &str,
+) -> Result<Article> {
+    require_staff(actor, "edit articles")?;
+    let old = tx.article(id).await?.ok_or(Error::NotFound("article"))?;
+    check_version(change.version, old.version, old.updated_by_name.as_deref())?;
+    let mut fields = Fields::new();
+    let title = change
+        .title
+        .as_deref()
+        .and_then(|t| fields.check("title", required_text(t, 200)));
+    let body = change
+        .body
+        .as_deref()
+        .and_then(|b| fields.check("body", required_text(b, 100_000)));
+    let visibility = change
+        .visibility
+        .as_deref()
+        .and_then(|v| fields.check("visibility", Visibility::parse(v)));
+    if let Some(Some(category_id)) = change.category_id {
+        fields.check("category_id", check_article_category(tx, category_id).await);
+    }
+    fields.finish()?;
+    let mut new = old.clone();
+    new.title = title.unwrap_or(new.title);
+    new.body = body.unwrap_or(new.body);
+    new.visibility = visibility.unwrap_or(new.visibility);
+    new.category_id = change.category_id.unwrap_or(new.category_id);
+    new.updated_at = at.to_owned();
+    let changed: Vec<&'static str> = [
+        ("title", old.title != new.title),
+        ("body", old.body != new.body),
+        ("visibility", old.visibility != new.visibility),
+        ("category", old.category_id != new.category_id),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect();
+    if changed.is_empty() {
+        return Ok(old);
+    }
+    tx.update_article(&new, actor.id).await?;
+    let article = tx.article(id).await?.ok_or(Error::NotFound("article"))?;
+    let data = ArticleEvent {
+        article: article.summary(),
+        changed_fields: &changed,
+        actor: actor.person(),
+    };
+    events::append(
+        tx,
+        events::KNOWLEDGE_ARTICLE_UPDATED,
+        &data,
+        audience::article(article.visibility),
+    )
+    .await?;
+    Ok(article)
+}
+
+impl Desk {
+    pub async fn create_article(&self, actor: &User, input: &NewArticle) -> Result<Article> {
+        let mut tx = self.begin().await?;
+        let article = create_article_in(
+            tx.as_mut(),
+            actor,
+            input,
+            &timestamps::format(timestamps::now()),
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(article)
+    }
+
+    pub async fn change_article(
+        &self,
+        actor: &User,
+        id: i64,
+        change: &ArticleChange,
+    ) -> Result<Article> {
+        let mut tx = self.begin().await?;
+        let article = change_article_in(
+            tx.as_mut(),
+            actor,
+            id,
+            change,
+            &timestamps::format(timestamps::now()),
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(article)
+    }
+
+    /// Articles `viewer` may read; `q` searches full text (best matches first).
+    pub async fn list_articles(
+        &self,
+        viewer: &User,
+        query: &ArticleQuery,
+        page: Page,
+    ) -> Result<Paged<Article>> {
+        require_active(viewer)?;
+        let mut query = query.clone();
+        query.with_agents_only = viewer.role.is_staff();
+        self.store.articles(&query, page).await
+    }
+
+    pub async fn get_article(&self, viewer: &User, id: i64) -> Result<Article> {
+        require_active(viewer)?;
+        let article = self
+            .store
+            .article(id)
+            .await?
+            .ok_or(Error::NotFound("article"))?;
+        if article.visibility == Visibility::Agents && !viewer.role.is_staff() {
+            return Err(Error::NotFound("article"));
+        }
+        Ok(article)
+    }
 }
 
 /// The words of a search box, stemmed for SQLite FTS5.

@@ -1,6 +1,14 @@
-//! Categories: tickets and articles each have their own list.
+//! Categories: tickets and articles each have their own list. Like locations, they
+//! have no event type of their own (SPEC §2).
 
-use crate::choice::choice;
+use serde::Deserialize;
+
+use crate::{
+    choice::choice,
+    desk::{Desk, require_active, require_staff},
+    error::{Error, Fields, Result, required_text},
+    users::User,
+};
 
 choice!(
     /// Which list a category belongs to.
@@ -17,4 +25,54 @@ pub struct Category {
     #[sqlx(try_from = "String")]
     pub scope: CategoryScope,
     pub active: bool,
+}
+
+/// `POST /categories`: `{name, scope?, active?}` (scope `ticket` by default).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewCategory {
+    pub name: String,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+impl Desk {
+    pub async fn create_category(&self, actor: &User, input: &NewCategory) -> Result<Category> {
+        require_staff(actor, "manage categories")?;
+        let mut fields = Fields::new();
+        let name = fields.check("name", required_text(&input.name, 200));
+        let scope = fields.check(
+            "scope",
+            CategoryScope::parse(input.scope.as_deref().unwrap_or("ticket")),
+        );
+        fields.finish()?;
+        let (Some(name), Some(scope)) = (name, scope) else {
+            return Err(Error::Internal("a parsed category lost a field".into()));
+        };
+        let mut category = Category {
+            id: 0,
+            name,
+            scope,
+            active: input.active.unwrap_or(true),
+        };
+        let mut tx = self.begin().await?;
+        category.id = tx.insert_category(&category).await?;
+        self.commit(tx).await?;
+        Ok(category)
+    }
+
+    /// Categories of one list (or both); requesters see the active ones only.
+    pub async fn list_categories(
+        &self,
+        viewer: &User,
+        scope: Option<CategoryScope>,
+    ) -> Result<Vec<Category>> {
+        require_active(viewer)?;
+        let mut categories = self.store.categories(scope).await?;
+        if !viewer.role.is_staff() {
+            categories.retain(|category| category.active);
+        }
+        Ok(categories)
+    }
 }

@@ -15,3 +15,11 @@ pub struct Comment {
     pub internal: bool,
     pub created_at: String,
 }
+
+/// `POST /tickets/{id}/comments`: `{body, internal?}`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct NewComment {
+    pub body: String,
+    #[serde(default)]
+    pub internal: bool,
+}

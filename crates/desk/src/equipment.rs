@@ -1,6 +1,18 @@
 //! Equipment («Оборудование»): kinds, statuses and their rules, inventory numbers.
 
-use crate::{choice::choice, users::Role};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    audience,
+    choice::choice,
+    desk::{Desk, check_version, require_active, require_staff},
+    error::{Error, Fields, Result, optional_text, required_text},
+    events,
+    history::{Changes, EntityKind, HistoryEntry, NewHistory},
+    storage::{Page, Paged, Transaction},
+    timestamps,
+    users::{Person, Role, User, UserStatus},
+};
 
 choice!(
     EquipmentKind {
@@ -151,6 +163,424 @@ pub struct EquipmentQuery {
     pub assigned_user_id: Option<i64>,
     /// Part of the inventory number, name or serial.
     pub q: Option<String>,
+}
+
+/// `POST /equipment`: `{inventory_number, name, kind, serial?, status, location_id,
+/// assigned_user_id?, notes?}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewEquipment {
+    pub inventory_number: String,
+    pub name: String,
+    pub kind: String,
+    #[serde(default)]
+    pub serial: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub location_id: Option<i64>,
+    #[serde(default)]
+    pub assigned_user_id: Option<i64>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// `PATCH /equipment/{id}`: any of these; `null` clears the nullable ones.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EquipmentChange {
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub inventory_number: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    pub serial: Option<Option<String>>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    pub location_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    pub assigned_user_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    pub notes: Option<Option<String>>,
+}
+
+/// A piece's page: the piece and its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct EquipmentPage {
+    pub equipment: Equipment,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Serialize)]
+struct EquipmentEvent<'a> {
+    equipment: &'a Equipment,
+    location: Option<String>,
+    old_status: Option<EquipmentStatus>,
+    new_status: EquipmentStatus,
+    old_location: Option<Option<String>>,
+    new_location: Option<Option<String>>,
+    changes: &'a [NewHistory],
+    actor: Person<'a>,
+}
+
+async fn check_location(tx: &mut dyn Transaction, id: i64) -> Result<(), String> {
+    match tx.location(id).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err("no such location".into()),
+        Err(_) => Err("cannot be checked now".into()),
+    }
+}
+
+async fn check_holder(tx: &mut dyn Transaction, id: i64) -> Result<(), String> {
+    match tx.user(id).await {
+        Ok(Some(user)) if user.status == UserStatus::Active => Ok(()),
+        Ok(_) => Err("no such active user".into()),
+        Err(_) => Err("cannot be checked now".into()),
+    }
+}
+
+fn rule_error(field: &str, error: EquipmentRuleError) -> Error {
+    match error {
+        EquipmentRuleError::WrittenOffIsFinal => Error::forbidden(error.to_string()),
+        EquipmentRuleError::AssignedMeansInUse => Error::field(field, error.to_string()),
+    }
+}
+
+/// Registers a piece and appends `equipment_status_changed` with `old_status: null`:
+/// there is no "equipment created" type among the eleven, and a new piece appearing
+/// in a status is what the equipment list, filtered by status, needs to hear.
+pub(crate) async fn create_equipment_in(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    input: &NewEquipment,
+    at: &str,
+) -> Result<Equipment> {
+    require_staff(actor, "manage equipment")?;
+    let mut fields = Fields::new();
+    let number = fields.check(
+        "inventory_number",
+        InventoryNumber::parse(&input.inventory_number),
+    );
+    let name = fields.check("name", required_text(&input.name, 200));
+    let kind = fields.check("kind", EquipmentKind::parse(&input.kind));
+    let serial = fields.check("serial", optional_text(input.serial.as_deref(), 100));
+    let notes = fields.check("notes", optional_text(input.notes.as_deref(), 5_000));
+    let requested = input
+        .status
+        .as_deref()
+        .and_then(|status| fields.check("status", EquipmentStatus::parse(status)));
+    if let Some(id) = input.location_id {
+        fields.check("location_id", check_location(tx, id).await);
+    }
+    if let Some(id) = input.assigned_user_id {
+        fields.check("assigned_user_id", check_holder(tx, id).await);
+    }
+    let status = EquipmentStatus::with_assignee(
+        requested,
+        EquipmentStatus::InStock,
+        input.assigned_user_id.is_some(),
+    )
+    .map_err(|error| rule_error("status", error));
+    let status = fields.check("status", status.map_err(|error| error.to_string()));
+    fields.finish()?;
+    let (Some(number), Some(name), Some(kind), Some(serial), Some(notes), Some(status)) =
+        (number, name, kind, serial, notes, status)
+    else {
+        return Err(Error::Internal("parsed equipment lost a field".into()));
+    };
+    let draft = Equipment {
+        id: 0,
+        inventory_number: number.as_str().to_owned(),
+        name,
+        kind,
+        serial,
+        status,
+        location_id: input.location_id,
+        location_name: None,
+        location_building: None,
+        location_room: None,
+        assigned_user_id: input.assigned_user_id,
+        assigned_user_name: None,
+        notes,
+        created_at: at.to_owned(),
+        updated_at: at.to_owned(),
+        version: 1,
+        updated_by: Some(actor.id),
+        updated_by_name: None,
+    };
+    let id = tx.insert_equipment(&draft, actor.id).await?;
+    let piece = tx
+        .equipment(id)
+        .await?
+        .ok_or(Error::NotFound("equipment"))?;
+    let mut changes = Changes::new(EntityKind::Equipment, id, actor.id, at);
+    changes.field("status", None, Some(piece.status));
+    changes.field("location", None, piece.location_label());
+    changes.field("assigned_user", None, piece.assigned_user_name.clone());
+    tx.insert_history(changes.entries()).await?;
+    let data = EquipmentEvent {
+        equipment: &piece,
+        location: piece.location_label(),
+        old_status: None,
+        new_status: piece.status,
+        old_location: None,
+        new_location: None,
+        changes: changes.entries(),
+        actor: actor.person(),
+    };
+    events::append(
+        tx,
+        events::EQUIPMENT_STATUS_CHANGED,
+        &data,
+        audience::equipment([piece.assigned_user_id]),
+    )
+    .await?;
+    Ok(piece)
+}
+
+struct ParsedEquipmentChange {
+    number: Option<InventoryNumber>,
+    name: Option<String>,
+    kind: Option<EquipmentKind>,
+    serial: Option<Option<String>>,
+    notes: Option<Option<String>>,
+    status: Option<EquipmentStatus>,
+}
+
+async fn parse_equipment_change(
+    tx: &mut dyn Transaction,
+    change: &EquipmentChange,
+) -> Result<ParsedEquipmentChange> {
+    let mut fields = Fields::new();
+    let number = change
+        .inventory_number
+        .as_deref()
+        .and_then(|n| fields.check("inventory_number", InventoryNumber::parse(n)));
+    let name = change
+        .name
+        .as_deref()
+        .and_then(|n| fields.check("name", required_text(n, 200)));
+    let kind = change
+        .kind
+        .as_deref()
+        .and_then(|k| fields.check("kind", EquipmentKind::parse(k)));
+    let serial = change
+        .serial
+        .as_ref()
+        .and_then(|s| fields.check("serial", optional_text(s.as_deref(), 100)));
+    let notes = change
+        .notes
+        .as_ref()
+        .and_then(|n| fields.check("notes", optional_text(n.as_deref(), 5_000)));
+    let status = change
+        .status
+        .as_deref()
+        .and_then(|s| fields.check("status", EquipmentStatus::parse(s)));
+    if let Some(Some(id)) = change.location_id {
+        fields.check("location_id", check_location(tx, id).await);
+    }
+    if let Some(Some(id)) = change.assigned_user_id {
+        fields.check("assigned_user_id", check_holder(tx, id).await);
+    }
+    fields.finish()?;
+    Ok(ParsedEquipmentChange {
+        number,
+        name,
+        kind,
+        serial,
+        notes,
+        status,
+    })
+}
+
+/// Works out the new status and holder. Assigning a person implies `in_use`; moving
+/// a piece to stock, repair or write-off without naming a holder takes it back from
+/// whoever had it (a laptop in repair is nobody's laptop).
+fn settle_status(
+    old: &Equipment,
+    requested: Option<EquipmentStatus>,
+    assigned: Option<Option<i64>>,
+    actor: &User,
+) -> Result<(EquipmentStatus, Option<i64>)> {
+    let holder = match (assigned, requested) {
+        (Some(holder), _) => holder,
+        (None, Some(status)) if status != EquipmentStatus::InUse => None,
+        (None, _) => old.assigned_user_id,
+    };
+    let status = EquipmentStatus::with_assignee(requested, old.status, holder.is_some())
+        .map_err(|error| rule_error("status", error))?;
+    old.status
+        .check_change(status, actor.role)
+        .map_err(|error| Error::InvalidTransition {
+            from: old.status.to_string(),
+            to: status.to_string(),
+            reason: error.to_string(),
+        })?;
+    Ok((status, holder))
+}
+
+/// Changes a piece and appends one event: `equipment_status_changed` when the status
+/// changed, else `equipment_location_changed` when it moved, else (serial, notes,
+/// holder within in_use, …) `equipment_status_changed` with equal old and new status.
+pub(crate) async fn change_equipment_in(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    id: i64,
+    change: &EquipmentChange,
+    at: &str,
+) -> Result<Equipment> {
+    require_staff(actor, "manage equipment")?;
+    let old = tx
+        .equipment(id)
+        .await?
+        .ok_or(Error::NotFound("equipment"))?;
+    check_version(change.version, old.version, old.updated_by_name.as_deref())?;
+    let parsed = parse_equipment_change(tx, change).await?;
+    let (status, holder) = settle_status(&old, parsed.status, change.assigned_user_id, actor)?;
+
+    let mut new = old.clone();
+    new.inventory_number = parsed
+        .number
+        .map(|n| n.as_str().to_owned())
+        .unwrap_or(new.inventory_number);
+    new.name = parsed.name.unwrap_or(new.name);
+    new.kind = parsed.kind.unwrap_or(new.kind);
+    new.serial = parsed.serial.unwrap_or(new.serial);
+    new.notes = parsed.notes.unwrap_or(new.notes);
+    new.location_id = change.location_id.unwrap_or(new.location_id);
+    new.status = status;
+    new.assigned_user_id = holder;
+    new.updated_at = at.to_owned();
+
+    let mut changes = Changes::new(EntityKind::Equipment, id, actor.id, at);
+    record_equipment_changes(tx, &mut changes, &old, &new).await?;
+    if changes.is_empty() {
+        return Ok(old);
+    }
+    tx.update_equipment(&new, actor.id).await?;
+    tx.insert_history(changes.entries()).await?;
+    let piece = tx
+        .equipment(id)
+        .await?
+        .ok_or(Error::NotFound("equipment"))?;
+    let moved = changes.touched("location");
+    let kind = if !changes.touched("status") && moved {
+        events::EQUIPMENT_LOCATION_CHANGED
+    } else {
+        events::EQUIPMENT_STATUS_CHANGED
+    };
+    let data = EquipmentEvent {
+        equipment: &piece,
+        location: piece.location_label(),
+        old_status: Some(old.status),
+        new_status: piece.status,
+        old_location: moved.then(|| old.location_label()),
+        new_location: moved.then(|| piece.location_label()),
+        changes: changes.entries(),
+        actor: actor.person(),
+    };
+    let audience = audience::equipment([old.assigned_user_id, piece.assigned_user_id]);
+    events::append(tx, kind, &data, audience).await?;
+    Ok(piece)
+}
+
+async fn record_equipment_changes(
+    tx: &mut dyn Transaction,
+    changes: &mut Changes,
+    old: &Equipment,
+    new: &Equipment,
+) -> Result<()> {
+    changes.field("status", Some(old.status), Some(new.status));
+    changes.field(
+        "inventory_number",
+        Some(&old.inventory_number),
+        Some(&new.inventory_number),
+    );
+    changes.field("name", Some(&old.name), Some(&new.name));
+    changes.field("kind", Some(old.kind), Some(new.kind));
+    changes.field("serial", old.serial.as_ref(), new.serial.as_ref());
+    changes.field("notes", old.notes.as_ref(), new.notes.as_ref());
+    if old.location_id != new.location_id {
+        let label = match new.location_id {
+            Some(id) => tx.location(id).await?.map(|location| location.label()),
+            None => None,
+        };
+        changes.field("location", old.location_label(), label);
+    }
+    if old.assigned_user_id != new.assigned_user_id {
+        let name = match new.assigned_user_id {
+            Some(id) => tx.user(id).await?.map(|user| user.name),
+            None => None,
+        };
+        changes.field("assigned_user", old.assigned_user_name.clone(), name);
+    }
+    Ok(())
+}
+
+impl Desk {
+    pub async fn create_equipment(&self, actor: &User, input: &NewEquipment) -> Result<Equipment> {
+        let mut tx = self.begin().await?;
+        let piece = create_equipment_in(
+            tx.as_mut(),
+            actor,
+            input,
+            &timestamps::format(timestamps::now()),
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(piece)
+    }
+
+    pub async fn change_equipment(
+        &self,
+        actor: &User,
+        id: i64,
+        change: &EquipmentChange,
+    ) -> Result<Equipment> {
+        let mut tx = self.begin().await?;
+        let piece = change_equipment_in(
+            tx.as_mut(),
+            actor,
+            id,
+            change,
+            &timestamps::format(timestamps::now()),
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(piece)
+    }
+
+    /// Staff see all equipment; a requester sees what is assigned to them.
+    pub async fn list_equipment(
+        &self,
+        viewer: &User,
+        query: &EquipmentQuery,
+        page: Page,
+    ) -> Result<Paged<Equipment>> {
+        require_active(viewer)?;
+        let mut query = query.clone();
+        if !viewer.role.is_staff() {
+            query.assigned_user_id = Some(viewer.id);
+        }
+        self.store.equipment_list(&query, page).await
+    }
+
+    pub async fn equipment_page(&self, viewer: &User, id: i64) -> Result<EquipmentPage> {
+        require_active(viewer)?;
+        let equipment = self
+            .store
+            .equipment(id)
+            .await?
+            .ok_or(Error::NotFound("equipment"))?;
+        if !viewer.role.is_staff() && equipment.assigned_user_id != Some(viewer.id) {
+            return Err(Error::NotFound("equipment"));
+        }
+        let history = self.store.history(EntityKind::Equipment, id).await?;
+        Ok(EquipmentPage { equipment, history })
+    }
 }
 
 #[cfg(test)]

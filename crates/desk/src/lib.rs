@@ -6,18 +6,26 @@
 
 pub mod articles;
 pub mod audience;
+pub mod auth;
 pub mod categories;
 mod choice;
 pub mod comments;
+mod desk;
 pub mod equipment;
 pub mod error;
+pub mod events;
 pub mod history;
 pub mod locations;
 pub mod notifications;
+pub mod passwords;
+pub mod patch;
 pub mod storage;
 pub mod tickets;
 pub mod timestamps;
 pub mod users;
 
 pub use choice::UnknownChoice;
+pub use desk::{Desk, DeskOptions};
 pub use error::{Error, ErrorKind, FieldErrors, Result};
+pub use passwords::PasswordCost;
+pub use storage::{Page, Paged};

@@ -1,4 +1,56 @@
 //! Locations: where equipment stands and people sit, shown as "Building › Room".
+//! Locations have no event type of their own (SPEC §2): they change rarely, and the
+//! pages that show them pick them up on the next load.
+
+use serde::Deserialize;
+
+use crate::{
+    desk::{Desk, require_active, require_staff},
+    error::{Error, Fields, Result, optional_text, required_text},
+};
+
+/// `POST /locations`: `{name, building?, room?}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewLocation {
+    pub name: String,
+    #[serde(default)]
+    pub building: Option<String>,
+    #[serde(default)]
+    pub room: Option<String>,
+}
+
+impl Desk {
+    pub async fn create_location(
+        &self,
+        actor: &crate::users::User,
+        input: &NewLocation,
+    ) -> Result<Location> {
+        require_staff(actor, "manage locations")?;
+        let mut fields = Fields::new();
+        let name = fields.check("name", required_text(&input.name, 200));
+        let building = fields.check("building", optional_text(input.building.as_deref(), 200));
+        let room = fields.check("room", optional_text(input.room.as_deref(), 100));
+        fields.finish()?;
+        let (Some(name), Some(building), Some(room)) = (name, building, room) else {
+            return Err(Error::Internal("a parsed location lost a field".into()));
+        };
+        let mut location = Location {
+            id: 0,
+            name,
+            building,
+            room,
+        };
+        let mut tx = self.begin().await?;
+        location.id = tx.insert_location(&location).await?;
+        self.commit(tx).await?;
+        Ok(location)
+    }
+
+    pub async fn list_locations(&self, viewer: &crate::users::User) -> Result<Vec<Location>> {
+        require_active(viewer)?;
+        self.store.locations().await
+    }
+}
 
 /// A place: a name, and optionally the building and room.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]

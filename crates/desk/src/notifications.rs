@@ -2,7 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::choice::choice;
+use crate::{
+    audience,
+    choice::choice,
+    desk::{Desk, require_active, require_admin},
+    error::{Error, Fields, Result, required_text},
+    events,
+    storage::{Page, Paged, Transaction},
+    timestamps,
+    users::{Person, User},
+};
 
 choice!(
     NotificationLevel {
@@ -140,6 +149,130 @@ impl TryFrom<NotificationRow> for Notification {
             created_at: row.created_at,
             expires_at: row.expires_at,
         })
+    }
+}
+
+/// `POST /notifications`: `{title, message, level, audience, expires_at?}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewNotification {
+    pub title: String,
+    pub message: String,
+    #[serde(default)]
+    pub level: Option<String>,
+    pub audience: NotificationAudience,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NotificationEvent<'a> {
+    notification: &'a Notification,
+    actor: Option<Person<'a>>,
+}
+
+/// Publishes a notification and appends `system_notification_created` to its audience.
+pub(crate) async fn create_notification_in(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    input: &NewNotification,
+    at: &str,
+) -> Result<Notification> {
+    require_admin(actor, "publish system notifications")?;
+    let mut fields = Fields::new();
+    let title = fields.check("title", required_text(&input.title, 200));
+    let message = fields.check("message", required_text(&input.message, 5_000));
+    let level = fields.check(
+        "level",
+        NotificationLevel::parse(input.level.as_deref().unwrap_or("info")),
+    );
+    let expires_at = match input
+        .expires_at
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(text) => fields.check("expires_at", timestamps::parse(text)),
+        None => None,
+    };
+    if let NotificationAudience::User(id) = input.audience
+        && tx.user(id).await?.is_none()
+    {
+        fields.add("audience", "no such user");
+    }
+    fields.finish()?;
+    let (Some(title), Some(message), Some(level)) = (title, message, level) else {
+        return Err(Error::Internal("a parsed notification lost a field".into()));
+    };
+    let draft = Notification {
+        id: 0,
+        title,
+        message,
+        level,
+        audience: input.audience,
+        author_id: Some(actor.id),
+        author_name: Some(actor.name.clone()),
+        created_at: at.to_owned(),
+        expires_at,
+    };
+    let id = tx.insert_notification(&draft).await?;
+    let notification = tx
+        .notification(id)
+        .await?
+        .ok_or(Error::NotFound("notification"))?;
+    let data = NotificationEvent {
+        notification: &notification,
+        actor: Some(actor.person()),
+    };
+    events::append(
+        tx,
+        events::SYSTEM_NOTIFICATION_CREATED,
+        &data,
+        audience::notification(input.audience),
+    )
+    .await?;
+    Ok(notification)
+}
+
+impl Desk {
+    pub async fn create_notification(
+        &self,
+        actor: &User,
+        input: &NewNotification,
+    ) -> Result<Notification> {
+        let mut tx = self.begin().await?;
+        let notification = create_notification_in(
+            tx.as_mut(),
+            actor,
+            input,
+            &timestamps::format(timestamps::now()),
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(notification)
+    }
+
+    /// The unexpired notifications addressed to `viewer`, newest first.
+    pub async fn list_notifications(
+        &self,
+        viewer: &User,
+        page: Page,
+    ) -> Result<Paged<Notification>> {
+        require_active(viewer)?;
+        let now = timestamps::format(timestamps::now());
+        self.store
+            .notifications(Some(viewer), &now, false, page)
+            .await
+    }
+
+    /// Every notification, expired ones too: the admins' management list.
+    pub async fn all_notifications(
+        &self,
+        viewer: &User,
+        page: Page,
+    ) -> Result<Paged<Notification>> {
+        require_admin(viewer, "manage system notifications")?;
+        let now = timestamps::format(timestamps::now());
+        self.store.notifications(None, &now, true, page).await
     }
 }
 

@@ -1,8 +1,20 @@
 //! Tickets («Заявки»): statuses and their transitions, priorities, types.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::{choice::choice, users::Role};
+use crate::{
+    audience,
+    categories::CategoryScope,
+    choice::choice,
+    comments::{Comment, NewComment},
+    desk::{Desk, check_version, require_active, require_staff},
+    error::{Error, Fields, Result, optional_text, required_text},
+    events,
+    history::{Changes, EntityKind, HistoryEntry, NewHistory},
+    storage::{Page, Paged, Transaction},
+    timestamps,
+    users::{Person, Role, User, UserStatus},
+};
 
 choice!(
     /// Where a ticket is in its life (Новая, В работе, Ожидание, Решена, Закрыта).
@@ -188,6 +200,571 @@ pub struct TicketStats {
     pub mine: i64,
     pub created_today: i64,
     pub resolved_today: i64,
+}
+
+/// `POST /tickets`: `{title, description, priority, type?, category_id?, equipment_id?}`;
+/// agents may also file on someone's behalf (`requester_id`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewTicket {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default, rename = "type")]
+    pub ticket_type: Option<String>,
+    #[serde(default)]
+    pub category_id: Option<i64>,
+    #[serde(default)]
+    pub equipment_id: Option<i64>,
+    #[serde(default)]
+    pub requester_id: Option<i64>,
+}
+
+/// `PATCH /tickets/{id}`: any of these; `null` clears the nullable ones.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TicketChange {
+    /// The version the change was made against; a stale one is refused.
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub resolution: Option<String>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    pub assignee_id: Option<Option<i64>>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, rename = "type")]
+    pub ticket_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    pub category_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    pub equipment_id: Option<Option<i64>>,
+}
+
+/// A ticket's page: the ticket, its comments (internal ones for staff only), history.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketPage {
+    pub ticket: Ticket,
+    pub comments: Vec<Comment>,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Serialize)]
+struct TicketEvent<'a> {
+    ticket: TicketSummary<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_status: Option<TicketStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_status: Option<TicketStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_assignee: Option<Option<Person<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_assignee: Option<Option<Person<'a>>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    changes: &'a [NewHistory],
+    actor: Person<'a>,
+}
+
+#[derive(Serialize)]
+struct CommentEvent<'a> {
+    ticket: TicketSummary<'a>,
+    comment: &'a Comment,
+    actor: Person<'a>,
+}
+
+fn assignee(ticket: &Ticket) -> Option<Person<'_>> {
+    ticket.assignee_id.map(|id| Person {
+        id,
+        name: ticket.assignee_name.as_deref().unwrap_or_default(),
+    })
+}
+
+/// A requester sees their own tickets only; anyone else's is "not found" to them, so
+/// that ticket ids do not reveal what exists.
+fn check_can_see(viewer: &User, ticket: &Ticket) -> Result<()> {
+    require_active(viewer)?;
+    if viewer.role.is_staff() || ticket.requester_id == viewer.id {
+        Ok(())
+    } else {
+        Err(Error::NotFound("ticket"))
+    }
+}
+
+async fn check_category(
+    tx: &mut dyn Transaction,
+    id: i64,
+    scope: CategoryScope,
+) -> Result<(), String> {
+    match tx.category(id).await {
+        Ok(Some(category)) if category.scope == scope && category.active => Ok(()),
+        Ok(_) => Err("no such active category".into()),
+        Err(_) => Err("cannot be checked now".into()),
+    }
+}
+
+async fn check_equipment(tx: &mut dyn Transaction, id: i64) -> Result<(), String> {
+    match tx.equipment(id).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err("no such equipment".into()),
+        Err(_) => Err("cannot be checked now".into()),
+    }
+}
+
+async fn check_assignee(tx: &mut dyn Transaction, id: i64) -> Result<(), String> {
+    match tx.user(id).await {
+        Ok(Some(user)) if user.role.is_staff() && user.status == UserStatus::Active => Ok(()),
+        Ok(_) => Err("must be an active agent or admin".into()),
+        Err(_) => Err("cannot be checked now".into()),
+    }
+}
+
+/// Files a ticket and appends `ticket_created`.
+pub(crate) async fn create_ticket_in(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    input: &NewTicket,
+    at: &str,
+) -> Result<Ticket> {
+    require_active(actor)?;
+    let mut fields = Fields::new();
+    let title = fields.check("title", required_text(&input.title, 200));
+    let description = fields.check(
+        "description",
+        optional_text(Some(&input.description), 20_000),
+    );
+    let priority = fields.check(
+        "priority",
+        Priority::parse(input.priority.as_deref().unwrap_or("medium")),
+    );
+    let ticket_type = fields.check(
+        "type",
+        TicketType::parse(input.ticket_type.as_deref().unwrap_or("incident")),
+    );
+    if let Some(id) = input.category_id {
+        fields.check(
+            "category_id",
+            check_category(tx, id, CategoryScope::Ticket).await,
+        );
+    }
+    if let Some(id) = input.equipment_id {
+        fields.check("equipment_id", check_equipment(tx, id).await);
+    }
+    let requester_id = match input.requester_id {
+        Some(id) if id != actor.id => {
+            if !actor.role.is_staff() {
+                return Err(Error::forbidden(
+                    "only agents can file tickets for someone else",
+                ));
+            }
+            match tx.user(id).await? {
+                Some(user) if user.status == UserStatus::Active => id,
+                _ => {
+                    fields.add("requester_id", "no such active user");
+                    id
+                }
+            }
+        }
+        _ => actor.id,
+    };
+    fields.finish()?;
+    let (Some(title), Some(description), Some(priority), Some(ticket_type)) =
+        (title, description, priority, ticket_type)
+    else {
+        return Err(Error::Internal("a parsed ticket lost a field".into()));
+    };
+    let draft = Ticket {
+        id: 0,
+        title,
+        description: description.unwrap_or_default(),
+        ticket_type,
+        status: TicketStatus::New,
+        priority,
+        category_id: input.category_id,
+        category_name: None,
+        requester_id,
+        requester_name: String::new(),
+        assignee_id: None,
+        assignee_name: None,
+        equipment_id: input.equipment_id,
+        equipment_inventory_number: None,
+        equipment_name: None,
+        resolution: None,
+        created_at: at.to_owned(),
+        updated_at: at.to_owned(),
+        resolved_at: None,
+        closed_at: None,
+        version: 1,
+        updated_by: Some(actor.id),
+        updated_by_name: None,
+    };
+    let id = tx.insert_ticket(&draft).await?;
+    let ticket = tx.ticket(id).await?.ok_or(Error::NotFound("ticket"))?;
+    let data = TicketEvent {
+        ticket: ticket.summary(),
+        old_status: None,
+        new_status: None,
+        old_assignee: None,
+        new_assignee: None,
+        changes: &[],
+        actor: actor.person(),
+    };
+    events::append(
+        tx,
+        events::TICKET_CREATED,
+        &data,
+        audience::ticket(ticket.requester_id),
+    )
+    .await?;
+    Ok(ticket)
+}
+
+/// The parsed fields of a change request.
+struct ParsedChange {
+    status: Option<TicketStatus>,
+    priority: Option<Priority>,
+    ticket_type: Option<TicketType>,
+    title: Option<String>,
+    description: Option<String>,
+    resolution: Option<Option<String>>,
+}
+
+async fn parse_change(tx: &mut dyn Transaction, change: &TicketChange) -> Result<ParsedChange> {
+    let mut fields = Fields::new();
+    let status = change
+        .status
+        .as_deref()
+        .and_then(|s| fields.check("status", TicketStatus::parse(s)));
+    let priority = change
+        .priority
+        .as_deref()
+        .and_then(|p| fields.check("priority", Priority::parse(p)));
+    let ticket_type = change
+        .ticket_type
+        .as_deref()
+        .and_then(|t| fields.check("type", TicketType::parse(t)));
+    let title = change
+        .title
+        .as_deref()
+        .and_then(|t| fields.check("title", required_text(t, 200)));
+    let description = change
+        .description
+        .as_deref()
+        .and_then(|d| fields.check("description", optional_text(Some(d), 20_000)))
+        .map(Option::unwrap_or_default);
+    let resolution = change
+        .resolution
+        .as_deref()
+        .and_then(|r| fields.check("resolution", optional_text(Some(r), 20_000)));
+    if let Some(Some(id)) = change.assignee_id {
+        fields.check("assignee_id", check_assignee(tx, id).await);
+    }
+    if let Some(Some(id)) = change.category_id {
+        fields.check(
+            "category_id",
+            check_category(tx, id, CategoryScope::Ticket).await,
+        );
+    }
+    if let Some(Some(id)) = change.equipment_id {
+        fields.check("equipment_id", check_equipment(tx, id).await);
+    }
+    fields.finish()?;
+    Ok(ParsedChange {
+        status,
+        priority,
+        ticket_type,
+        title,
+        description,
+        resolution,
+    })
+}
+
+/// Applies a status change: the transition rules, the resolution rule, the times.
+fn apply_status(ticket: &mut Ticket, to: TicketStatus, actor: &User, at: &str) -> Result<()> {
+    let from = ticket.status;
+    if from == to {
+        return Ok(());
+    }
+    from.check_transition(to, actor.role)
+        .map_err(|error| Error::InvalidTransition {
+            from: from.to_string(),
+            to: to.to_string(),
+            reason: error.to_string(),
+        })?;
+    match to {
+        TicketStatus::Resolved => {
+            if ticket.resolution.as_deref().is_none_or(str::is_empty) {
+                return Err(Error::field(
+                    "resolution",
+                    "is required to resolve a ticket",
+                ));
+            }
+            ticket.resolved_at = Some(at.to_owned());
+        }
+        TicketStatus::Closed => ticket.closed_at = Some(at.to_owned()),
+        // Reopened: no longer resolved or closed.
+        _ => {
+            ticket.resolved_at = None;
+            ticket.closed_at = None;
+        }
+    }
+    ticket.status = to;
+    Ok(())
+}
+
+/// Changes a ticket and appends one event: `ticket_status_changed` when the status
+/// changed (whatever else changed with it), else `ticket_assigned` when the assignee
+/// changed, else — priority, title, category, … — `ticket_status_changed` with equal
+/// old and new status. Every variant lists all changed fields in `changes`, so a page
+/// can patch its row from any of them; `ticket_status_changed` is the type list pages
+/// already re-render rows on, which is exactly what an edit needs.
+pub(crate) async fn change_ticket_in(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    id: i64,
+    change: &TicketChange,
+    at: &str,
+) -> Result<Ticket> {
+    let old = tx.ticket(id).await?.ok_or(Error::NotFound("ticket"))?;
+    check_can_see(actor, &old)?;
+    require_staff(actor, "change tickets")?;
+    check_version(change.version, old.version, old.updated_by_name.as_deref())?;
+    let parsed = parse_change(tx, change).await?;
+
+    let mut new = old.clone();
+    new.title = parsed.title.unwrap_or(new.title);
+    new.description = parsed.description.unwrap_or(new.description);
+    new.priority = parsed.priority.unwrap_or(new.priority);
+    new.ticket_type = parsed.ticket_type.unwrap_or(new.ticket_type);
+    if let Some(resolution) = parsed.resolution {
+        new.resolution = resolution;
+    }
+    new.assignee_id = change.assignee_id.unwrap_or(new.assignee_id);
+    new.category_id = change.category_id.unwrap_or(new.category_id);
+    new.equipment_id = change.equipment_id.unwrap_or(new.equipment_id);
+    if let Some(status) = parsed.status {
+        apply_status(&mut new, status, actor, at)?;
+    }
+    new.updated_at = at.to_owned();
+
+    let mut changes = Changes::new(EntityKind::Ticket, id, actor.id, at);
+    record_ticket_changes(tx, &mut changes, &old, &new).await?;
+    if changes.is_empty() {
+        return Ok(old);
+    }
+    tx.update_ticket(&new, actor.id).await?;
+    tx.insert_history(changes.entries()).await?;
+    let ticket = tx.ticket(id).await?.ok_or(Error::NotFound("ticket"))?;
+    let (kind, data) = ticket_change_event(&old, &ticket, &changes, actor);
+    events::append(tx, kind, &data, audience::ticket(ticket.requester_id)).await?;
+    Ok(ticket)
+}
+
+fn ticket_change_event<'a>(
+    old: &'a Ticket,
+    new: &'a Ticket,
+    changes: &'a Changes,
+    actor: &'a User,
+) -> (&'static str, TicketEvent<'a>) {
+    let mut data = TicketEvent {
+        ticket: new.summary(),
+        old_status: Some(old.status),
+        new_status: Some(new.status),
+        old_assignee: None,
+        new_assignee: None,
+        changes: changes.entries(),
+        actor: actor.person(),
+    };
+    if changes.touched("assignee") {
+        data.old_assignee = Some(assignee(old));
+        data.new_assignee = Some(assignee(new));
+    }
+    let kind = if !changes.touched("status") && changes.touched("assignee") {
+        events::TICKET_ASSIGNED
+    } else {
+        events::TICKET_STATUS_CHANGED
+    };
+    (kind, data)
+}
+
+/// History values are what a person reads: names, not ids.
+async fn record_ticket_changes(
+    tx: &mut dyn Transaction,
+    changes: &mut Changes,
+    old: &Ticket,
+    new: &Ticket,
+) -> Result<()> {
+    changes.field("status", Some(old.status), Some(new.status));
+    changes.field("priority", Some(old.priority), Some(new.priority));
+    changes.field("type", Some(old.ticket_type), Some(new.ticket_type));
+    changes.field("title", Some(&old.title), Some(&new.title));
+    changes.field(
+        "description",
+        Some(&old.description),
+        Some(&new.description),
+    );
+    changes.field(
+        "resolution",
+        old.resolution.as_ref(),
+        new.resolution.as_ref(),
+    );
+    if old.assignee_id != new.assignee_id {
+        let name = match new.assignee_id {
+            Some(id) => tx.user(id).await?.map(|user| user.name),
+            None => None,
+        };
+        changes.field("assignee", old.assignee_name.clone(), name);
+    }
+    if old.category_id != new.category_id {
+        let name = match new.category_id {
+            Some(id) => tx.category(id).await?.map(|category| category.name),
+            None => None,
+        };
+        changes.field("category", old.category_name.clone(), name);
+    }
+    if old.equipment_id != new.equipment_id {
+        let number = match new.equipment_id {
+            Some(id) => tx.equipment(id).await?.map(|piece| piece.inventory_number),
+            None => None,
+        };
+        changes.field("equipment", old.equipment_inventory_number.clone(), number);
+    }
+    Ok(())
+}
+
+/// Adds a comment and appends `ticket_comment_created`; internal notes go to staff only.
+pub(crate) async fn add_comment_in(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    ticket_id: i64,
+    input: &NewComment,
+    at: &str,
+) -> Result<Comment> {
+    let ticket = tx
+        .ticket(ticket_id)
+        .await?
+        .ok_or(Error::NotFound("ticket"))?;
+    check_can_see(actor, &ticket)?;
+    if input.internal && !actor.role.is_staff() {
+        return Err(Error::forbidden(
+            "only agents and admins can write internal notes",
+        ));
+    }
+    let body =
+        required_text(&input.body, 10_000).map_err(|message| Error::field("body", message))?;
+    let draft = Comment {
+        id: 0,
+        ticket_id,
+        author_id: actor.id,
+        author_name: actor.name.clone(),
+        author_role: actor.role,
+        body,
+        internal: input.internal,
+        created_at: at.to_owned(),
+    };
+    let id = tx.insert_comment(&draft).await?;
+    let comment = tx.comment(id).await?.ok_or(Error::NotFound("comment"))?;
+    let data = CommentEvent {
+        ticket: ticket.summary(),
+        comment: &comment,
+        actor: actor.person(),
+    };
+    let audience = audience::comment(ticket.requester_id, comment.internal);
+    events::append(tx, events::TICKET_COMMENT_CREATED, &data, audience).await?;
+    Ok(comment)
+}
+
+impl Desk {
+    pub async fn create_ticket(&self, actor: &User, input: &NewTicket) -> Result<Ticket> {
+        let mut tx = self.begin().await?;
+        let ticket = create_ticket_in(tx.as_mut(), actor, input, &now()).await?;
+        self.commit(tx).await?;
+        Ok(ticket)
+    }
+
+    /// See [`change_ticket_in`] for which event a change emits.
+    pub async fn change_ticket(
+        &self,
+        actor: &User,
+        id: i64,
+        change: &TicketChange,
+    ) -> Result<Ticket> {
+        let mut tx = self.begin().await?;
+        let ticket = change_ticket_in(tx.as_mut(), actor, id, change, &now()).await?;
+        self.commit(tx).await?;
+        Ok(ticket)
+    }
+
+    pub async fn add_comment(
+        &self,
+        actor: &User,
+        ticket_id: i64,
+        input: &NewComment,
+    ) -> Result<Comment> {
+        let mut tx = self.begin().await?;
+        let comment = add_comment_in(tx.as_mut(), actor, ticket_id, input, &now()).await?;
+        self.commit(tx).await?;
+        Ok(comment)
+    }
+
+    /// The tickets `viewer` may see (a requester: their own), filtered and paged.
+    pub async fn list_tickets(
+        &self,
+        viewer: &User,
+        query: &TicketQuery,
+        page: Page,
+    ) -> Result<Paged<Ticket>> {
+        require_active(viewer)?;
+        let mut query = query.clone();
+        if !viewer.role.is_staff() {
+            query.requester_id = Some(viewer.id);
+        }
+        self.store.tickets(&query, page).await
+    }
+
+    /// The statistics cards over the tickets `viewer` may see.
+    pub async fn ticket_stats(&self, viewer: &User) -> Result<TicketStats> {
+        require_active(viewer)?;
+        let scope = (!viewer.role.is_staff()).then_some(viewer.id);
+        let day_start = timestamps::day_start(timestamps::now());
+        self.store.ticket_stats(scope, viewer.id, &day_start).await
+    }
+
+    pub async fn get_ticket(&self, viewer: &User, id: i64) -> Result<Ticket> {
+        let ticket = self
+            .store
+            .ticket(id)
+            .await?
+            .ok_or(Error::NotFound("ticket"))?;
+        check_can_see(viewer, &ticket)?;
+        Ok(ticket)
+    }
+
+    /// The ticket with its comments and history, as `viewer` may see them.
+    pub async fn ticket_page(&self, viewer: &User, id: i64) -> Result<TicketPage> {
+        let ticket = self.get_ticket(viewer, id).await?;
+        let comments = self.store.comments(id, viewer.role.is_staff()).await?;
+        let history = self.store.history(EntityKind::Ticket, id).await?;
+        Ok(TicketPage {
+            ticket,
+            comments,
+            history,
+        })
+    }
+
+    /// Whether `viewer` may see a ticket (for presence on its page).
+    pub async fn may_see_ticket(&self, viewer: &User, id: i64) -> bool {
+        self.get_ticket(viewer, id).await.is_ok()
+    }
+}
+
+fn now() -> String {
+    timestamps::format(timestamps::now())
 }
 
 #[cfg(test)]

@@ -1,6 +1,16 @@
 //! People: roles, account status, email addresses, interface language.
 
-use crate::choice::choice;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    audience,
+    choice::choice,
+    desk::{Desk, check_version, require_active, require_admin},
+    error::{Error, Fields, Result, required_text},
+    events, passwords,
+    storage::{Page, Paged, Transaction},
+    timestamps,
+};
 
 choice!(
     /// What a person may do (SPEC §1). An admin is also an agent.
@@ -155,6 +165,321 @@ pub struct ApiToken {
     pub name: String,
     pub created_at: String,
     pub last_used_at: Option<String>,
+}
+
+/// `POST /users`: `{name, email, role, password, locale?}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewUser {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub password: String,
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+/// `PATCH /users/{id}`: any of `{status, role, name, email, locale, password}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UserChange {
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// The outcome of a user change. `blocked`: the user was just blocked, so the web
+/// layer must close their open connections (`hub.close_user(id, USER_BLOCKED)`).
+#[derive(Debug, Clone)]
+pub struct UserChanged {
+    pub user: User,
+    pub blocked: bool,
+}
+
+#[derive(Serialize)]
+struct UserEvent<'a> {
+    user: &'a User,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_status: Option<UserStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_status: Option<UserStatus>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    changes: Vec<FieldChange>,
+    actor: Option<Person<'a>>,
+}
+
+/// A changed field in an event: `{"field", "old", "new"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+fn changed<T: PartialEq + ToString>(
+    changes: &mut Vec<FieldChange>,
+    field: &'static str,
+    old: &T,
+    new: &T,
+) {
+    if old != new {
+        changes.push(FieldChange {
+            field,
+            old: Some(old.to_string()),
+            new: Some(new.to_string()),
+        });
+    }
+}
+
+struct ParsedUser {
+    name: String,
+    email: Email,
+    role: Role,
+    locale: Locale,
+}
+
+fn parse_new_user(input: &NewUser) -> Result<ParsedUser> {
+    let mut fields = Fields::new();
+    let name = fields.check("name", required_text(&input.name, 200));
+    let email = fields.check("email", Email::parse(&input.email));
+    let role = fields.check("role", Role::parse(&input.role));
+    let locale = fields.check(
+        "locale",
+        Locale::parse(input.locale.as_deref().unwrap_or("ru")),
+    );
+    fields.check("password", passwords::check_new(&input.password));
+    fields.finish()?;
+    match (name, email, role, locale) {
+        (Some(name), Some(email), Some(role), Some(locale)) => Ok(ParsedUser {
+            name,
+            email,
+            role,
+            locale,
+        }),
+        _ => Err(Error::Internal("a parsed user lost a field".into())),
+    }
+}
+
+/// Inserts a user and appends `user_created` (to admins).
+async fn insert_user(
+    tx: &mut dyn Transaction,
+    actor: Option<&User>,
+    user: ParsedUser,
+    password_hash: &str,
+    at: &str,
+) -> Result<User> {
+    let draft = User {
+        id: 0,
+        name: user.name,
+        email: user.email.as_str().to_owned(),
+        role: user.role,
+        status: UserStatus::Active,
+        locale: user.locale,
+        created_at: at.to_owned(),
+        last_login_at: None,
+        version: 1,
+        updated_by: actor.map(|actor| actor.id),
+        updated_by_name: None,
+    };
+    let id = tx.insert_user(&draft, password_hash).await?;
+    let user = tx.user(id).await?.ok_or(Error::NotFound("user"))?;
+    let data = UserEvent {
+        user: &user,
+        old_status: None,
+        new_status: None,
+        changes: Vec::new(),
+        actor: actor.map(User::person),
+    };
+    events::append(tx, events::USER_CREATED, &data, audience::users()).await?;
+    Ok(user)
+}
+
+impl Desk {
+    /// An admin creates an account.
+    pub async fn create_user(&self, actor: &User, input: &NewUser) -> Result<User> {
+        require_admin(actor, "manage users")?;
+        self.create_user_as(Some(actor), input).await
+    }
+
+    /// The command line (`ictdesk user add`) creates an account: no actor to check.
+    pub async fn create_user_by_system(&self, input: &NewUser) -> Result<User> {
+        self.create_user_as(None, input).await
+    }
+
+    async fn create_user_as(&self, actor: Option<&User>, input: &NewUser) -> Result<User> {
+        let parsed = parse_new_user(input)?;
+        // Hash before the transaction: no lock is held while the CPU works.
+        let hash = self.passwords.hash(&input.password).await?;
+        let at = timestamps::format(timestamps::now());
+        let mut tx = self.begin().await?;
+        let user = insert_user(tx.as_mut(), actor, parsed, &hash, &at).await?;
+        self.commit(tx).await?;
+        Ok(user)
+    }
+
+    /// Admins change anything of anyone but themselves' role and status; everyone may
+    /// change their own name, locale and password. Blocking ends the user's sessions in
+    /// the same transaction.
+    pub async fn change_user(
+        &self,
+        actor: &User,
+        id: i64,
+        change: &UserChange,
+    ) -> Result<UserChanged> {
+        require_active(actor)?;
+        let own = actor.id == id;
+        if !actor.role.is_admin() {
+            let admin_only =
+                change.role.is_some() || change.status.is_some() || change.email.is_some();
+            if !own || admin_only {
+                return Err(Error::forbidden("only admins can manage users"));
+            }
+        } else if own && (change.role.is_some() || change.status.is_some()) {
+            // An admin who demotes or blocks themselves may leave nobody able to undo it.
+            return Err(Error::forbidden(
+                "admins cannot change their own role or status",
+            ));
+        }
+        self.change_user_as(Some(actor), id, change).await
+    }
+
+    /// The command line (`ictdesk user block|unblock`) changes an account.
+    pub async fn change_user_by_system(&self, id: i64, change: &UserChange) -> Result<UserChanged> {
+        self.change_user_as(None, id, change).await
+    }
+
+    async fn change_user_as(
+        &self,
+        actor: Option<&User>,
+        id: i64,
+        change: &UserChange,
+    ) -> Result<UserChanged> {
+        let mut fields = Fields::new();
+        let name = change
+            .name
+            .as_deref()
+            .and_then(|name| fields.check("name", required_text(name, 200)));
+        let email = change
+            .email
+            .as_deref()
+            .and_then(|email| fields.check("email", Email::parse(email)));
+        let role = change
+            .role
+            .as_deref()
+            .and_then(|role| fields.check("role", Role::parse(role)));
+        let status = change
+            .status
+            .as_deref()
+            .and_then(|status| fields.check("status", UserStatus::parse(status)));
+        let locale = change
+            .locale
+            .as_deref()
+            .and_then(|locale| fields.check("locale", Locale::parse(locale)));
+        if let Some(password) = &change.password {
+            fields.check("password", passwords::check_new(password));
+        }
+        fields.finish()?;
+        let password_hash = match &change.password {
+            Some(password) => Some(self.passwords.hash(password).await?),
+            None => None,
+        };
+
+        let mut tx = self.begin().await?;
+        let old = tx.user(id).await?.ok_or(Error::NotFound("user"))?;
+        check_version(change.version, old.version, old.updated_by_name.as_deref())?;
+        let mut new = old.clone();
+        new.name = name.unwrap_or(new.name);
+        new.email = email
+            .map(|email| email.as_str().to_owned())
+            .unwrap_or(new.email);
+        new.role = role.unwrap_or(new.role);
+        new.status = status.unwrap_or(new.status);
+        new.locale = locale.unwrap_or(new.locale);
+
+        let mut changes = Vec::new();
+        changed(&mut changes, "name", &old.name, &new.name);
+        changed(&mut changes, "email", &old.email, &new.email);
+        changed(&mut changes, "role", &old.role, &new.role);
+        changed(&mut changes, "status", &old.status, &new.status);
+        changed(&mut changes, "locale", &old.locale, &new.locale);
+        if let Some(hash) = &password_hash {
+            tx.set_password(id, hash).await?;
+            changes.push(FieldChange {
+                field: "password",
+                old: None,
+                new: None,
+            });
+        }
+        if changes.is_empty() {
+            return Ok(UserChanged {
+                user: old,
+                blocked: false,
+            });
+        }
+        let blocked = old.status == UserStatus::Active && new.status == UserStatus::Blocked;
+        tx.update_user(&new, actor.map_or(id, |actor| actor.id))
+            .await?;
+        if blocked {
+            tx.delete_sessions_of(id).await?;
+        }
+        let user = tx.user(id).await?.ok_or(Error::NotFound("user"))?;
+        let data = UserEvent {
+            user: &user,
+            old_status: Some(old.status),
+            new_status: Some(new.status),
+            changes,
+            actor: actor.map(User::person),
+        };
+        events::append(
+            tx.as_mut(),
+            events::USER_STATUS_CHANGED,
+            &data,
+            audience::users(),
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(UserChanged { user, blocked })
+    }
+
+    /// Admins list and search users; agents may list them too (to assign tickets and
+    /// equipment); requesters may not.
+    pub async fn list_users(
+        &self,
+        viewer: &User,
+        query: &UserQuery,
+        page: Page,
+    ) -> Result<Paged<User>> {
+        crate::desk::require_staff(viewer, "list users")?;
+        self.store.users(query, page).await
+    }
+
+    /// A user's card: admins and agents see anyone, others only themselves.
+    pub async fn get_user(&self, viewer: &User, id: i64) -> Result<User> {
+        require_active(viewer)?;
+        if !viewer.role.is_staff() && viewer.id != id {
+            return Err(Error::NotFound("user"));
+        }
+        self.store.user(id).await?.ok_or(Error::NotFound("user"))
+    }
+
+    /// Looks a user up by email (for the command line).
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let email =
+            Email::parse(email).map_err(|error| Error::field("email", error.to_string()))?;
+        let mut tx = self.begin().await?;
+        let user = tx.user_by_email(email.as_str()).await?;
+        drop(tx);
+        Ok(user)
+    }
 }
 
 #[cfg(test)]

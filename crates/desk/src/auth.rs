@@ -1,0 +1,167 @@
+//! Logging in: email + password → a session; sessions and API tokens → a user.
+//! Tokens are random and only their SHA-256 hash is stored, so a copy of the database
+//! lets nobody in. Login attempts are rate-limited by the web layer.
+
+use sha2::{Digest, Sha256};
+use time::Duration;
+
+use crate::{
+    desk::{Desk, require_active},
+    error::{Error, Result, required_text},
+    timestamps,
+    users::{ApiToken, Email, Session, User, UserStatus},
+};
+
+/// How long a session lasts without logging in again.
+pub const SESSION_LIFETIME: Duration = Duration::days(30);
+
+/// What a successful login gives the web layer: the cookie value (shown once, never
+/// stored) and the CSRF token the pages must send back.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    pub user: User,
+    pub session_token: String,
+    pub csrf_token: String,
+    pub expires_at: String,
+}
+
+/// A new API token: the secret is shown once.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NewApiToken {
+    #[serde(flatten)]
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+/// 32 random bytes as hex.
+fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+impl Desk {
+    /// Checks email and password and opens a session. Unknown email and wrong password
+    /// get the same error (and take about the same time); blocked users are refused.
+    pub async fn login(&self, email: &str, password: &str) -> Result<LoggedIn> {
+        let email = Email::parse(email).map_err(|_| Error::InvalidCredentials)?;
+        let Some(row) = self.store.user_for_login(email.as_str()).await? else {
+            // Spend the time a real check would, so response times do not tell which
+            // emails exist.
+            let _ = self.passwords.hash(password).await;
+            return Err(Error::InvalidCredentials);
+        };
+        if !self.passwords.verify(&row.password_hash, password).await {
+            return Err(Error::InvalidCredentials);
+        }
+        if row.user.status == UserStatus::Blocked {
+            return Err(Error::forbidden("this account is blocked"));
+        }
+        self.open_session(row.user).await
+    }
+
+    async fn open_session(&self, user: User) -> Result<LoggedIn> {
+        let now = timestamps::now();
+        let session_token = random_token();
+        let session = Session {
+            token_hash: token_hash(&session_token),
+            user_id: user.id,
+            csrf_token: random_token(),
+            created_at: timestamps::format(now),
+            expires_at: timestamps::after(now, SESSION_LIFETIME),
+        };
+        let mut tx = self.begin().await?;
+        tx.insert_session(&session).await?;
+        tx.record_login(user.id, &session.created_at).await?;
+        tx.commit().await?;
+        Ok(LoggedIn {
+            user,
+            session_token,
+            csrf_token: session.csrf_token,
+            expires_at: session.expires_at,
+        })
+    }
+
+    /// The user of a session cookie and the session's CSRF token, if the session is
+    /// valid and the user active.
+    pub async fn session_user(&self, session_token: &str) -> Result<Option<(User, String)>> {
+        let now = timestamps::format(timestamps::now());
+        self.store.session(&token_hash(session_token), &now).await
+    }
+
+    /// Ends a session; `false` if there was none.
+    pub async fn logout(&self, session_token: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let deleted = tx.delete_session(&token_hash(session_token)).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// Creates an API token for the actor (for integrations: `Authorization: Bearer`).
+    pub async fn create_api_token(&self, actor: &User, name: &str) -> Result<NewApiToken> {
+        require_active(actor)?;
+        let name = required_text(name, 100).map_err(|message| Error::field("name", message))?;
+        let secret = format!("ictd_{}", random_token());
+        let at = timestamps::format(timestamps::now());
+        let mut tx = self.begin().await?;
+        let id = tx
+            .insert_api_token(actor.id, &name, &token_hash(&secret), &at)
+            .await?;
+        tx.commit().await?;
+        Ok(NewApiToken {
+            token: ApiToken {
+                id,
+                user_id: actor.id,
+                name,
+                created_at: at,
+                last_used_at: None,
+            },
+            secret,
+        })
+    }
+
+    pub async fn api_tokens(&self, actor: &User) -> Result<Vec<ApiToken>> {
+        self.store.api_tokens(actor.id).await
+    }
+
+    pub async fn delete_api_token(&self, actor: &User, id: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        if !tx.delete_api_token(actor.id, id).await? {
+            return Err(Error::NotFound("API token"));
+        }
+        tx.commit().await
+    }
+
+    /// The active user an API token belongs to.
+    pub async fn api_token_user(&self, secret: &str) -> Result<Option<User>> {
+        self.store.api_token_user(&token_hash(secret)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_64_hex_digits_and_differ() {
+        let (a, b) = (random_token(), random_token());
+        assert_eq!(a.len(), 64);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_stored_hash_is_not_the_token() {
+        let token = random_token();
+        assert_ne!(token_hash(&token), token);
+        assert_eq!(token_hash(&token), token_hash(&token));
+    }
+}

@@ -1,0 +1,63 @@
+//! The events the desk appends: the eleven types of SPEC §2, one per change.
+
+use ictdesk_hub::{Audience, EventType, NewEvent};
+use serde::Serialize;
+
+use crate::{
+    error::{Error, Result},
+    storage::Transaction,
+};
+
+pub const TICKET_CREATED: &str = "ticket_created";
+/// Also carries edits that change neither status nor assignee (see `tickets`).
+pub const TICKET_STATUS_CHANGED: &str = "ticket_status_changed";
+pub const TICKET_ASSIGNED: &str = "ticket_assigned";
+pub const TICKET_COMMENT_CREATED: &str = "ticket_comment_created";
+pub const USER_CREATED: &str = "user_created";
+/// Also carries edits of role, name or locale (see `users`).
+pub const USER_STATUS_CHANGED: &str = "user_status_changed";
+/// Also announces new equipment (old status `null`) and edits that move nothing.
+pub const EQUIPMENT_STATUS_CHANGED: &str = "equipment_status_changed";
+pub const EQUIPMENT_LOCATION_CHANGED: &str = "equipment_location_changed";
+pub const KNOWLEDGE_ARTICLE_CREATED: &str = "knowledge_article_created";
+pub const KNOWLEDGE_ARTICLE_UPDATED: &str = "knowledge_article_updated";
+pub const SYSTEM_NOTIFICATION_CREATED: &str = "system_notification_created";
+
+pub const ALL: [&str; 11] = [
+    TICKET_CREATED,
+    TICKET_STATUS_CHANGED,
+    TICKET_ASSIGNED,
+    TICKET_COMMENT_CREATED,
+    USER_CREATED,
+    USER_STATUS_CHANGED,
+    EQUIPMENT_STATUS_CHANGED,
+    EQUIPMENT_LOCATION_CHANGED,
+    KNOWLEDGE_ARTICLE_CREATED,
+    KNOWLEDGE_ARTICLE_UPDATED,
+    SYSTEM_NOTIFICATION_CREATED,
+];
+
+/// Appends the change's one event inside its transaction.
+pub(crate) async fn append(
+    tx: &mut dyn Transaction,
+    kind: &str,
+    data: &impl Serialize,
+    audience: Audience,
+) -> Result<i64> {
+    let kind = EventType::parse(kind)
+        .map_err(|error| Error::Internal(format!("event type {kind}: {error}")))?;
+    let event = NewEvent::new(kind, data, audience)?;
+    tx.append(&event).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_desk_event_type_is_a_valid_hub_event_type() {
+        for kind in ALL {
+            assert!(EventType::parse(kind).is_ok(), "{kind}");
+        }
+    }
+}
