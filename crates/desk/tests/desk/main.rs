@@ -1,0 +1,12 @@
+//! The desk's conformance suite: every test runs on SQLite, and on PostgreSQL when
+//! `ICTDESK_TEST_POSTGRES_URL` is set (required under `CI=true`).
+
+mod helpers;
+
+mod articles;
+mod auth;
+mod demo;
+mod equipment;
+mod notifications;
+mod tickets;
+mod users;

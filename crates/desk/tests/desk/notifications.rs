@@ -1,0 +1,145 @@
+//! System notifications: admins publish them to an audience.
+
+use ictdesk_desk::{
+    Page,
+    notifications::{NewNotification, NotificationAudience},
+};
+
+use crate::{
+    both,
+    helpers::{TestDesk, assert_field_error, assert_forbidden},
+};
+
+fn notice(audience: NotificationAudience, expires_at: Option<&str>) -> NewNotification {
+    NewNotification {
+        title: "Плановые работы".into(),
+        message: "В субботу почта недоступна с 10 до 12".into(),
+        level: Some("warning".into()),
+        audience,
+        expires_at: expires_at.map(Into::into),
+    }
+}
+
+both!(
+    a_notification_reaches_its_audience_only,
+    |t: TestDesk| async move {
+        let head = t.head().await;
+        let personal = t
+            .desk
+            .create_notification(
+                &t.admin,
+                &notice(NotificationAudience::User(t.requester.id), None),
+            )
+            .await
+            .expect("created");
+        let event = t.one_event(head, "system_notification_created").await;
+        assert_eq!(event.data["notification"]["id"], personal.id);
+        assert_eq!(
+            event.data["notification"]["audience"]["user"],
+            t.requester.id
+        );
+        assert!(event.reaches(&t.requester));
+        assert!(!event.reaches(&t.other_requester) && !event.reaches(&t.agent));
+
+        let head = t.head().await;
+        t.desk
+            .create_notification(&t.admin, &notice(NotificationAudience::Agents, None))
+            .await
+            .expect("created");
+        let event = t.one_event(head, "system_notification_created").await;
+        assert!(event.reaches(&t.agent) && event.reaches(&t.admin) && !event.reaches(&t.requester));
+
+        let mine = t
+            .desk
+            .list_notifications(&t.requester, Page::default())
+            .await
+            .expect("list");
+        assert_eq!(
+            mine.items.iter().map(|n| n.id).collect::<Vec<_>>(),
+            [personal.id]
+        );
+        assert_eq!(
+            t.desk
+                .list_notifications(&t.other_requester, Page::default())
+                .await
+                .expect("list")
+                .total,
+            0
+        );
+        assert_eq!(
+            t.desk
+                .list_notifications(&t.agent, Page::default())
+                .await
+                .expect("list")
+                .total,
+            1
+        );
+    }
+);
+
+both!(
+    expired_notifications_are_not_listed,
+    |t: TestDesk| async move {
+        t.desk
+            .create_notification(
+                &t.admin,
+                &notice(NotificationAudience::Everyone, Some("2020-01-01T00:00:00Z")),
+            )
+            .await
+            .expect("created");
+        t.desk
+            .create_notification(
+                &t.admin,
+                &notice(
+                    NotificationAudience::Everyone,
+                    Some("2999-01-01T00:00:00+03:00"),
+                ),
+            )
+            .await
+            .expect("created");
+        assert_eq!(
+            t.desk
+                .list_notifications(&t.requester, Page::default())
+                .await
+                .expect("list")
+                .total,
+            1
+        );
+        assert_eq!(
+            t.desk
+                .all_notifications(&t.admin, Page::default())
+                .await
+                .expect("list")
+                .total,
+            2
+        );
+    }
+);
+
+both!(
+    only_admins_publish_notifications,
+    |t: TestDesk| async move {
+        let head = t.head().await;
+        assert_forbidden(
+            t.desk
+                .create_notification(&t.agent, &notice(NotificationAudience::Everyone, None))
+                .await,
+        );
+        assert_field_error(
+            t.desk
+                .create_notification(&t.admin, &notice(NotificationAudience::User(9999), None))
+                .await,
+            "audience",
+        );
+        assert_field_error(
+            t.desk
+                .create_notification(
+                    &t.admin,
+                    &notice(NotificationAudience::Everyone, Some("soon")),
+                )
+                .await,
+            "expires_at",
+        );
+        t.no_event_since(head).await;
+    }
+);
