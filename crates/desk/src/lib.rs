@@ -10,6 +10,7 @@ pub mod auth;
 pub mod categories;
 mod choice;
 pub mod comments;
+pub mod demo;
 mod desk;
 pub mod equipment;
 pub mod error;

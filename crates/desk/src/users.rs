@@ -256,7 +256,6 @@ fn parse_new_user(input: &NewUser) -> Result<ParsedUser> {
         "locale",
         Locale::parse(input.locale.as_deref().unwrap_or("ru")),
     );
-    fields.check("password", passwords::check_new(&input.password));
     fields.finish()?;
     match (name, email, role, locale) {
         (Some(name), Some(email), Some(role), Some(locale)) => Ok(ParsedUser {
@@ -269,14 +268,16 @@ fn parse_new_user(input: &NewUser) -> Result<ParsedUser> {
     }
 }
 
-/// Inserts a user and appends `user_created` (to admins).
-async fn insert_user(
+/// Inserts a user whose password is already hashed, and appends `user_created` (to
+/// admins).
+pub(crate) async fn create_user_in(
     tx: &mut dyn Transaction,
     actor: Option<&User>,
-    user: ParsedUser,
+    input: &NewUser,
     password_hash: &str,
     at: &str,
 ) -> Result<User> {
+    let user = parse_new_user(input)?;
     let draft = User {
         id: 0,
         name: user.name,
@@ -316,12 +317,19 @@ impl Desk {
     }
 
     async fn create_user_as(&self, actor: Option<&User>, input: &NewUser) -> Result<User> {
-        let parsed = parse_new_user(input)?;
+        let mut fields = Fields::new();
+        fields.check("password", passwords::check_new(&input.password));
+        if let Err(error) = parse_new_user(input) {
+            for (field, message) in error.fields().into_iter().flatten() {
+                fields.add(field, message.clone());
+            }
+        }
+        fields.finish()?;
         // Hash before the transaction: no lock is held while the CPU works.
         let hash = self.passwords.hash(&input.password).await?;
         let at = timestamps::format(timestamps::now());
         let mut tx = self.begin().await?;
-        let user = insert_user(tx.as_mut(), actor, parsed, &hash, &at).await?;
+        let user = create_user_in(tx.as_mut(), actor, input, &hash, &at).await?;
         self.commit(tx).await?;
         Ok(user)
     }

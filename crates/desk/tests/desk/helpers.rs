@@ -61,14 +61,7 @@ impl TestDesk {
     }
 
     async fn start(url: &str) -> Self {
-        let database = Database::connect(url).await.expect("the database opens");
-        let log = database.event_log();
-        let options = DeskOptions {
-            password_cost: PasswordCost::TestsOnly,
-        };
-        let desk = Desk::open(&database, log.clone(), options)
-            .await
-            .expect("the desk opens");
+        let (desk, log) = open(url).await;
         let person = |name: &str, email: &str, role: &str| NewUser {
             name: name.into(),
             email: email.into(),
@@ -169,6 +162,50 @@ pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T, Error>) {
     );
 }
 
+/// The desk on an empty database.
+pub async fn open(url: &str) -> (Desk, EventLog) {
+    let database = Database::connect(url).await.expect("the database opens");
+    let log = database.event_log();
+    let options = DeskOptions {
+        password_cost: PasswordCost::TestsOnly,
+    };
+    let desk = Desk::open(&database, log.clone(), options)
+        .await
+        .expect("the desk opens");
+    (desk, log)
+}
+
+/// Runs a test body on an empty database of each backend (PostgreSQL when given).
+pub async fn on_empty_databases<F, Fut>(test: F)
+where
+    F: Fn(Desk, EventLog) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("desk.db").display());
+    let (desk, log) = open(&url).await;
+    test(desk, log).await;
+    match postgres_url() {
+        Some(base_url) => {
+            let guard = PostgresDatabaseGuard::create(&base_url).await;
+            let (desk, log) = open(&guard.url).await;
+            test(desk, log).await;
+        }
+        None => eprintln!("skipped: the PostgreSQL half (set ICTDESK_TEST_POSTGRES_URL to run it)"),
+    }
+}
+
+/// The PostgreSQL server to test on; under `CI=true` its absence fails the test.
+fn postgres_url() -> Option<String> {
+    match std::env::var("ICTDESK_TEST_POSTGRES_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
+            panic!("ICTDESK_TEST_POSTGRES_URL is not set, and PostgreSQL tests are required in CI")
+        }
+        Err(_) => None,
+    }
+}
+
 /// Runs a test body on a fresh SQLite database.
 pub async fn on_sqlite<F, Fut>(test: F)
 where
@@ -187,10 +224,7 @@ where
     F: FnOnce(TestDesk) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Ok(url) = std::env::var("ICTDESK_TEST_POSTGRES_URL") else {
-        if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-            panic!("ICTDESK_TEST_POSTGRES_URL is not set, and PostgreSQL tests are required in CI");
-        }
+    let Some(url) = postgres_url() else {
         eprintln!("skipped: PostgreSQL test (set ICTDESK_TEST_POSTGRES_URL to run it)");
         return;
     };
