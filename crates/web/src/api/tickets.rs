@@ -1,0 +1,126 @@
+//! `/tickets`: list with filters, file, read with comments and history, change, comment.
+
+use axum::{Json, extract::State, response::Response};
+use ictdesk_desk::{
+    comments::{Comment, NewComment},
+    history::HistoryEntry,
+    tickets::{NewTicket, Priority, Ticket, TicketChange, TicketQuery, TicketStatus},
+};
+use serde::Serialize;
+
+use crate::{
+    AppState,
+    error::Result,
+    identity::Caller,
+    requests::{Id, JsonBody, KnownFields, List, Params, created},
+};
+
+impl KnownFields for NewTicket {
+    const FIELDS: &'static [&'static str] = &[
+        "title",
+        "description",
+        "priority",
+        "type",
+        "category_id",
+        "equipment_id",
+        "requester_id",
+    ];
+}
+
+impl KnownFields for TicketChange {
+    const FIELDS: &'static [&'static str] = &[
+        "version",
+        "status",
+        "resolution",
+        "assignee_id",
+        "priority",
+        "title",
+        "description",
+        "type",
+        "category_id",
+        "equipment_id",
+    ];
+}
+
+impl KnownFields for NewComment {
+    const FIELDS: &'static [&'static str] = &["body", "internal"];
+}
+
+/// `?status&priority&assignee_id&requester_id&category_id&unassigned&q&page&per_page`.
+fn query(params: &Params) -> Result<TicketQuery> {
+    Ok(TicketQuery {
+        status: params.parse("status", TicketStatus::parse)?,
+        priority: params.parse("priority", Priority::parse)?,
+        assignee_id: params.get("assignee_id")?,
+        unassigned: params.get("unassigned")?.unwrap_or(false),
+        requester_id: params.get("requester_id")?,
+        category_id: params.get("category_id")?,
+        q: params.text("q").map(str::to_owned),
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> Result<List<Ticket>> {
+    let tickets = state
+        .desk
+        .list_tickets(&caller.user, &query(&params)?, params.page()?)
+        .await?;
+    Ok(tickets.into())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(input): JsonBody<NewTicket>,
+) -> Result<Response> {
+    Ok(created(
+        state.desk.create_ticket(&caller.user, &input).await?,
+    ))
+}
+
+/// The ticket's own fields, with its comments and history beside them.
+#[derive(Serialize)]
+pub struct TicketView {
+    #[serde(flatten)]
+    ticket: Ticket,
+    comments: Vec<Comment>,
+    history: Vec<HistoryEntry>,
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<TicketView>> {
+    let page = state.desk.ticket_page(&caller.user, id).await?;
+    Ok(Json(TicketView {
+        ticket: page.ticket,
+        comments: page.comments,
+        history: page.history,
+    }))
+}
+
+pub async fn change(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    JsonBody(change): JsonBody<TicketChange>,
+) -> Result<Json<Ticket>> {
+    Ok(Json(
+        state.desk.change_ticket(&caller.user, id, &change).await?,
+    ))
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    JsonBody(input): JsonBody<NewComment>,
+) -> Result<Response> {
+    Ok(created(
+        state.desk.add_comment(&caller.user, id, &input).await?,
+    ))
+}

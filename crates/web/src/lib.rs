@@ -1,0 +1,126 @@
+//! ictdesk's HTTP side: the JSON API under `/api/v1/`, login with sessions and CSRF
+//! tokens, API tokens, and the two hooks the hub asks of the desk — who a connection
+//! is ([`identity::DeskIdentify`]) and what `get_tickets` answers
+//! ([`application::DeskApplication`]).
+//!
+//! [`App::build`] wires desk, hub and router together; the binary serves the result.
+
+pub mod api;
+pub mod application;
+pub mod csrf;
+pub mod error;
+pub mod identity;
+pub mod login_limit;
+pub mod requests;
+pub mod session;
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use axum::Router;
+use ictdesk_desk::{Desk, DeskOptions};
+use ictdesk_hub::{Database, Hub, HubConfig, LogError};
+use ipnet::IpNet;
+use tokio::net::TcpListener;
+
+use crate::{application::DeskApplication, identity::DeskIdentify, login_limit::LoginLimiter};
+
+/// The web layer's settings. The binary fills them from flags and environment.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Marks the session cookie `Secure` (set when serving over TLS).
+    pub secure_cookies: bool,
+    /// Failed logins allowed per client address and per email within `login_window`.
+    pub login_attempts: u32,
+    pub login_window: Duration,
+    /// Origins (`https://desk.example.org`) allowed besides the request's own host, for
+    /// WebSocket upgrades, polls and logins behind proxies that rewrite `Host`.
+    pub allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed for the login limit.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Password hashing cost and other desk settings.
+    pub desk: DeskOptions,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            login_attempts: 10,
+            login_window: Duration::from_secs(300),
+            allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            desk: DeskOptions::default(),
+        }
+    }
+}
+
+/// What every handler gets: cheap to clone, no globals (STYLE 3).
+#[derive(Clone)]
+pub struct AppState {
+    pub desk: Desk,
+    pub hub: Hub,
+    pub config: Arc<WebConfig>,
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("opening the desk failed: {0}")]
+    Desk(#[from] ictdesk_desk::Error),
+    #[error("starting the hub failed: {0}")]
+    Hub(#[from] LogError),
+}
+
+/// The whole service desk, ready to serve: desk, running hub, and one router with the
+/// API and the hub's endpoints.
+pub struct App {
+    pub hub: Hub,
+    pub desk: Desk,
+    pub router: Router,
+}
+
+impl App {
+    /// Opens the desk (running its migrations) on `database`, starts the hub with the
+    /// desk's identification and `get_tickets`, and builds the router.
+    pub async fn build(
+        database: &Database,
+        hub_config: HubConfig,
+        web_config: WebConfig,
+    ) -> Result<App, BuildError> {
+        // One log for both: the desk's commits wake the hub's tailer.
+        let log = database.event_log();
+        let desk = Desk::open(database, log.clone(), web_config.desk).await?;
+        let config = Arc::new(web_config);
+        let identify = Arc::new(DeskIdentify::new(desk.clone(), config.clone()));
+        let application = Arc::new(DeskApplication::new(desk.clone()));
+        let hub = Hub::start(hub_config, log, application, identify).await?;
+        let state = AppState {
+            login_limiter: Arc::new(LoginLimiter::new(
+                config.login_attempts,
+                config.login_window,
+            )),
+            desk: desk.clone(),
+            hub: hub.clone(),
+            config,
+        };
+        let router = router(state).merge(ictdesk_hub::router(hub.clone()));
+        Ok(App { hub, desk, router })
+    }
+
+    /// Serves until `shutdown` completes, then closes WebSockets with 1001 and lets
+    /// running requests finish.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        ictdesk_hub::http::serve(listener, self.router, self.hub, shutdown).await
+    }
+}
+
+/// The desk's own routes (the API), with their state applied.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .nest("/api/v1", api::routes())
+        .with_state(state)
+}

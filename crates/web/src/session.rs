@@ -1,0 +1,223 @@
+//! Logging in and out (issue 3 point 5): `POST /api/v1/session` sets the session cookie
+//! and answers the CSRF token and who you are; `GET` tells a page the same again;
+//! `DELETE` logs out.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Instant,
+};
+
+use axum::{
+    Json,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use ictdesk_desk::{auth::SESSION_LIFETIME, users::User};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AppState, WebConfig, csrf,
+    error::{Error, Result},
+    identity::{Proof, check_origin, identify, session_cookie},
+    requests::{JsonBody, KnownFields},
+};
+
+pub const SESSION_COOKIE: &str = "ictdesk_session";
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+impl KnownFields for LoginRequest {
+    const FIELDS: &'static [&'static str] = &["email", "password"];
+}
+
+/// `{"csrf_token", "user": {"id", "name", "email", "role", "locale"}}`.
+#[derive(Serialize)]
+pub struct SessionInfo<'a> {
+    csrf_token: &'a str,
+    user: SessionUser<'a>,
+}
+
+#[derive(Serialize)]
+struct SessionUser<'a> {
+    id: i64,
+    name: &'a str,
+    email: &'a str,
+    role: &'a str,
+    locale: &'a str,
+}
+
+impl<'a> SessionInfo<'a> {
+    fn new(user: &'a User, csrf_token: &'a str) -> Self {
+        Self {
+            csrf_token,
+            user: SessionUser {
+                id: user.id,
+                name: &user.name,
+                email: &user.email,
+                role: user.role.as_str(),
+                locale: user.locale.as_str(),
+            },
+        }
+    }
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<LoginRequest>,
+) -> Result<Response> {
+    // A login form posted from another site would sign the victim in as the attacker.
+    check_origin(&headers, &state.config)
+        .map_err(|message| Error::new(StatusCode::FORBIDDEN, message))?;
+    let client = client_address(&headers, peer, &state.config);
+    let keys = [
+        format!("ip:{client}"),
+        format!("email:{}", request.email.trim().to_lowercase()),
+    ];
+    if let Err(wait) = state.login_limiter.check(&keys, Instant::now()) {
+        return Ok(too_many_attempts(wait.as_secs()));
+    }
+    let logged_in = match state.desk.login(&request.email, &request.password).await {
+        Ok(logged_in) => logged_in,
+        Err(error) => {
+            if error.kind() == ictdesk_desk::ErrorKind::Unauthenticated {
+                state.login_limiter.record_failure(&keys, Instant::now());
+            }
+            return Err(error.into());
+        }
+    };
+    let cookie = session_cookie_header(&logged_in.session_token, &state.config)?;
+    let body = SessionInfo::new(&logged_in.user, &logged_in.csrf_token);
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+fn too_many_attempts(retry_after: u64) -> Response {
+    let error = Error::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("too many failed logins; try again in {retry_after} s"),
+    );
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
+/// Who is signed in, and the CSRF token the page must send with changes.
+pub async fn current(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    let caller = identify(&state.desk, &headers, None)
+        .await?
+        .ok_or_else(Error::unauthenticated)?;
+    match &caller.proof {
+        Proof::Session { csrf_token } => {
+            Ok(Json(SessionInfo::new(&caller.user, csrf_token)).into_response())
+        }
+        // An API token has no session and needs no CSRF token.
+        Proof::ApiToken => Ok(Json(SessionInfo::new(&caller.user, "")).into_response()),
+    }
+}
+
+/// Ends the session (the CSRF token is required, so another site cannot log you out)
+/// and clears the cookie. Without a valid session there is nothing to end: 204 anyway.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    if let Some(token) = session_cookie(&headers)
+        && let Some((_, csrf_token)) = state.desk.session_user(token).await?
+    {
+        csrf::require(&axum::http::Method::DELETE, &headers, &csrf_token)?;
+        state.desk.logout(token).await?;
+    }
+    let cookie = clear_cookie_header(&state.config)?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+fn session_cookie_header(token: &str, config: &WebConfig) -> Result<HeaderValue> {
+    cookie_header(token, SESSION_LIFETIME.whole_seconds(), config)
+}
+
+fn clear_cookie_header(config: &WebConfig) -> Result<HeaderValue> {
+    cookie_header("", 0, config)
+}
+
+/// HttpOnly (scripts cannot read it), SameSite=Lax (not sent on cross-site posts),
+/// Secure under TLS (SPEC §7).
+fn cookie_header(value: &str, max_age: i64, config: &WebConfig) -> Result<HeaderValue> {
+    let secure = if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    );
+    HeaderValue::from_str(&cookie)
+        .map_err(|error| Error::Desk(ictdesk_desk::Error::Internal(format!("cookie: {error}"))))
+}
+
+/// The client's address: the peer, or — when the peer is a trusted reverse proxy — the
+/// last address it appended to `X-Forwarded-For`.
+pub fn client_address(headers: &HeaderMap, peer: SocketAddr, config: &WebConfig) -> IpAddr {
+    let peer = peer.ip();
+    if !config.trusted_proxies.iter().any(|net| net.contains(&peer)) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+        .next_back()
+        .unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_http_only_and_lax() {
+        let cookie = session_cookie_header("abc", &WebConfig::default()).expect("a cookie");
+        let cookie = cookie.to_str().expect("text");
+        assert!(cookie.starts_with("ictdesk_session=abc;"));
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+        assert!(!cookie.contains("Secure"));
+    }
+
+    #[test]
+    fn secure_cookies_are_marked_secure() {
+        let config = WebConfig {
+            secure_cookies: true,
+            ..WebConfig::default()
+        };
+        let cookie = session_cookie_header("abc", &config).expect("a cookie");
+        assert!(cookie.to_str().expect("text").ends_with("; Secure"));
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_from_trusted_proxies_only() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("10.0.0.9, 192.0.2.7"),
+        );
+        let proxy: SocketAddr = "127.0.0.1:4000".parse().expect("address");
+        assert_eq!(
+            client_address(&headers, proxy, &WebConfig::default()),
+            proxy.ip()
+        );
+        let config = WebConfig {
+            trusted_proxies: vec!["127.0.0.0/8".parse().expect("network")],
+            ..WebConfig::default()
+        };
+        assert_eq!(
+            client_address(&headers, proxy, &config).to_string(),
+            "192.0.2.7"
+        );
+    }
+}
