@@ -18,6 +18,7 @@ pub mod events;
 pub mod history;
 pub mod locations;
 pub mod notifications;
+pub mod params;
 pub mod passwords;
 pub mod patch;
 pub mod storage;

@@ -247,6 +247,17 @@ pub struct TicketChange {
     pub equipment_id: Option<Option<i64>>,
 }
 
+/// `{"type": "tickets", "tickets": [...], "stats": {...}, "last_updated": "..."}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketsMessage {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub tickets: Vec<Ticket>,
+    pub total: i64,
+    pub stats: TicketStats,
+    pub last_updated: String,
+}
+
 /// A ticket's page: the ticket, its comments (internal ones for staff only), history.
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketPage {
@@ -754,6 +765,25 @@ impl Desk {
             ticket,
             comments,
             history,
+        })
+    }
+
+    /// The reply to the hub's `get_tickets`: the original system's keys `tickets`,
+    /// `stats` and `last_updated`, over the tickets `viewer` may see.
+    pub async fn tickets_message(
+        &self,
+        viewer: &User,
+        query: &TicketQuery,
+        page: Page,
+    ) -> Result<TicketsMessage> {
+        let tickets = self.list_tickets(viewer, query, page).await?;
+        let stats = self.ticket_stats(viewer).await?;
+        Ok(TicketsMessage {
+            kind: "tickets",
+            tickets: tickets.items,
+            total: tickets.total,
+            stats,
+            last_updated: now(),
         })
     }
 

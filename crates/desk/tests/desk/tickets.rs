@@ -566,3 +566,51 @@ both!(
         t.no_event_since(head).await;
     }
 );
+
+both!(
+    of_two_concurrent_edits_against_one_version_one_wins,
+    |t: TestDesk| async move {
+        let ticket = filed(&t).await;
+        let head = t.head().await;
+        let edit = |priority: &str| TicketChange {
+            version: Some(ticket.version),
+            priority: Some(priority.into()),
+            ..TicketChange::default()
+        };
+        let (first, second) = (edit("low"), edit("critical"));
+        let (a, b) = tokio::join!(
+            t.desk.change_ticket(&t.agent, ticket.id, &first),
+            t.desk.change_ticket(&t.admin, ticket.id, &second),
+        );
+        let outcomes = [a.is_ok(), b.is_ok()];
+        assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
+        let loser = if a.is_ok() { b } else { a };
+        assert!(matches!(loser, Err(Error::Conflict { .. })), "{loser:?}");
+        assert_eq!(t.events_since(head).await.len(), 1);
+    }
+);
+
+both!(
+    get_tickets_answers_with_the_original_keys,
+    |t: TestDesk| async move {
+        filed(&t).await;
+        t.desk
+            .create_ticket(&t.other_requester, &printer_ticket())
+            .await
+            .expect("filed");
+        let message = t
+            .desk
+            .tickets_message(&t.requester, &TicketQuery::default(), Page::default())
+            .await
+            .expect("message");
+        let json = serde_json::to_value(&message).expect("serializes");
+        assert_eq!(json["type"], "tickets");
+        assert_eq!(json["tickets"].as_array().map(Vec::len), Some(1));
+        assert_eq!(json["stats"]["total"], 1);
+        assert!(
+            json["last_updated"]
+                .as_str()
+                .is_some_and(|at| at.ends_with('Z'))
+        );
+    }
+);
