@@ -3,6 +3,30 @@
 //!
 //! Every change is one call on [`Desk`] that, in one transaction, checks permission,
 //! validates, writes, records history and appends exactly one event to the hub's log.
+//! A call that fails changes nothing and appends nothing.
+//!
+//! Wiring (in the binary): connect once, share one [`ictdesk_hub::EventLog`] between the
+//! hub and the desk (committing wakes the hub's tailer through it):
+//!
+//! ```ignore
+//! let database = ictdesk_hub::Database::connect(url).await?;
+//! let log = database.event_log();
+//! let desk = Desk::open(&database, log.clone(), DeskOptions::default()).await?;
+//! let hub = Hub::start(config, log, app, identify).await?;
+//! ```
+//!
+//! Which event a change emits (exactly one per call, SPEC §3):
+//! * ticket edits: `ticket_status_changed` when the status changed (whatever else changed
+//!   with it), else `ticket_assigned` when the assignee changed, else — priority, title,
+//!   category, … — `ticket_status_changed` with equal old and new status; all carry the
+//!   full `changes` list (`{field, old, new}`);
+//! * user edits (role, name, locale, password): `user_status_changed`, to admins;
+//! * new equipment: `equipment_status_changed` with `old_status: null`; equipment edits:
+//!   status changed → `equipment_status_changed`, else moved →
+//!   `equipment_location_changed`, else `equipment_status_changed` with equal statuses;
+//! * locations and categories have no event type (SPEC §2 lists none); logins neither.
+//!
+//! Markdown is stored as written; rendering it (safely) is the web layer's job.
 
 pub mod articles;
 pub mod audience;
