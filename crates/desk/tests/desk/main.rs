@@ -4,6 +4,7 @@
 mod helpers;
 
 mod articles;
+mod audiences;
 mod auth;
 mod demo;
 mod equipment;
