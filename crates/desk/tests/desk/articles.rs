@@ -114,6 +114,8 @@ both!(
         let event = t.one_event(head, "knowledge_article_updated").await;
         assert_eq!(event.data["changed_fields"][0], "body");
         assert_eq!(event.data["actor"]["id"], t.admin.id);
+        // The search index follows the edit.
+        assert_eq!(search(&t, &t.requester, "new client").await, ["VPN"]);
         let hide = ArticleChange {
             visibility: Some("agents".into()),
             ..ArticleChange::default()
