@@ -1,1 +1,11 @@
+//! The web crate's integration tests: one binary, a module per area.
 
+mod blocked;
+mod csrf;
+mod get_tickets;
+mod helpers;
+mod leaks;
+mod postgres;
+mod session;
+mod tickets;
+mod validation;

@@ -1,0 +1,495 @@
+//! The test harness: the whole desk (API + hub) on 127.0.0.1:0 with a fresh database
+//! per test, four people in it, and real HTTP and WebSocket clients.
+
+use std::{net::SocketAddr, time::Duration};
+
+use futures_util::{SinkExt, StreamExt};
+use ictdesk_desk::{
+    Desk, DeskOptions, PasswordCost,
+    users::{NewUser, User},
+};
+use ictdesk_hub::{Database, Hub, HubConfig, Secret};
+use ictdesk_web::{App, WebConfig};
+use reqwest::{Method, header::HeaderMap};
+use serde_json::{Value, json};
+use tokio::{net::TcpStream, sync::oneshot};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message, client::IntoClientRequest, protocol::CloseFrame},
+};
+
+pub const PASSWORD: &str = "correct horse";
+pub const BROADCAST_TOKEN: &str = "test-broadcast-token";
+/// Upper bound for anything a test waits for; never a pacing sleep.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+pub enum Backend {
+    Sqlite,
+    Postgres { url: String },
+}
+
+impl Backend {
+    /// A fresh PostgreSQL database if `ICTDESK_TEST_POSTGRES_URL` is set; `None` (test
+    /// skipped, with a note) otherwise — except under `CI=true`, where that fails.
+    pub async fn postgres() -> Option<Backend> {
+        let Ok(base) = std::env::var("ICTDESK_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but ICTDESK_TEST_POSTGRES_URL is not set: the PostgreSQL tests cannot run"
+            );
+            eprintln!("skipped: set ICTDESK_TEST_POSTGRES_URL to run the PostgreSQL variant");
+            return None;
+        };
+        let name = format!("ictdesk_web_t_{}", random_suffix());
+        let admin = sqlx::PgPool::connect(&base)
+            .await
+            .expect("connect to ICTDESK_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create a test database");
+        admin.close().await;
+        let (prefix, _) = base
+            .rsplit_once('/')
+            .expect("a database URL ends with /NAME");
+        Some(Backend::Postgres {
+            url: format!("{prefix}/{name}"),
+        })
+    }
+}
+
+fn random_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub hub: Hub,
+    pub http: reqwest::Client,
+    pub admin: User,
+    pub agent: User,
+    /// A requester who files the tickets in the tests.
+    pub owner: User,
+    /// Another requester, who must never learn about the owner's tickets.
+    pub other: User,
+    stop: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn web_config() -> WebConfig {
+    WebConfig {
+        desk: DeskOptions {
+            password_cost: PasswordCost::TestsOnly,
+        },
+        ..WebConfig::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Backend::Sqlite, web_config()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, config: WebConfig) -> TestApp {
+    init_logs();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("desk.db").display()),
+        Backend::Postgres { url } => url,
+    };
+    let database = Database::connect(&url).await.expect("database");
+    let hub_config = HubConfig {
+        broadcast_token: Some(Secret::new(BROADCAST_TOKEN)),
+        max_connections_per_ip: 0,
+        poll_interval: Duration::from_millis(200),
+        ..HubConfig::default()
+    };
+    let app = App::build(&database, hub_config, config)
+        .await
+        .expect("the app builds");
+    let (hub, desk) = (app.hub.clone(), app.desk.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        admin: add_user(&desk, "Ada Admin", "admin@test.local", "admin").await,
+        agent: add_user(&desk, "Gleb Agent", "agent@test.local", "agent").await,
+        owner: add_user(&desk, "Olga Owner", "owner@test.local", "requester").await,
+        other: add_user(&desk, "Oleg Other", "other@test.local", "requester").await,
+        hub,
+        http: reqwest::Client::new(),
+        stop: Some(stop),
+        _dir: dir,
+    }
+}
+
+async fn add_user(desk: &Desk, name: &str, email: &str, role: &str) -> User {
+    desk.create_user_by_system(&NewUser {
+        name: name.into(),
+        email: email.into(),
+        role: role.into(),
+        password: PASSWORD.into(),
+        ..NewUser::default()
+    })
+    .await
+    .expect("a test user")
+}
+
+/// Logs only when `TEST_LOG` is set.
+fn init_logs() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    if std::env::var_os("TEST_LOG").is_some() {
+        INIT.call_once(|| {
+            let _ = tracing_subscriber::fmt()
+                .with_test_writer()
+                .with_env_filter("info")
+                .try_init();
+        });
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// An answer: status, JSON body (`null` if none), headers.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: HeaderMap,
+}
+
+impl Reply {
+    pub fn id(&self) -> i64 {
+        self.body["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no id in {}", self.body))
+    }
+
+    /// Asserts the status, showing the body if it differs.
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "answer: {}", self.body);
+        self
+    }
+}
+
+/// Someone using the API: anonymous, signed in by session, or with an API token.
+#[derive(Clone, Default)]
+pub struct Client {
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+    pub token: Option<String>,
+    pub user_id: Option<i64>,
+}
+
+impl Client {
+    /// The same session without the CSRF token, as another site's form would send it.
+    pub fn without_csrf(&self) -> Client {
+        Client {
+            csrf: None,
+            ..self.clone()
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn send(
+        &self,
+        client: &Client,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(cookie) = &client.cookie {
+            request = request.header("Cookie", format!("ictdesk_session={cookie}"));
+        }
+        if let Some(csrf) = &client.csrf {
+            request = request.header("X-CSRF-Token", csrf);
+        }
+        if let Some(token) = &client.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("an HTTP answer");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Reply {
+        self.send(client, Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, client: &Client, path: &str, body: Value) -> Reply {
+        self.send(client, Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, client: &Client, path: &str, body: Value) -> Reply {
+        self.send(client, Method::PATCH, path, Some(body)).await
+    }
+
+    /// Posts a raw body (for malformed JSON).
+    pub async fn post_raw(&self, client: &Client, path: &str, body: &'static str) -> Reply {
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .header("Content-Type", "application/json")
+            .body(body);
+        if let Some(cookie) = &client.cookie {
+            request = request.header("Cookie", format!("ictdesk_session={cookie}"));
+        }
+        if let Some(csrf) = &client.csrf {
+            request = request.header("X-CSRF-Token", csrf);
+        }
+        let response = request.send().await.expect("an HTTP answer");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// `POST /api/v1/session`, returning the whole answer.
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post(
+            &Client::default(),
+            "/api/v1/session",
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Logs in with the test password and keeps the session cookie and CSRF token.
+    pub async fn login_as(&self, user: &User) -> Client {
+        let reply = self.login(&user.email, PASSWORD).await.expect(200);
+        let cookie = reply
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(|value| value.strip_prefix("ictdesk_session="))
+            .and_then(|value| value.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        Client {
+            cookie: Some(cookie),
+            csrf: reply.body["csrf_token"].as_str().map(str::to_owned),
+            token: None,
+            user_id: Some(user.id),
+        }
+    }
+
+    /// Creates an API token for a signed-in client and returns a client using it.
+    pub async fn token_client(&self, session: &Client) -> Client {
+        let reply = self
+            .post(session, "/api/v1/tokens", json!({"name": "integration"}))
+            .await
+            .expect(201);
+        Client {
+            token: reply.body["secret"].as_str().map(str::to_owned),
+            user_id: session.user_id,
+            ..Client::default()
+        }
+    }
+
+    pub async fn create_ticket(&self, client: &Client, title: &str) -> Value {
+        self.post(
+            client,
+            "/api/v1/tickets",
+            json!({"title": title, "description": "It does not work", "priority": "high"}),
+        )
+        .await
+        .expect(201)
+        .body
+    }
+
+    /// The newest event id in the log.
+    pub async fn log_head(&self) -> i64 {
+        self.hub.log().head().await.expect("the log's head")
+    }
+
+    /// Publishes an event everyone may see (the anonymous included), through the hub.
+    pub async fn broadcast_sentinel(&self) {
+        let response = self
+            .http
+            .post(self.url("/broadcast"))
+            .bearer_auth(BROADCAST_TOKEN)
+            .json(&json!({"type": "sentinel", "data": {}}))
+            .send()
+            .await
+            .expect("broadcast");
+        assert_eq!(response.status(), 202);
+    }
+
+    pub async fn ws_connect(&self, client: &Client, since: Option<i64>) -> WsClient {
+        let query = since
+            .map(|since| format!("?since={since}"))
+            .unwrap_or_default();
+        let mut request = format!("ws://{}/ws{query}", self.addr)
+            .into_client_request()
+            .expect("a WebSocket request");
+        if let Some(cookie) = &client.cookie {
+            request.headers_mut().insert(
+                "Cookie",
+                format!("ictdesk_session={cookie}")
+                    .parse()
+                    .expect("a header value"),
+            );
+        }
+        if let Some(token) = &client.token {
+            request.headers_mut().insert(
+                "Authorization",
+                format!("Bearer {token}").parse().expect("a header value"),
+            );
+        }
+        WsClient::connect(request).await
+    }
+
+    /// Polls `/messages` from `since` until an event of type `last` arrives; returns the
+    /// events before it.
+    pub async fn poll_until(&self, client: &Client, since: i64, last: &str) -> Vec<Value> {
+        let mut events = Vec::new();
+        let mut cursor = since;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "polling never saw {last}; got {events:?}"
+            );
+            let page = self
+                .get(client, &format!("/messages?since={cursor}&wait=5"))
+                .await
+                .expect(200)
+                .body;
+            for message in page["messages"].as_array().expect("messages") {
+                if message["type"] == last {
+                    return events;
+                }
+                events.push(message.clone());
+            }
+            cursor = page["last_id"].as_i64().expect("last_id");
+        }
+    }
+}
+
+pub struct WsClient {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub welcome: Value,
+}
+
+/// What a client saw next.
+#[derive(Debug)]
+pub enum Received {
+    Json(Value),
+    Closed(Option<CloseFrame>),
+}
+
+impl WsClient {
+    async fn connect(
+        request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    ) -> WsClient {
+        let (stream, _) = connect_async(request).await.expect("WebSocket handshake");
+        let mut client = WsClient {
+            stream,
+            welcome: Value::Null,
+        };
+        client.welcome = client.next_json().await;
+        assert_eq!(client.welcome["type"], "welcome", "{}", client.welcome);
+        client
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        self.stream
+            .send(Message::text(message.to_string()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn next(&mut self) -> Received {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, self.stream.next())
+                .await
+                .expect("a frame within the patience");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    return Received::Json(serde_json::from_str(&text).expect("JSON frame"));
+                }
+                Some(Ok(Message::Close(frame))) => return Received::Closed(frame),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Received::Closed(None),
+            }
+        }
+    }
+
+    pub async fn next_json(&mut self) -> Value {
+        match self.next().await {
+            Received::Json(value) => value,
+            Received::Closed(frame) => panic!("closed: {frame:?}"),
+        }
+    }
+
+    /// Events (frames with an id) until one of type `last`; presence and replies are
+    /// skipped.
+    pub async fn events_until(&mut self, last: &str) -> Vec<Value> {
+        let mut events = Vec::new();
+        loop {
+            let frame = self.next_json().await;
+            if frame["type"] == last {
+                return events;
+            }
+            if frame.get("id").is_some() {
+                events.push(frame);
+            }
+        }
+    }
+
+    /// The next frame of `kind`, skipping events and presence.
+    pub async fn reply(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next_json().await;
+            if frame["type"] == kind || frame["type"] == "error" {
+                return frame;
+            }
+        }
+    }
+
+    /// Waits for the close frame, skipping anything sent before it.
+    pub async fn closed(&mut self) -> Option<CloseFrame> {
+        loop {
+            if let Received::Closed(frame) = self.next().await {
+                return frame;
+            }
+        }
+    }
+}
