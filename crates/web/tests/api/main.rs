@@ -4,6 +4,7 @@ mod blocked;
 mod csrf;
 mod get_tickets;
 mod helpers;
+mod knowledge;
 mod leaks;
 mod postgres;
 mod session;
