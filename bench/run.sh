@@ -72,7 +72,7 @@ ensure_nginx() {
 
 # Starts the hub on a fresh SQLite database; sets SERVER_PID and HUB_ADDR.
 start_ictdesk() {
-    local dir=$WORK/ictdesk-$1
+    local dir=$WORK/$1
     mkdir -p "$dir"
     ICTDESK_BROADCAST_TOKEN=$TOKEN ICTDESK_MAX_CONNECTIONS_PER_IP=0 RUST_LOG=warn \
         "$ICTDESK" hub --port 0 --database "sqlite://$dir/bench.db" --addr-file "$dir/addr" \
@@ -88,7 +88,7 @@ start_ictdesk() {
 
 # Starts Nginx + Nchan from bench/nchan.conf; sets SERVER_PID, NGINX_WORKERS, NGINX_PORT.
 start_nchan() {
-    local dir=$WORK/nchan-$1
+    local dir=$WORK/$1
     mkdir -p "$dir"
     chmod 755 "$dir"
     NGINX_PORT=$("$LOADGEN" free-port)
@@ -125,10 +125,9 @@ run_one() {
 
 # The server's warnings and errors, counted, with the most frequent lines.
 summarize_log() {
-    local dir=$WORK/$1 file
+    local dir=$WORK/$1 file count
     file=$dir/server.log
     [ -f "$dir/error.log" ] && file=$dir/error.log
-    local count
     count=$(grep -ciE 'warn|error|crit|alert|emerg' "$file" || true)
     printf '%s: %s warning/error lines\n' "$1" "$count" >>"$WORK/logs.txt"
     grep -iE 'warn|error|crit|alert|emerg' "$file" | sed -E 's/[0-9]+/N/g' | sort | uniq -c |

@@ -3,7 +3,7 @@
 
 use std::{
     sync::{
-        Arc,
+        Arc, OnceLock,
         atomic::{AtomicUsize, Ordering},
     },
     time::Duration,
@@ -35,7 +35,14 @@ const READ_BUFFER: usize = 8 * 1024;
 pub struct Shared {
     pub mode: Mode,
     pub events: u64,
+    /// Latency from the actual publish (the `t` in the frame).
     pub latency: Histogram,
+    /// Latency from when each event was due by the schedule: unlike the one above it
+    /// includes the time a saturated server held the (one-at-a-time) publisher back.
+    pub due_latency: Histogram,
+    /// When event 0 was due (unix µs) and the schedule's spacing (µs); set before
+    /// the first publish.
+    pub schedule: OnceLock<(u64, f64)>,
     /// Clients still connecting; `settled` fires when it reaches zero.
     pub connecting: AtomicUsize,
     pub settled: Notify,
@@ -52,6 +59,8 @@ impl Shared {
             mode,
             events,
             latency: Histogram::new(),
+            due_latency: Histogram::new(),
+            schedule: OnceLock::new(),
             connecting: AtomicUsize::new(clients),
             settled: Notify::new(),
             pending: AtomicUsize::new(clients),
@@ -219,6 +228,10 @@ fn observe(frame: &str, shared: &Shared, seen: &mut Seen, tally: &mut Tally) -> 
     seen.highest = seen.highest.max(Some(seq));
     tally.unique += 1;
     shared.latency.record(now.saturating_sub(sent_us));
+    if let Some(&(start_us, period_us)) = shared.schedule.get() {
+        let due_us = start_us + (seq as f64 * period_us) as u64;
+        shared.due_latency.record(now.saturating_sub(due_us));
+    }
     tally.unique == shared.events
 }
 

@@ -56,11 +56,10 @@ impl Publisher {
         })
     }
 
-    /// Sends `events` events at `rate` per second; a late request does not shift the
-    /// schedule of the next ones, so the average rate holds.
-    pub async fn run(&self, events: u64, rate: f64) -> Published {
-        let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
-        let start = Instant::now();
+    /// Sends `events` events, event `seq` due at `start + seq × period`; a late request
+    /// does not shift the schedule of the next ones, so the average rate holds if the
+    /// server lets it.
+    pub async fn run(&self, events: u64, start: Instant, period: Duration) -> Published {
         let latency = Histogram::new();
         let mut published = Published::default();
         for seq in 0..events {

@@ -23,16 +23,42 @@ const SETTLE: Duration = Duration::from_millis(500);
 /// How long the client tasks may take to hand in their tallies once stopped.
 const COLLECT_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Server readings at the three points of a run.
+/// What the server, this process and the whole machine had used at one moment.
+#[derive(Clone, Copy)]
+struct Snapshot {
+    server: Usage,
+    own_cpu: f64,
+    machine_cpu: f64,
+}
+
+impl Snapshot {
+    fn take(server_pids: &[u32]) -> Result<Self> {
+        Ok(Self {
+            server: procfs::read(server_pids)?,
+            own_cpu: procfs::own_cpu_seconds()?,
+            machine_cpu: procfs::machine_busy_seconds()?,
+        })
+    }
+}
+
+/// Snapshots before connecting, once connected, and once delivered (before the clients
+/// close, whose cost is not part of the run).
 struct Readings {
-    before: Usage,
-    connected: Usage,
-    after: Usage,
+    before: Snapshot,
+    connected: Snapshot,
+    after: Snapshot,
+}
+
+/// The outcome of the connect phase.
+struct Connecting {
+    handles: Vec<JoinHandle<Tally>>,
+    all_settled: bool,
+    seconds: f64,
+    server_clients: Option<u64>,
 }
 
 pub async fn run(args: RunArgs) -> Result<Value> {
-    let own_cpu_start = procfs::own_cpu_seconds()?;
-    let before = procfs::read(&args.server_pids)?;
+    let before = Snapshot::take(&args.server_pids)?;
     let publisher = Publisher::new(
         args.mode,
         args.publish.clone(),
@@ -46,51 +72,74 @@ pub async fn run(args: RunArgs) -> Result<Value> {
         args.handshakes,
     ));
     let (stop, stopped) = watch::channel(false);
-
-    let started = Instant::now();
-    let handles = spawn_clients(&args, &shared, &stopped);
-    let all_settled = wait_for(&shared.settled, Duration::from_secs(args.connect_timeout)).await;
-    let connect_seconds = started.elapsed().as_secs_f64();
-    let server_clients = wait_ready(&publisher, &args.ws_urls, args.clients).await;
-    tokio::time::sleep(SETTLE).await;
-    let connected = procfs::read(&args.server_pids)?;
-
-    let published = publisher.run(args.events, args.rate).await;
+    let connecting = connect_all(&args, &shared, &publisher, &stopped).await;
+    let connected = Snapshot::take(&args.server_pids)?;
+    let published = publish_all(&args, &shared, &publisher).await;
     let drained = wait_for(&shared.done, Duration::from_secs(args.drain_timeout)).await;
-    let after = procfs::read(&args.server_pids)?;
+    let after = Snapshot::take(&args.server_pids)?;
     let slow_dropped = match args.mode {
         Mode::Ictdesk => publish::slow_consumers_dropped(&publisher.http, &args.ws_urls)
             .await
             .ok(),
         Mode::Nchan => None,
     };
-
     let _ = stop.send(true);
-    let tallies = collect(handles).await;
-    let totals = Totals::of(&tallies, args.events);
+    let totals = Totals::of(&collect(connecting.handles).await, args.events);
+
+    let mode = format!("{:?}", args.mode).to_lowercase();
+    let mut report = object(json!({
+        "target": args.target.clone().unwrap_or_else(|| mode.clone()),
+        "mode": mode,
+        "unix_time": crate::unix_micros() / 1_000_000,
+        "clients": args.clients,
+        "events": args.events,
+        "rate": args.rate,
+        "connect_seconds": round(connecting.seconds, 3),
+        "all_settled": connecting.all_settled,
+        "server_clients": connecting.server_clients,
+        "drained": drained,
+        "slow_consumers_dropped": slow_dropped,
+    }));
+    report.extend(totals.json(&shared, &published));
     let readings = Readings {
         before,
         connected,
         after,
     };
-    let own_cpu = procfs::own_cpu_seconds()? - own_cpu_start;
-    let mut report = object(json!({
-        "target": args.target.clone().unwrap_or_else(|| format!("{:?}", args.mode).to_lowercase()),
-        "mode": format!("{:?}", args.mode).to_lowercase(),
-        "unix_time": crate::unix_micros() / 1_000_000,
-        "clients": args.clients,
-        "events": args.events,
-        "rate": args.rate,
-        "connect_seconds": round(connect_seconds, 3),
-        "all_settled": all_settled,
-        "server_clients": server_clients,
-        "drained": drained,
-        "slow_consumers_dropped": slow_dropped,
-        "loadgen_cpu_s": round(own_cpu, 2),
-    }));
-    report.extend(totals.json(&shared, &published));
-    report.extend(server_json(&readings, totals.connected));
+    report.extend(cost_json(&readings, totals.connected));
     Ok(Value::Object(report))
+}
+
+/// Opens every client (bounded handshakes in flight) and waits until the server counts
+/// them, then a little longer for its memory to settle.
+async fn connect_all(
+    args: &RunArgs,
+    shared: &Arc<Shared>,
+    publisher: &Publisher,
+    stopped: &watch::Receiver<bool>,
+) -> Connecting {
+    let started = Instant::now();
+    let handles = spawn_clients(args, shared, stopped);
+    let all_settled = wait_for(&shared.settled, Duration::from_secs(args.connect_timeout)).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let server_clients = wait_ready(publisher, &args.ws_urls, args.clients).await;
+    tokio::time::sleep(SETTLE).await;
+    Connecting {
+        handles,
+        all_settled,
+        seconds,
+        server_clients,
+    }
+}
+
+/// Publishes on schedule, after telling the clients the schedule.
+async fn publish_all(args: &RunArgs, shared: &Shared, publisher: &Publisher) -> Published {
+    let period = Duration::from_secs_f64(1.0 / args.rate.max(0.001));
+    let start = Instant::now();
+    let _ = shared
+        .schedule
+        .set((crate::unix_micros(), period.as_secs_f64() * 1e6));
+    publisher.run(args.events, start, period).await
 }
 
 fn spawn_clients(
@@ -215,6 +264,7 @@ impl Totals {
 
     fn json(&self, shared: &Shared, published: &Published) -> Map<String, Value> {
         let latency = shared.latency.summary();
+        let due = shared.due_latency.summary();
         let ms = |us: u64| round(us as f64 / 1000.0, 2);
         let span_s = self.last_receive_us.saturating_sub(published.first_us) as f64 / 1e6;
         let per_second = if span_s > 0.0 {
@@ -222,12 +272,15 @@ impl Totals {
         } else {
             0.0
         };
+        let publish_s = published.last_us.saturating_sub(published.first_us) as f64 / 1e6;
+        // Intervals between the first and the last publish.
+        let published_count = shared.events.saturating_sub(1) as f64;
         let closes: Map<String, Value> = self
             .close_codes
             .iter()
             .map(|(code, count)| (code.to_string(), json!(count)))
             .collect();
-        let value = json!({
+        object(json!({
             "connected": self.connected,
             "connect_failed": self.connect_failed,
             "first_connect_error": self.first_connect_error,
@@ -244,35 +297,55 @@ impl Totals {
             "latency_ms_p90": ms(latency.p90),
             "latency_ms_p99": ms(latency.p99),
             "latency_ms_max": ms(latency.max),
-            "deliveries_per_second": per_second.round(),
+            "due_latency_ms_p50": ms(due.p50),
+            "due_latency_ms_p99": ms(due.p99),
+            "due_latency_ms_max": ms(due.max),
+            "deliveries_per_second": per_second.round() as u64,
             "frame_bytes_mean": self.frame_bytes.checked_div(self.frames),
             "publish_errors": published.errors,
             "first_publish_error": published.first_error,
-            "publish_seconds": round(published.last_us.saturating_sub(published.first_us) as f64 / 1e6, 2),
+            "publish_seconds": round(publish_s, 2),
+            "publish_rate": round(published_count / publish_s.max(1e-6), 1),
             "publish_ms_p50": ms(published.latency_us.p50),
             "publish_ms_p99": ms(published.latency_us.p99),
             "publish_ms_max": ms(published.latency_us.max),
-        });
-        object(value)
+        }))
     }
 }
 
-fn server_json(readings: &Readings, connected: u64) -> Map<String, Value> {
-    let per_connection = |usage: &Usage| {
-        let grown = usage.rss_kib as f64 - readings.before.rss_kib as f64;
-        round(grown / connected.max(1) as f64, 2)
+/// Server memory and CPU, and the CPU of this process and of everything else.
+fn cost_json(readings: &Readings, clients: u64) -> Map<String, Value> {
+    let Readings {
+        before,
+        connected,
+        after,
+    } = readings;
+    let per_connection = |snapshot: &Snapshot| {
+        let grown = snapshot.server.rss_kib as f64 - before.server.rss_kib as f64;
+        round(grown / clients.max(1) as f64, 2)
     };
-    let value = json!({
-        "rss_before_kib": readings.before.rss_kib,
-        "rss_connected_kib": readings.connected.rss_kib,
-        "rss_after_kib": readings.after.rss_kib,
-        "kib_per_connection": per_connection(&readings.connected),
-        "kib_per_connection_after": per_connection(&readings.after),
-        "server_cpu_connect_s": round(readings.connected.cpu_seconds - readings.before.cpu_seconds, 2),
-        "server_cpu_deliver_s": round(readings.after.cpu_seconds - readings.connected.cpu_seconds, 2),
-        "server_cpu_s": round(readings.after.cpu_seconds - readings.before.cpu_seconds, 2),
-    });
-    object(value)
+    let server_cpu = |from: &Snapshot, to: &Snapshot| {
+        round(to.server.cpu_seconds() - from.server.cpu_seconds(), 2)
+    };
+    let own_cpu = after.own_cpu - before.own_cpu;
+    let machine_cpu = after.machine_cpu - before.machine_cpu;
+    let other_cpu =
+        machine_cpu - own_cpu - (after.server.cpu_seconds() - before.server.cpu_seconds());
+    object(json!({
+        "rss_before_kib": before.server.rss_kib,
+        "rss_connected_kib": connected.server.rss_kib,
+        "rss_after_kib": after.server.rss_kib,
+        "kib_per_connection": per_connection(connected),
+        "kib_per_connection_after": per_connection(after),
+        "server_cpu_connect_s": server_cpu(before, connected),
+        "server_cpu_deliver_s": server_cpu(connected, after),
+        "server_cpu_s": server_cpu(before, after),
+        "server_cpu_user_s": round(after.server.user_seconds - before.server.user_seconds, 2),
+        "server_cpu_system_s": round(after.server.system_seconds - before.server.system_seconds, 2),
+        "loadgen_cpu_s": round(own_cpu, 2),
+        "machine_cpu_s": round(machine_cpu, 2),
+        "other_cpu_s": round(other_cpu.max(0.0), 2),
+    }))
 }
 
 fn object(value: Value) -> Map<String, Value> {
