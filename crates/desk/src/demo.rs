@@ -610,7 +610,7 @@ impl Desk {
 }
 
 /// 20 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
-fn random_password() -> String {
+pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
     (0..20)

@@ -20,8 +20,75 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the service desk: pages, JSON API and the real-time hub on one port.
+    Serve(ServeArgs),
     /// Run only the real-time hub, for applications that publish through POST /broadcast.
     Hub(HubArgs),
+    /// Manage user accounts from the command line.
+    User(UserArgs),
+    /// Bring the database schema up to date and exit.
+    Migrate(DatabaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub listen: ListenArgs,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// On an empty database, create a realistic IT department and print the demo logins.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Mark session cookies Secure (set this when users reach the desk over https).
+    #[arg(long, env = "ICTDESK_SECURE_COOKIES", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    pub secure_cookies: bool,
+
+    #[command(flatten)]
+    pub hub: HubSettings,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://PATH (one node) or postgres://USER:PASSWORD@HOST/DB (several).
+    #[arg(
+        long = "database",
+        env = "DATABASE_URL",
+        default_value = "sqlite://ictdesk.db",
+        global = true
+    )]
+    pub url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account; without --password a random one is generated and printed once.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// requester, agent or admin.
+        #[arg(long, default_value = "requester")]
+        role: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Block an account: it can no longer log in, and its open connections are closed.
+    Block { email: String },
+    /// Unblock an account.
+    Unblock { email: String },
 }
 
 #[derive(Debug, Args)]
@@ -29,9 +96,8 @@ pub struct HubArgs {
     #[command(flatten)]
     pub listen: ListenArgs,
 
-    /// Database URL: sqlite://PATH (one node) or postgres://USER:PASSWORD@HOST/DB (several).
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://ictdesk.db")]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     #[command(flatten)]
     pub hub: HubSettings,

@@ -1,5 +1,6 @@
 //! `ictdesk`: the command line, configuration and wiring. Errors end here as `anyhow`.
 
+mod admin;
 mod cli;
 mod server;
 
@@ -17,6 +18,14 @@ async fn main() -> anyhow::Result<()> {
         .with_target(false)
         .init();
     match cli.command {
+        Command::Serve(args) => {
+            server::Server::desk(args)
+                .await?
+                .run_until_stopped(server::shutdown_signal())
+                .await
+        }
+        Command::User(args) => admin::user(args).await,
+        Command::Migrate(args) => admin::migrate(args).await,
         Command::Hub(args) => {
             server::Server::hub(args)
                 .await?

@@ -6,7 +6,9 @@ use anyhow::Context;
 use ictdesk_hub::{Database, Hub, HubConfig, HubTokens, NoApplication, Secret};
 use tokio::net::TcpListener;
 
-use crate::cli::{HubArgs, HubSettings, ListenArgs};
+use ictdesk_web::{App, WebConfig};
+
+use crate::cli::{HubArgs, HubSettings, ListenArgs, ServeArgs};
 
 pub struct Server {
     listener: TcpListener,
@@ -15,9 +17,29 @@ pub struct Server {
 }
 
 impl Server {
+    /// `ictdesk serve`: the desk, its API and pages, and the hub, on one port.
+    pub async fn desk(args: ServeArgs) -> anyhow::Result<Self> {
+        let database = connect(&args.database.url).await?;
+        let web_config = WebConfig {
+            secure_cookies: args.secure_cookies,
+            ..WebConfig::default()
+        };
+        let app = App::build(&database, hub_config(&args.hub), web_config)
+            .await
+            .context("cannot start the desk")?;
+        crate::admin::first_run(&app.desk, args.demo).await?;
+        let listener = bind(&args.listen).await?;
+        announce(&listener, &args.hub)?;
+        Ok(Self {
+            listener,
+            hub: app.hub,
+            router: app.router,
+        })
+    }
+
     /// `ictdesk hub`: the hub alone, viewers identified by `ICTDESK_HUB_SECRET` tokens.
     pub async fn hub(args: HubArgs) -> anyhow::Result<Self> {
-        let database = connect(&args.database).await?;
+        let database = connect(&args.database.url).await?;
         let identify = Arc::new(HubTokens::new(
             args.hub.hub_secret.as_ref().map(Secret::new).as_ref(),
         ));
@@ -51,7 +73,7 @@ impl Server {
     }
 }
 
-async fn connect(url: &str) -> anyhow::Result<Database> {
+pub async fn connect(url: &str) -> anyhow::Result<Database> {
     Database::connect(url)
         .await
         .context("DATABASE_URL: cannot open the database")

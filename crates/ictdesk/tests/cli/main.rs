@@ -1,5 +1,6 @@
 //! Tests of the `ictdesk` binary as a user runs it: real processes, real signals.
 
+mod admin;
 mod config;
 mod process;
 mod restart;
