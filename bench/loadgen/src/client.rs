@@ -22,10 +22,10 @@ use tokio_tungstenite::{
 
 use crate::{Mode, histogram::Histogram, scan, unix_micros};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How long one handshake (and the welcome frame) may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a polite close may take before the socket is just dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Event frames are ~150 bytes; a small read buffer keeps 10 000 clients cheap.
@@ -144,7 +144,8 @@ pub async fn run(url: String, shared: Arc<Shared>, stop: watch::Receiver<bool>) 
     tally
 }
 
-async fn connect(url: &str, mode: Mode) -> Result<Socket> {
+/// Opens a WebSocket; for the hub, also waits for its welcome frame.
+pub async fn connect(url: &str, mode: Mode) -> Result<Socket> {
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0);

@@ -74,6 +74,9 @@ pub struct RunArgs {
     /// Size of the event frame the clients receive, in bytes.
     #[arg(long, default_value_t = 150)]
     frame_bytes: usize,
+    /// Extra clients that connect but never read (slow consumers).
+    #[arg(long, default_value_t = 0)]
+    stalled: usize,
     /// WebSocket handshakes in flight at most.
     #[arg(long, default_value_t = 500)]
     handshakes: usize,

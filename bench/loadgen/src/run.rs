@@ -72,6 +72,7 @@ pub async fn run(args: RunArgs) -> Result<Value> {
         args.handshakes,
     ));
     let (stop, stopped) = watch::channel(false);
+    let stalled = connect_stalled(&args).await;
     let connecting = connect_all(&args, &shared, &publisher, &stopped).await;
     let connected = Snapshot::take(&args.server_pids)?;
     let published = publish_all(&args, &shared, &publisher).await;
@@ -85,6 +86,8 @@ pub async fn run(args: RunArgs) -> Result<Value> {
     };
     let _ = stop.send(true);
     let totals = Totals::of(&collect(connecting.handles).await, args.events);
+    let stalled_connected = stalled.len();
+    drop(stalled);
 
     let mode = format!("{:?}", args.mode).to_lowercase();
     let mut report = object(json!({
@@ -99,6 +102,8 @@ pub async fn run(args: RunArgs) -> Result<Value> {
         "server_clients": connecting.server_clients,
         "drained": drained,
         "slow_consumers_dropped": slow_dropped,
+        "stalled": args.stalled,
+        "stalled_connected": stalled_connected,
     }));
     report.extend(totals.json(&shared, &published));
     let readings = Readings {
@@ -108,6 +113,20 @@ pub async fn run(args: RunArgs) -> Result<Value> {
     };
     report.extend(cost_json(&readings, totals.connected));
     Ok(Value::Object(report))
+}
+
+/// Clients that connect and then never read, to see whether they slow the others down
+/// and whether the server lets them go. Not counted in any other result.
+async fn connect_stalled(args: &RunArgs) -> Vec<client::Socket> {
+    let connects = (0..args.stalled).map(|i| {
+        let url = &args.ws_urls[i % args.ws_urls.len()];
+        tokio::time::timeout(client::CONNECT_TIMEOUT, client::connect(url, args.mode))
+    });
+    futures_util::future::join_all(connects)
+        .await
+        .into_iter()
+        .filter_map(|connected| connected.ok()?.ok())
+        .collect()
 }
 
 /// Opens every client (bounded handshakes in flight) and waits until the server counts
