@@ -23,6 +23,7 @@ mod transport;
 
 use std::{sync::Arc, time::Instant};
 
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 pub use app::{Application, NoApplication, RequestError};
@@ -30,13 +31,16 @@ pub use audience::{Audience, Role, Viewer};
 /// The router type the hub (and the desk) serve.
 pub use axum::Router;
 pub use config::{HubConfig, Secret};
-pub use event::{EventType, NewEvent};
+pub use event::{Delivered, EventType, NewEvent};
 pub use http::router;
 pub use identity::{Credentials, HubTokens, Identify, IdentifyError};
 pub use log::{Database, EventLog, LogError};
 pub use registry::CloseReason;
 
 use crate::{feed::Feed, metrics::Metrics, presence::Presence, registry::Registry};
+
+/// Events an in-process listener may fall behind by before it misses some.
+const LISTENER_CAPACITY: usize = 1024;
 
 /// The running hub: cheap to clone, one per server.
 #[derive(Clone)]
@@ -56,6 +60,8 @@ struct Inner {
     started_at: String,
     started: Instant,
     shutdown: CancellationToken,
+    /// Every delivered event, for in-process listeners (see [`Hub::subscribe`]).
+    listeners: broadcast::Sender<Arc<Delivered>>,
 }
 
 impl Hub {
@@ -77,6 +83,7 @@ impl Hub {
                 started_at: event::timestamp_now(),
                 started: Instant::now(),
                 shutdown: CancellationToken::new(),
+                listeners: broadcast::Sender::new(LISTENER_CAPACITY),
                 config,
                 log,
                 app,
@@ -118,6 +125,18 @@ impl Hub {
     pub fn shutdown(&self) {
         self.inner.registry.close_all(CloseReason::GOING_AWAY);
         self.inner.shutdown.cancel();
+    }
+
+    /// Every event this node delivers, in order, as it is fanned out — also those
+    /// committed by other processes (the CLI, other nodes). For the application's own
+    /// reactions, such as closing a blocked user's connections on every node.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Delivered>> {
+        self.inner.listeners.subscribe()
+    }
+
+    /// Completes when the hub shuts down.
+    pub async fn stopped(&self) {
+        self.inner.shutdown.cancelled().await;
     }
 
     pub fn is_shutting_down(&self) -> bool {

@@ -65,8 +65,12 @@ fn deliver(hub: &Hub, rows: Vec<crate::event::StoredEvent>) -> i64 {
         .metrics
         .slow_consumers_dropped
         .inc_by(outcome.dropped_slow);
+    let listening = inner.listeners.receiver_count() > 0;
     for event in &batch {
         tracing::debug!(id = event.id, kind = %event.kind, "event delivered");
+        if listening {
+            let _ = inner.listeners.send(event.clone());
+        }
     }
     tracing::debug!(
         events = batch.len(),

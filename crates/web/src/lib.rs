@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod application;
+mod blocked;
 pub mod csrf;
 pub mod error;
 pub mod identity;
@@ -94,6 +95,7 @@ impl App {
         let identify = Arc::new(DeskIdentify::new(desk.clone(), config.clone()));
         let application = Arc::new(DeskApplication::new(desk.clone()));
         let hub = Hub::start(hub_config, log, application, identify).await?;
+        tokio::spawn(blocked::close_blocked_users(hub.clone()));
         let state = AppState {
             login_limiter: Arc::new(LoginLimiter::new(
                 config.login_attempts,

@@ -2,9 +2,11 @@
 
 use std::{path::Path, process::Stdio};
 
+use futures_util::StreamExt;
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
-use crate::process::{PATIENCE, ictdesk};
+use crate::process::{PATIENCE, ictdesk, wait_for_addr};
 
 async fn run(db: &Path, args: &[&str]) -> (bool, String) {
     let output = ictdesk()
@@ -115,14 +117,7 @@ async fn serve_demo_prints_the_logins_and_they_work() {
         "{logins}"
     );
 
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    let addr = loop {
-        if let Ok(addr) = std::fs::read_to_string(&addr_file) {
-            break addr;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never listened");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    let addr = wait_for_addr(&addr_file).await;
     let http = reqwest::Client::new();
     let response = http
         .post(format!("http://{addr}/api/v1/session"))
@@ -131,7 +126,42 @@ async fn serve_demo_prints_the_logins_and_they_work() {
         .await
         .expect("login");
     assert_eq!(response.status(), 200);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
     let body: serde_json::Value = response.json().await.expect("JSON");
     assert_eq!(body["user"]["role"], "agent");
+
+    // Blocking from another process closes the agent's open socket on the server.
+    let mut request = format!("ws://{addr}/ws")
+        .into_client_request()
+        .expect("request");
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().expect("header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect");
+    let (ok, text) = run(
+        &dir.path().join("demo.db"),
+        &["user", "block", "agent@demo.local"],
+    )
+    .await;
+    assert!(ok, "{text}");
+    let code = loop {
+        match tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .expect("closed in time")
+        {
+            Some(Ok(Message::Close(frame))) => break frame.map(|frame| u16::from(frame.code)),
+            Some(Ok(_)) => continue,
+            _ => break None,
+        }
+    };
+    assert_eq!(code, Some(1008));
     child.kill().await.expect("stop");
 }

@@ -53,7 +53,7 @@ fn rand_suffix() -> u128 {
         .unwrap_or_default()
 }
 
-async fn wait_for_addr(file: &Path) -> SocketAddr {
+pub async fn wait_for_addr(file: &Path) -> SocketAddr {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         if let Ok(text) = std::fs::read_to_string(file)

@@ -3,7 +3,6 @@
 
 use axum::{Json, extract::State, response::Response};
 use ictdesk_desk::users::{NewUser, Role, User, UserChange, UserQuery, UserStatus};
-use ictdesk_hub::CloseReason;
 
 use crate::{
     AppState,
@@ -57,10 +56,7 @@ pub async fn change(
     Id(id): Id,
     JsonBody(change): JsonBody<UserChange>,
 ) -> Result<Json<User>> {
+    // Blocking closes the user's connections through the event it emits (blocked.rs).
     let changed = state.desk.change_user(&caller.user, id, &change).await?;
-    if changed.blocked {
-        let closed = state.hub.close_user(id, CloseReason::USER_BLOCKED);
-        tracing::info!(user = id, connections = closed, "blocked user disconnected");
-    }
     Ok(Json(changed.user))
 }
