@@ -1,0 +1,257 @@
+// The mode-switching state machine of live-updates.js, with fake sockets, fetch and
+// timers: `node --test crates/web/tests/browser/unit`.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { LiveUpdates } = require('../../../assets/live-updates.js');
+
+/** A fake world: sockets the test opens and closes, polls it answers, timers it runs. */
+function world() {
+  const w = { sockets: [], polls: [], timers: [], logs: [], now: 0, nextTimer: 1 };
+  class FakeSocket {
+    constructor(url) {
+      this.url = url;
+      this.sent = [];
+      this.closed = false;
+      w.sockets.push(this);
+    }
+    send(text) { this.sent.push(JSON.parse(text)); }
+    close() { this.closed = true; }
+    welcome(lastId) { this.onmessage({ data: JSON.stringify({ type: 'welcome', connection_id: 1, last_id: lastId, heartbeat: 25 }) }); }
+    event(id) { this.onmessage({ data: JSON.stringify({ id, type: 'ticket_created', data: {} }) }); }
+    fail() { this.onclose && this.onclose({ code: 1006 }); }
+  }
+  w.env = {
+    WebSocket: FakeSocket,
+    fetch(url, init) {
+      return new Promise((resolve, reject) => {
+        const poll = { url, init, resolve, reject, answered: false };
+        w.polls.push(poll);
+        if (init.signal) init.signal.addEventListener('abort', () => { poll.answered = true; reject(new Error('aborted')); });
+      });
+    },
+    setTimeout(fn, ms) { const id = w.nextTimer++; w.timers.push({ id, at: w.now + ms, fn }); return id; },
+    clearTimeout(id) { w.timers = w.timers.filter((t) => t.id !== id); },
+    random: () => 0.5,
+    console: { log: (line) => w.logs.push(line) },
+    AbortController,
+    document: { hidden: false, listeners: {}, addEventListener(n, f) { this.listeners[n] = f; }, removeEventListener() {} },
+    window: { location: { protocol: 'http:', host: 'desk' }, addEventListener() {}, removeEventListener() {} },
+  };
+  /** Runs the timers due within `ms`, in order. */
+  w.advance = async (ms) => {
+    const until = w.now + ms;
+    for (;;) {
+      w.timers.sort((a, b) => a.at - b.at);
+      const next = w.timers[0];
+      if (!next || next.at > until) break;
+      w.timers.shift();
+      w.now = next.at;
+      next.fn();
+      await settle();
+    }
+    w.now = until;
+  };
+  /** Answers the oldest open poll. */
+  w.answer = async (messages, lastId, extra) => {
+    const poll = w.polls.find((p) => !p.answered);
+    assert.ok(poll, 'a poll is waiting');
+    poll.answered = true;
+    poll.resolve({ ok: true, json: async () => Object.assign({ messages: messages.map((id) => ({ id, type: 't', data: {} })), last_id: lastId, has_more: false }, extra) });
+    await settle();
+    return poll;
+  };
+  w.openPolls = () => w.polls.filter((p) => !p.answered);
+  return w;
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+function client(w, options) {
+  const seen = [];
+  const modes = [];
+  const live = new LiveUpdates(Object.assign({
+    apiEndpoint: '/messages', websocketUrl: 'ws://desk/ws', lastId: 10, timeout: 5000,
+    onEvent: (e) => seen.push(e.id), onModeChange: (m) => modes.push(m),
+  }, options), w.env);
+  return { live, seen, modes };
+}
+
+test('connects by WebSocket from the page\'s last id and logs the original line', async () => {
+  const w = world();
+  const { live, seen, modes } = client(w);
+  live.start();
+  assert.equal(w.sockets[0].url, 'ws://desk/ws?since=10');
+  w.sockets[0].welcome(12);
+  w.sockets[0].event(11);
+  w.sockets[0].event(12);
+  assert.deepEqual(seen, [11, 12]);
+  assert.deepEqual(w.logs, ['WebSocket: Подключение установлено']);
+  assert.deepEqual(modes, ['connecting', 'websocket']);
+  assert.equal(w.polls.length, 0);
+});
+
+test('a refused socket falls back to long polling with the original lines', async () => {
+  const w = world();
+  const { live, modes } = client(w);
+  live.start();
+  w.sockets[0].fail();
+  await settle();
+  assert.deepEqual(w.logs, ['LiveUpdates: WebSocket отключен', 'LiveUpdates: Используем HTTP polling']);
+  assert.equal(live.mode, 'polling');
+  assert.equal(w.polls[0].url, '/messages?since=10&wait=25');
+  assert.deepEqual(modes, ['connecting', 'polling']);
+});
+
+test('a socket that does not answer within the timeout counts as refused', async () => {
+  const w = world();
+  const { live } = client(w);
+  live.start();
+  await w.advance(4999);
+  assert.equal(live.mode, 'connecting');
+  await w.advance(1);
+  assert.equal(live.mode, 'polling');
+  assert.ok(w.sockets[0].closed);
+});
+
+test('retries WebSocket with capped, growing backoff and switches back without loss or repeat', async () => {
+  const w = world();
+  const { live, seen, modes } = client(w, { backoffBase: 1000, backoffCap: 8000 });
+  live.start();
+  w.sockets[0].fail();
+  await settle();
+  await w.answer([11, 12], 12);
+  // Retries at 750, then 1500, 3000, 6000, 6000 ms (random 0.5 → 3/4 of the ceiling).
+  const gaps = [];
+  for (let i = 1; i <= 5; i++) {
+    const before = w.now;
+    while (w.sockets.length === i) await w.advance(50);
+    gaps.push(w.now - before);
+    w.sockets[i].fail();
+    await settle();
+  }
+  assert.deepEqual(gaps, [750, 1500, 3000, 6000, 6000]);
+  assert.equal(w.logs.filter((l) => l === 'LiveUpdates: Используем HTTP polling').length, 1, 'polling kept, not restarted');
+  while (w.sockets.length === 6) await w.advance(50);
+  const socket = w.sockets[6];
+  assert.equal(socket.url, 'ws://desk/ws?since=12');
+  socket.welcome(14);
+  assert.equal(live.mode, 'websocket');
+  assert.equal(w.openPolls().length, 0, 'the long poll is aborted');
+  socket.event(12); // replayed by the server after a racing poll: dropped
+  socket.event(13);
+  socket.event(14);
+  assert.deepEqual(seen, [11, 12, 13, 14]);
+  assert.deepEqual(modes, ['connecting', 'polling', 'websocket']);
+});
+
+test('an answer to a poll aborted by the switch back is ignored', async () => {
+  const w = world();
+  const { live, seen } = client(w);
+  live.start();
+  w.sockets[0].fail();
+  await settle();
+  const pending = w.polls[0];
+  while (w.sockets.length === 1) await w.advance(100);
+  w.sockets[1].welcome(10);
+  pending.resolve({ ok: true, json: async () => ({ messages: [{ id: 11 }], last_id: 11, has_more: false }) });
+  await settle();
+  assert.deepEqual(seen, []);
+  assert.equal(live.lastId, 10);
+});
+
+test('a lost socket falls back to polling from where it stopped, then reconnects with since', async () => {
+  const w = world();
+  const { live, seen } = client(w);
+  live.start();
+  w.sockets[0].welcome(10);
+  w.sockets[0].event(11);
+  w.sockets[0].fail();
+  await settle();
+  assert.equal(w.polls[0].url, '/messages?since=11&wait=25');
+  await w.answer([12], 12);
+  while (w.sockets.length === 1) await w.advance(100);
+  assert.equal(w.sockets[1].url, 'ws://desk/ws?since=12');
+  assert.deepEqual(seen, [11, 12]);
+  assert.equal(live.mode, 'polling');
+});
+
+test('useWebSocket false polls every refreshInterval and never opens a socket', async () => {
+  const w = world();
+  const { live, seen } = client(w, { useWebSocket: false, longPolling: false, refreshInterval: 5000 });
+  live.start();
+  assert.equal(w.sockets.length, 0);
+  assert.equal(w.polls[0].url, '/messages?since=10');
+  await w.answer([11], 11);
+  await w.advance(4999);
+  assert.equal(w.polls.length, 1);
+  await w.advance(1);
+  assert.equal(w.polls[1].url, '/messages?since=11');
+  assert.deepEqual(seen, [11]);
+  assert.deepEqual(w.logs, ['LiveUpdates: Используем HTTP polling']);
+});
+
+test('a failing poll shows offline and comes back', async () => {
+  const w = world();
+  const { live, modes } = client(w, { useWebSocket: false });
+  live.start();
+  w.polls[0].answered = true;
+  w.polls[0].reject(new Error('network'));
+  await settle();
+  assert.equal(live.mode, 'offline');
+  await w.advance(60000);
+  await w.answer([], 10);
+  assert.equal(live.mode, 'polling');
+  assert.deepEqual(modes, ['connecting', 'polling', 'offline', 'polling']);
+});
+
+test('becoming visible again reconnects at once instead of waiting for the backoff', async () => {
+  const w = world();
+  const { live } = client(w, { backoffBase: 20000, backoffCap: 60000 });
+  live.start();
+  w.sockets[0].fail();
+  await settle();
+  w.env.document.listeners.visibilitychange();
+  assert.equal(w.sockets.length, 2);
+  assert.equal(w.openPolls().length, 1, 'one poll at a time');
+  w.sockets[1].welcome(10);
+  assert.equal(live.mode, 'websocket');
+});
+
+test('a live socket is pinged on wake, and presence is re-announced on reconnect', async () => {
+  const w = world();
+  const { live } = client(w);
+  live.start();
+  w.sockets[0].welcome(10);
+  live.setPresence('view', 7);
+  w.env.document.listeners.visibilitychange();
+  assert.deepEqual(w.sockets[0].sent, [{ type: 'view', ticket_id: 7 }, { type: 'ping' }]);
+  w.sockets[0].fail();
+  await settle();
+  while (w.sockets.length === 1) await w.advance(100);
+  w.sockets[1].welcome(10);
+  assert.deepEqual(w.sockets[1].sent, [{ type: 'view', ticket_id: 7 }]);
+});
+
+test('frames without an id (presence, pong) go to onMessage, never onEvent', async () => {
+  const w = world();
+  const other = [];
+  const { live, seen } = client(w, { onMessage: (f) => other.push(f.type) });
+  live.start();
+  w.sockets[0].welcome(10);
+  w.sockets[0].onmessage({ data: '{"type":"presence","ticket_id":1,"viewers":[]}' });
+  w.sockets[0].onmessage({ data: 'not json' });
+  assert.deepEqual(other, ['presence']);
+  assert.deepEqual(seen, []);
+});
+
+test('start is idempotent: one connection per client', () => {
+  const w = world();
+  const { live } = client(w);
+  live.start();
+  live.start();
+  assert.equal(w.sockets.length, 1);
+  live.stop();
+  assert.equal(live.mode, 'stopped');
+  assert.ok(w.sockets[0].closed);
+});
