@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod audience;
+mod cluster;
 pub mod config;
 pub mod event;
 mod feed;
@@ -23,7 +24,7 @@ mod transport;
 
 use std::{sync::Arc, time::Instant};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 pub use app::{Application, NoApplication, RequestError};
@@ -62,6 +63,8 @@ struct Inner {
     shutdown: CancellationToken,
     /// Every delivered event, for in-process listeners (see [`Hub::subscribe`]).
     listeners: broadcast::Sender<Arc<Delivered>>,
+    /// Tickets whose local presence changed, for the relay to other nodes.
+    presence_changes: mpsc::Sender<i64>,
 }
 
 impl Hub {
@@ -74,27 +77,31 @@ impl Hub {
         identify: Arc<dyn Identify>,
     ) -> Result<Self, LogError> {
         let head = log.head().await?;
+        let (presence_changes, changed) = mpsc::channel(1024);
         let hub = Hub {
             inner: Arc::new(Inner {
                 feed: Feed::new(head, config.recent_events),
                 registry: Registry::new(config.queue_capacity, config.max_connections_per_ip),
-                presence: Presence::new(config.presence_idle_after),
+                presence: Presence::new(config.node.clone(), config.presence_idle_after),
                 metrics: Metrics::new(),
                 started_at: event::timestamp_now(),
                 started: Instant::now(),
                 shutdown: CancellationToken::new(),
                 listeners: broadcast::Sender::new(LISTENER_CAPACITY),
+                presence_changes,
                 config,
                 log,
                 app,
                 identify,
             }),
         };
-        hub.inner
+        let snapshots = hub
+            .inner
             .log
             .watch_other_processes(hub.inner.shutdown.child_token());
         tokio::spawn(tailer::run(hub.clone()));
-        tokio::spawn(transport::ws::sweep_presence(hub.clone()));
+        tokio::spawn(cluster::report_node(hub.clone()));
+        tokio::spawn(cluster::relay_presence(hub.clone(), snapshots, changed));
         Ok(hub)
     }
 
@@ -132,6 +139,21 @@ impl Hub {
     /// reactions, such as closing a blocked user's connections on every node.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Delivered>> {
         self.inner.listeners.subscribe()
+    }
+
+    /// Sends a changed presence list to the local connections on that ticket and has it
+    /// relayed to the other nodes.
+    pub(crate) fn announce_presence(&self, announcement: presence::Announcement) {
+        self.deliver_presence(&announcement);
+        let _dropped_when_behind = self.inner.presence_changes.try_send(announcement.ticket_id);
+    }
+
+    /// Sends a presence list to the local connections on its ticket only.
+    pub(crate) fn deliver_presence(&self, announcement: &presence::Announcement) {
+        let frame = axum::extract::ws::Utf8Bytes::from(announcement.frame.clone());
+        self.inner
+            .registry
+            .send_ephemeral(&announcement.recipients, &frame);
     }
 
     /// Completes when the hub shuts down.

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use crate::Hub;
+use crate::{Hub, cluster, http::error::ApiError, log::NodeRecord};
 
 pub(crate) async fn test() -> Json<Value> {
     Json(json!({"ok": true, "message": "WebSocket server is running"}))
@@ -18,6 +18,14 @@ pub(crate) async fn test() -> Json<Value> {
 
 pub(crate) async fn status(State(hub): State<Hub>) -> Json<Value> {
     let inner = &hub.inner;
+    // The cluster view needs the database; /status still answers without it.
+    let cluster = match cluster_nodes(&hub).await {
+        Ok(nodes) => json!({
+            "nodes": nodes.len(),
+            "clients": nodes.iter().map(|node| node.clients).sum::<i64>(),
+        }),
+        Err(_) => Value::Null,
+    };
     Json(json!({
         "status": if hub.is_shutting_down() { "stopping" } else { "running" },
         "uptime_seconds": inner.started.elapsed().as_secs(),
@@ -29,26 +37,46 @@ pub(crate) async fn status(State(hub): State<Hub>) -> Json<Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "node": inner.config.node,
         "websocket_enabled": inner.config.websocket_enabled,
+        "cluster": cluster,
     }))
 }
 
-/// `{"clients": N}` on this node. With `?all=1` the answer also lists the nodes it
-/// counted; a node knows only itself until nodes share their counts.
+/// `{"clients": N}` on this node; with `?all=1` the whole cluster, node by node.
 pub(crate) async fn clients(
     State(hub): State<Hub>,
     Query(params): Query<HashMap<String, String>>,
-) -> Json<Value> {
-    let clients = hub.client_count();
-    if params
+) -> Result<Json<Value>, ApiError> {
+    if !params
         .get("all")
         .is_some_and(|all| all == "1" || all == "true")
     {
-        return Json(json!({
-            "clients": clients,
-            "nodes": [{"node": hub.config().node, "clients": clients}],
-        }));
+        return Ok(Json(json!({ "clients": hub.client_count() })));
     }
-    Json(json!({ "clients": clients }))
+    let nodes = cluster_nodes(&hub).await?;
+    let total: i64 = nodes.iter().map(|node| node.clients).sum();
+    let nodes: Vec<Value> = nodes
+        .iter()
+        .map(|node| json!({"node": node.node, "clients": node.clients, "started_at": node.started_at}))
+        .collect();
+    Ok(Json(json!({ "clients": total, "nodes": nodes })))
+}
+
+/// The recently seen nodes, with this node's count taken live rather than from its
+/// last report.
+async fn cluster_nodes(hub: &Hub) -> Result<Vec<NodeRecord>, ApiError> {
+    let mut nodes = cluster::nodes(hub).await.map_err(ApiError::unavailable)?;
+    let me = &hub.config().node;
+    let live = hub.client_count() as i64;
+    match nodes.iter_mut().find(|node| &node.node == me) {
+        Some(node) => node.clients = live,
+        None => nodes.push(NodeRecord {
+            node: me.clone(),
+            clients: live,
+            started_at: hub.inner.started_at.clone(),
+            seen_at_ms: 0,
+        }),
+    }
+    Ok(nodes)
 }
 
 pub(crate) async fn healthz(State(hub): State<Hub>) -> Response {

@@ -7,7 +7,9 @@ pub mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::Notify;
+use serde::Serialize;
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
 
 use crate::event::{NewEvent, StoredEvent};
 
@@ -88,8 +90,31 @@ pub(crate) trait LogBackend: Send + Sync + 'static {
     /// The highest committed id (0 for an empty log).
     async fn head(&self) -> Result<i64>;
     async fn ping(&self) -> Result<()>;
-    /// Wakes `wake` whenever another process commits an event, until `stop`.
-    fn watch_other_processes(&self, wake: Arc<Notify>, stop: tokio_util::sync::CancellationToken);
+    /// Passes on what other processes sharing the database say, until `stop`.
+    fn watch_other_processes(&self, signals: Signals, stop: CancellationToken);
+    /// Tells the other nodes about this node's presence on a ticket (JSON).
+    async fn publish_presence(&self, payload: &str) -> Result<()>;
+    async fn upsert_node(&self, node: &NodeRecord) -> Result<()>;
+    /// The nodes seen since `seen_since_ms` (milliseconds since the epoch).
+    async fn nodes(&self, seen_since_ms: i64) -> Result<Vec<NodeRecord>>;
+    async fn remove_node(&self, node: &str) -> Result<()>;
+}
+
+/// Where a backend delivers what other processes say.
+pub(crate) struct Signals {
+    /// Another process committed events.
+    pub wake: Arc<Notify>,
+    /// Another node's presence snapshot (JSON); dropped when the hub falls behind.
+    pub presence: mpsc::Sender<String>,
+}
+
+/// A node of the cluster as it last reported itself.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct NodeRecord {
+    pub node: String,
+    pub clients: i64,
+    pub started_at: String,
+    pub seen_at_ms: i64,
 }
 
 /// The hub's handle on the log.
@@ -129,9 +154,31 @@ impl EventLog {
         self.committed.clone()
     }
 
-    pub(crate) fn watch_other_processes(&self, stop: tokio_util::sync::CancellationToken) {
-        self.backend
-            .watch_other_processes(self.committed.clone(), stop);
+    /// Starts listening to other processes; returns the other nodes' presence snapshots.
+    pub(crate) fn watch_other_processes(&self, stop: CancellationToken) -> mpsc::Receiver<String> {
+        let (presence, snapshots) = mpsc::channel(1024);
+        let signals = Signals {
+            wake: self.committed.clone(),
+            presence,
+        };
+        self.backend.watch_other_processes(signals, stop);
+        snapshots
+    }
+
+    pub(crate) async fn publish_presence(&self, payload: &str) -> Result<()> {
+        self.backend.publish_presence(payload).await
+    }
+
+    pub(crate) async fn upsert_node(&self, node: &NodeRecord) -> Result<()> {
+        self.backend.upsert_node(node).await
+    }
+
+    pub(crate) async fn nodes(&self, seen_since_ms: i64) -> Result<Vec<NodeRecord>> {
+        self.backend.nodes(seen_since_ms).await
+    }
+
+    pub(crate) async fn remove_node(&self, node: &str) -> Result<()> {
+        self.backend.remove_node(node).await
     }
 }
 

@@ -2,22 +2,23 @@
 //! transaction-level advisory lock, so that ids become visible in commit order, and
 //! announces the commit with `NOTIFY`, which every node's tailer listens to.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::{
     PgConnection,
     postgres::{PgListener, PgPool, PgPoolOptions},
 };
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{LogBackend, Result};
+use super::{LogBackend, NodeRecord, Result, Signals};
 use crate::event::{NewEvent, StoredEvent, timestamp_now};
 
 /// The channel every node listens on; the payload is the new id (for debugging only:
 /// the tailer always reads the log itself).
 pub const NOTIFY_CHANNEL: &str = "ictdesk_events";
+/// The channel of presence snapshots between nodes (never stored).
+pub const PRESENCE_CHANNEL: &str = "ictdesk_presence";
 
 /// Arbitrary, fixed key of the advisory lock that serializes appends.
 const APPEND_LOCK_KEY: i64 = 0x1C7D_E5C0;
@@ -106,47 +107,101 @@ impl LogBackend for PostgresDatabase {
         Ok(())
     }
 
-    fn watch_other_processes(&self, wake: Arc<Notify>, stop: CancellationToken) {
+    fn watch_other_processes(&self, signals: Signals, stop: CancellationToken) {
         let pool = self.pool.clone();
         tokio::spawn(async move {
             tokio::select! {
                 () = stop.cancelled() => {}
-                () = listen(pool, wake) => {}
+                () = listen(pool, signals) => {}
             }
         });
     }
+
+    async fn publish_presence(&self, payload: &str) -> Result<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(PRESENCE_CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn upsert_node(&self, node: &NodeRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO nodes (node, clients, started_at, seen_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (node) DO UPDATE SET clients = excluded.clients, \
+             started_at = excluded.started_at, seen_at_ms = excluded.seen_at_ms",
+        )
+        .bind(&node.node)
+        .bind(node.clients)
+        .bind(&node.started_at)
+        .bind(node.seen_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn nodes(&self, seen_since_ms: i64) -> Result<Vec<NodeRecord>> {
+        let nodes = sqlx::query_as(
+            "SELECT node, clients, started_at, seen_at_ms FROM nodes WHERE seen_at_ms >= $1 ORDER BY node",
+        )
+        .bind(seen_since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(nodes)
+    }
+
+    async fn remove_node(&self, node: &str) -> Result<()> {
+        sqlx::query("DELETE FROM nodes WHERE node = $1")
+            .bind(node)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
-/// Forwards every NOTIFY to the tailer. When the connection drops, notifications sent
-/// meanwhile are lost, so every (re)connection also wakes the tailer, which then reads
-/// whatever it missed from the log.
-async fn listen(pool: PgPool, wake: Arc<Notify>) {
+/// Forwards every NOTIFY: commits wake the tailer, presence snapshots go to the hub.
+/// When the connection drops, notifications sent meanwhile are lost, so every
+/// (re)connection also wakes the tailer, which then reads what it missed from the log;
+/// presence heals with the nodes' periodic snapshots.
+async fn listen(pool: PgPool, signals: Signals) {
     loop {
         match PgListener::connect_with(&pool).await {
             Ok(mut listener) => {
-                if let Err(error) = listener.listen(NOTIFY_CHANNEL).await {
-                    tracing::warn!(%error, "LISTEN {NOTIFY_CHANNEL} failed");
-                } else {
-                    wake.notify_one();
-                    loop {
-                        match listener.try_recv().await {
-                            Ok(Some(_)) => wake.notify_one(),
-                            Ok(None) => {
-                                tracing::warn!(
-                                    "lost the PostgreSQL notification connection; reconnecting"
-                                );
-                                wake.notify_one();
-                            }
-                            Err(error) => {
-                                tracing::warn!(%error, "PostgreSQL notifications failed");
-                                break;
-                            }
-                        }
+                match listener
+                    .listen_all([NOTIFY_CHANNEL, PRESENCE_CHANNEL])
+                    .await
+                {
+                    Ok(()) => {
+                        signals.wake.notify_one();
+                        forward(&mut listener, &signals).await;
                     }
+                    Err(error) => tracing::warn!(%error, "LISTEN failed"),
                 }
             }
             Err(error) => tracing::warn!(%error, "cannot listen for PostgreSQL notifications"),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Forwards notifications until the listener fails.
+async fn forward(listener: &mut PgListener, signals: &Signals) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) if notification.channel() == PRESENCE_CHANNEL => {
+                let _dropped_when_behind =
+                    signals.presence.try_send(notification.payload().to_owned());
+            }
+            Ok(Some(_)) => signals.wake.notify_one(),
+            Ok(None) => {
+                tracing::warn!("lost the PostgreSQL notification connection; reconnecting");
+                signals.wake.notify_one();
+            }
+            Err(error) => {
+                tracing::warn!(%error, "PostgreSQL notifications failed");
+                return;
+            }
+        }
     }
 }

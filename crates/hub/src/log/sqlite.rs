@@ -2,7 +2,7 @@
 //! queueing in the pool avoids `SQLITE_BUSY` and the deferred-transaction upgrade
 //! failures of WAL mode) and a pool of readers.
 
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{str::FromStr, time::Duration};
 
 use async_trait::async_trait;
 use sqlx::{
@@ -11,10 +11,9 @@ use sqlx::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
     },
 };
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{LogBackend, Result};
+use super::{LogBackend, NodeRecord, Result, Signals};
 use crate::event::{NewEvent, StoredEvent, timestamp_now};
 
 #[derive(Clone, Debug)]
@@ -58,6 +57,10 @@ pub async fn append(conn: &mut SqliteConnection, event: &NewEvent) -> Result<i64
     .await
 }
 
+const UPSERT_NODE: &str = "INSERT INTO nodes (node, clients, started_at, seen_at_ms) VALUES (?, ?, ?, ?) \
+     ON CONFLICT (node) DO UPDATE SET clients = excluded.clients, started_at = excluded.started_at, \
+     seen_at_ms = excluded.seen_at_ms";
+
 #[async_trait]
 impl LogBackend for SqliteDatabase {
     async fn migrate(&self) -> Result<()> {
@@ -98,7 +101,39 @@ impl LogBackend for SqliteDatabase {
         Ok(())
     }
 
-    /// An SQLite file belongs to one process: there is no one else to hear from. The
-    /// tailer's periodic check still covers the `ictdesk` admin commands writing to it.
-    fn watch_other_processes(&self, _wake: Arc<Notify>, _stop: CancellationToken) {}
+    /// An SQLite file belongs to one server: there is no other node to hear from. The
+    /// tailer's periodic check covers the `ictdesk` admin commands writing to it.
+    fn watch_other_processes(&self, _signals: Signals, _stop: CancellationToken) {}
+
+    /// One node: nobody else to tell.
+    async fn publish_presence(&self, _payload: &str) -> Result<()> {
+        Ok(())
+    }
+
+    async fn upsert_node(&self, node: &NodeRecord) -> Result<()> {
+        sqlx::query(UPSERT_NODE)
+            .bind(&node.node)
+            .bind(node.clients)
+            .bind(&node.started_at)
+            .bind(node.seen_at_ms)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn nodes(&self, seen_since_ms: i64) -> Result<Vec<NodeRecord>> {
+        let nodes = sqlx::query_as("SELECT node, clients, started_at, seen_at_ms FROM nodes WHERE seen_at_ms >= ? ORDER BY node")
+            .bind(seen_since_ms)
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(nodes)
+    }
+
+    async fn remove_node(&self, node: &str) -> Result<()> {
+        sqlx::query("DELETE FROM nodes WHERE node = ?")
+            .bind(node)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
 }

@@ -27,7 +27,7 @@ use crate::{
     audience::Viewer,
     http::error::{ApiError, query_param},
     identity::Credentials,
-    presence::{Activity, Announcement},
+    presence::Activity,
     protocol::{BadMessage, ClientMessage, ServerMessage},
     registry::{CloseReason, ConnectionId, Outgoing},
 };
@@ -122,7 +122,7 @@ impl Drop for Registered {
         inner.registry.unregister(self.id);
         inner.metrics.connections.dec();
         for announcement in inner.presence.disconnect(self.id) {
-            announce(&self.hub, &announcement);
+            self.hub.announce_presence(announcement);
         }
         tracing::info!(
             connection = self.id,
@@ -412,7 +412,7 @@ impl Session {
                 "Connection {} sending message \"{shown}\" to {others} other connections",
                 self.id
             );
-            announce(&self.hub, &announcement);
+            self.hub.announce_presence(announcement);
         }
         Ok(())
     }
@@ -493,29 +493,6 @@ fn protocol_error(id: ConnectionId, error: axum::Error) -> Ended {
     };
     tracing::info!(connection = id, error = %inner, "closing connection {id}: {}", reason.reason);
     Some(reason)
-}
-
-/// Sends a presence list to the connections on that ticket.
-fn announce(hub: &Hub, announcement: &Announcement) {
-    let frame = Utf8Bytes::from(announcement.frame.clone());
-    hub.inner
-        .registry
-        .send_ephemeral(&announcement.recipients, &frame);
-}
-
-/// Marks present viewers idle after the configured quiet time.
-pub(crate) async fn sweep_presence(hub: Hub) {
-    let every = (hub.inner.config.presence_idle_after / 10)
-        .clamp(Duration::from_millis(100), Duration::from_secs(30));
-    loop {
-        tokio::select! {
-            () = hub.inner.shutdown.cancelled() => return,
-            () = tokio::time::sleep(every) => {}
-        }
-        for announcement in hub.inner.presence.sweep_idle() {
-            announce(&hub, &announcement);
-        }
-    }
 }
 
 /// A token bucket: `rate` messages a second, bursts of twice that.
