@@ -46,6 +46,9 @@ pub struct HubConfig {
     pub broadcast_token: Option<Secret>,
     /// Besides loopback, the networks allowed to `POST /broadcast`.
     pub allowed_networks: Vec<IpNet>,
+    /// Reverse proxies whose `X-Forwarded-For`/`X-Real-IP` name the client
+    /// (see [`crate::client_addr`]); from any other peer those headers are ignored.
+    pub trusted_proxies: Vec<IpNet>,
     /// When false, `/ws` refuses upgrades and clients use (long) polling.
     pub websocket_enabled: bool,
     /// Longest time a publish may take before it is answered with 503.
@@ -72,6 +75,7 @@ impl Default for HubConfig {
             recent_events: 8192,
             broadcast_token: None,
             allowed_networks: Vec::new(),
+            trusted_proxies: Vec::new(),
             websocket_enabled: true,
             publish_timeout: Duration::from_secs(5),
             max_connections_per_ip: 1000,

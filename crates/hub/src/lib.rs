@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod audience;
+pub mod client_addr;
 mod cluster;
 pub mod config;
 pub mod event;

@@ -128,6 +128,10 @@ pub struct HubSettings {
     #[arg(long, env = "ICTDESK_ALLOWED_IPS", value_delimiter = ',', value_parser = parse_network)]
     pub allowed_ips: Vec<IpNet>,
 
+    /// Reverse proxies (CIDR, comma-separated) whose X-Forwarded-For / X-Real-IP name the client.
+    #[arg(long, env = "ICTDESK_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<IpNet>,
+
     /// Accept WebSocket connections; false makes clients use HTTP (long) polling.
     #[arg(long, env = "WEBSOCKET_ENABLED", default_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
     pub websocket_enabled: bool,

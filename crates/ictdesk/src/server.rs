@@ -117,6 +117,7 @@ fn hub_config(settings: &HubSettings) -> HubConfig {
             .filter(|token| !token.is_empty())
             .map(Secret::new),
         allowed_networks: settings.allowed_ips.clone(),
+        trusted_proxies: settings.trusted_proxies.clone(),
         websocket_enabled: settings.websocket_enabled,
         publish_timeout: Duration::from_secs(settings.websocket_timeout.get()),
         max_connections_per_ip: settings.max_connections_per_ip as usize,

@@ -20,7 +20,6 @@ use std::{future::Future, sync::Arc, time::Duration};
 use axum::Router;
 use ictdesk_desk::{Desk, DeskOptions};
 use ictdesk_hub::{Database, Hub, HubConfig, LogError};
-use ipnet::IpNet;
 use tokio::net::TcpListener;
 
 use crate::{application::DeskApplication, identity::DeskIdentify, login_limit::LoginLimiter};
@@ -36,8 +35,6 @@ pub struct WebConfig {
     /// Origins (`https://desk.example.org`) allowed besides the request's own host, for
     /// WebSocket upgrades, polls and logins behind proxies that rewrite `Host`.
     pub allowed_origins: Vec<String>,
-    /// Reverse proxies whose `X-Forwarded-For` is believed for the login limit.
-    pub trusted_proxies: Vec<IpNet>,
     /// Password hashing cost and other desk settings.
     pub desk: DeskOptions,
 }
@@ -49,7 +46,6 @@ impl Default for WebConfig {
             login_attempts: 10,
             login_window: Duration::from_secs(300),
             allowed_origins: Vec::new(),
-            trusted_proxies: Vec::new(),
             desk: DeskOptions::default(),
         }
     }

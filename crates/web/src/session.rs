@@ -2,10 +2,7 @@
 //! and answers the CSRF token and who you are; `GET` tells a page the same again;
 //! `DELETE` logs out.
 
-use std::{
-    net::{IpAddr, SocketAddr},
-    time::Instant,
-};
+use std::{net::SocketAddr, time::Instant};
 
 use axum::{
     Json,
@@ -14,6 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use ictdesk_desk::{auth::SESSION_LIFETIME, users::User};
+use ictdesk_hub::client_addr::client_ip;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -75,7 +73,9 @@ pub async fn login(
     // A login form posted from another site would sign the victim in as the attacker.
     check_origin(&headers, &state.config)
         .map_err(|message| Error::new(StatusCode::FORBIDDEN, message))?;
-    let client = client_address(&headers, peer, &state.config);
+    // The hub's rule, with the hub's ICTDESK_TRUSTED_PROXIES: one answer to "who is
+    // the client" for the login limit, the allow-list and the connection limit.
+    let client = client_ip(peer.ip(), &headers, &state.hub.config().trusted_proxies);
     let keys = [
         format!("ip:{client}"),
         format!("email:{}", request.email.trim().to_lowercase()),
@@ -159,23 +159,6 @@ fn cookie_header(value: &str, max_age: i64, config: &WebConfig) -> Result<Header
         .map_err(|error| Error::Desk(ictdesk_desk::Error::Internal(format!("cookie: {error}"))))
 }
 
-/// The client's address: the peer, or — when the peer is a trusted reverse proxy — the
-/// last address it appended to `X-Forwarded-For`.
-pub fn client_address(headers: &HeaderMap, peer: SocketAddr, config: &WebConfig) -> IpAddr {
-    let peer = peer.ip();
-    if !config.trusted_proxies.iter().any(|net| net.contains(&peer)) {
-        return peer;
-    }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-        .next_back()
-        .unwrap_or(peer)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,27 +180,5 @@ mod tests {
         };
         let cookie = session_cookie_header("abc", &config).expect("a cookie");
         assert!(cookie.to_str().expect("text").ends_with("; Secure"));
-    }
-
-    #[test]
-    fn forwarded_for_is_believed_from_trusted_proxies_only() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-forwarded-for",
-            HeaderValue::from_static("10.0.0.9, 192.0.2.7"),
-        );
-        let proxy: SocketAddr = "127.0.0.1:4000".parse().expect("address");
-        assert_eq!(
-            client_address(&headers, proxy, &WebConfig::default()),
-            proxy.ip()
-        );
-        let config = WebConfig {
-            trusted_proxies: vec!["127.0.0.0/8".parse().expect("network")],
-            ..WebConfig::default()
-        };
-        assert_eq!(
-            client_address(&headers, proxy, &config).to_string(),
-            "192.0.2.7"
-        );
     }
 }

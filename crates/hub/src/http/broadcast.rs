@@ -17,6 +17,7 @@ use serde_json::{json, value::RawValue};
 use crate::{
     Hub,
     audience::Audience,
+    client_addr::{canonical, client_ip},
     event::{EventType, NewEvent},
     http::error::{ApiError, parse_json},
 };
@@ -38,7 +39,8 @@ pub(crate) async fn publish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    check_source(&hub, peer.ip())?;
+    let client = client_ip(peer.ip(), &headers, &hub.config().trusted_proxies);
+    check_source(&hub, client)?;
     check_token(&hub, &headers)?;
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
@@ -87,10 +89,7 @@ fn check_source(hub: &Hub, ip: IpAddr) -> Result<(), ApiError> {
 
 /// Loopback always; otherwise only the allow-listed networks.
 fn may_publish(ip: IpAddr, allowed: &[IpNet]) -> bool {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    };
+    let ip = canonical(ip);
     ip.is_loopback() || allowed.iter().any(|net| net.contains(&ip))
 }
 

@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use crate::{
     Hub,
     audience::Viewer,
+    client_addr::client_ip,
     http::error::{ApiError, query_param},
     identity::Credentials,
     presence::Activity,
@@ -72,10 +73,12 @@ pub(crate) async fn upgrade(
         token: params.get("token").map(String::as_str),
     };
     let viewer = hub.inner.identify.identify(&credentials).await?;
-    let slot = IpSlot::reserve(&hub, peer.ip()).ok_or_else(|| {
+    // Behind a proxy every peer is the proxy: count per client, not per proxy.
+    let client = client_ip(peer.ip(), &headers, &hub.config().trusted_proxies);
+    let slot = IpSlot::reserve(&hub, client).ok_or_else(|| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            format!("too many WebSocket connections from {}", peer.ip()),
+            format!("too many WebSocket connections from {client}"),
         )
     })?;
     let limit = hub.config().max_message_size;
