@@ -12,6 +12,7 @@ pub mod csrf;
 pub mod error;
 pub mod identity;
 pub mod login_limit;
+pub mod pages;
 pub mod requests;
 pub mod session;
 
@@ -116,9 +117,10 @@ impl App {
     }
 }
 
-/// The desk's own routes (the API), with their state applied.
+/// The desk's own routes (the API, the pages and their assets), with their state applied.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api::routes())
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(pages::router(state))
 }

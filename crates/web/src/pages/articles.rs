@@ -1,0 +1,208 @@
+//! The knowledge base: list with full-text search, an article (Markdown rendered and
+//! sanitised), and the create/edit form for agents.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::HeaderMap,
+    response::Response,
+    routing::get,
+};
+use ictdesk_desk::{
+    Page,
+    articles::{Article, ArticleQuery, Visibility},
+    categories::{Category, CategoryScope},
+};
+use serde::Deserialize;
+
+use super::{PageError, Pages, Shell, Visitor, i18n::Tr, markdown, render, visitor};
+
+pub fn routes() -> Router<Pages> {
+    Router::new()
+        .route("/kb", get(list))
+        .route("/kb/rows", get(rows))
+        .route("/kb/new", get(new_article))
+        .route("/kb/{id}", get(article))
+        .route("/kb/{id}/live", get(live_part))
+        .route("/kb/{id}/edit", get(edit))
+}
+
+#[derive(Deserialize, Default)]
+struct Filters {
+    q: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "kb/list.html")]
+struct ListPage {
+    shell: Shell,
+    t: Tr,
+    staff: bool,
+    articles: Vec<Article>,
+    q: String,
+    rows_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "kb/rows.html")]
+struct Rows {
+    t: Tr,
+    articles: Vec<Article>,
+}
+
+async fn find(
+    pages: &Pages,
+    visitor: &Visitor,
+    filters: &Filters,
+) -> Result<Vec<Article>, PageError> {
+    let query = ArticleQuery {
+        q: filters.q.clone().filter(|q| !q.trim().is_empty()),
+        with_agents_only: visitor.is_staff(),
+        ..ArticleQuery::default()
+    };
+    Ok(pages
+        .app
+        .desk
+        .list_articles(&visitor.user, &query, Page::all())
+        .await?
+        .items)
+}
+
+async fn list(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/kb").await?;
+    let last_id = pages.app.hub.head();
+    let articles = find(&pages, &visitor, &filters).await?;
+    let q = filters.q.unwrap_or_default();
+    render(&ListPage {
+        shell: Shell::new(&pages, &visitor, visitor.t.t("kb.title"), "kb", last_id),
+        t: visitor.t,
+        staff: visitor.is_staff(),
+        articles,
+        rows_url: format!(
+            "/kb/rows?{}",
+            super::query_without_page(&[("q", q.clone())])
+        ),
+        q,
+    })
+}
+
+async fn rows(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/kb").await?;
+    let articles = find(&pages, &visitor, &filters).await?;
+    render(&Rows {
+        t: visitor.t,
+        articles,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "kb/live.html")]
+struct LivePart {
+    t: Tr,
+    article: Article,
+    html: String,
+}
+
+#[derive(Template)]
+#[template(path = "kb/article.html")]
+struct ArticlePage {
+    shell: Shell,
+    t: Tr,
+    staff: bool,
+    live: LivePart,
+}
+
+async fn live(pages: &Pages, visitor: &Visitor, id: i64) -> Result<LivePart, PageError> {
+    let article = pages.app.desk.get_article(&visitor.user, id).await?;
+    Ok(LivePart {
+        t: visitor.t,
+        html: markdown::to_safe_html(&article.body),
+        article,
+    })
+}
+
+async fn article(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, &format!("/kb/{id}")).await?;
+    let last_id = pages.app.hub.head();
+    let live = live(&pages, &visitor, id).await?;
+    let title = live.article.title.clone();
+    render(&ArticlePage {
+        shell: Shell::new(&pages, &visitor, &title, "kb", last_id),
+        t: visitor.t,
+        staff: visitor.is_staff(),
+        live,
+    })
+}
+
+async fn live_part(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, &format!("/kb/{id}")).await?;
+    render(&live(&pages, &visitor, id).await?)
+}
+
+#[derive(Template)]
+#[template(path = "kb/form.html")]
+struct FormPage {
+    shell: Shell,
+    t: Tr,
+    article: Option<Article>,
+    categories: Vec<Category>,
+    visibilities: &'static [Visibility],
+}
+
+async fn form(pages: Pages, headers: HeaderMap, id: Option<i64>) -> Result<Response, PageError> {
+    let back = id.map_or_else(|| "/kb/new".to_owned(), |id| format!("/kb/{id}/edit"));
+    let visitor = visitor(&pages, &headers, &back).await?;
+    let last_id = pages.app.hub.head();
+    let desk = &pages.app.desk;
+    let article = match id {
+        Some(id) => Some(desk.get_article(&visitor.user, id).await?),
+        None => None,
+    };
+    let categories = desk
+        .list_categories(&visitor.user, Some(CategoryScope::Article))
+        .await?;
+    let title = visitor.t.t(if article.is_some() {
+        "kb.edit"
+    } else {
+        "kb.new"
+    });
+    render(&FormPage {
+        shell: Shell::new(&pages, &visitor, title, "kb", last_id),
+        t: visitor.t,
+        article,
+        categories,
+        visibilities: Visibility::ALL,
+    })
+}
+
+async fn new_article(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    form(pages, headers, None).await
+}
+
+async fn edit(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    form(pages, headers, Some(id)).await
+}

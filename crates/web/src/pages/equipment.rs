@@ -1,0 +1,201 @@
+//! Equipment: the list (search, status and kind filters) and one item's page with its
+//! status, location, assignment and history, both live.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::HeaderMap,
+    response::Response,
+    routing::get,
+};
+use ictdesk_desk::{
+    Page,
+    equipment::{Equipment, EquipmentKind, EquipmentQuery, EquipmentStatus},
+    history::HistoryEntry,
+    locations::Location,
+    users::{User, UserQuery},
+};
+use serde::Deserialize;
+
+use super::{PageError, Pages, Shell, Visitor, i18n::Tr, render, visitor};
+
+pub fn routes() -> Router<Pages> {
+    Router::new()
+        .route("/equipment", get(list))
+        .route("/equipment/rows", get(rows))
+        .route("/equipment/{id}", get(item))
+        .route("/equipment/{id}/live", get(live_part))
+}
+
+#[derive(Deserialize, Default)]
+struct Filters {
+    q: Option<String>,
+    status: Option<String>,
+    kind: Option<String>,
+}
+
+impl Filters {
+    fn query(&self) -> EquipmentQuery {
+        EquipmentQuery {
+            q: self.q.clone().filter(|q| !q.trim().is_empty()),
+            status: self
+                .status
+                .as_deref()
+                .and_then(|s| EquipmentStatus::parse(s).ok()),
+            kind: self
+                .kind
+                .as_deref()
+                .and_then(|k| EquipmentKind::parse(k).ok()),
+            ..EquipmentQuery::default()
+        }
+    }
+
+    fn rows_url(&self) -> String {
+        let value = |v: &Option<String>| v.clone().unwrap_or_default();
+        format!(
+            "/equipment/rows?{}",
+            super::query_without_page(&[
+                ("q", value(&self.q)),
+                ("status", value(&self.status)),
+                ("kind", value(&self.kind)),
+            ])
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "equipment/list.html")]
+struct ListPage {
+    shell: Shell,
+    t: Tr,
+    items: Vec<Equipment>,
+    q: String,
+    status: String,
+    kind: String,
+    statuses: &'static [EquipmentStatus],
+    kinds: &'static [EquipmentKind],
+    rows_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "equipment/rows.html")]
+struct Rows {
+    t: Tr,
+    items: Vec<Equipment>,
+}
+
+async fn find(
+    pages: &Pages,
+    visitor: &Visitor,
+    filters: &Filters,
+) -> Result<Vec<Equipment>, PageError> {
+    Ok(pages
+        .app
+        .desk
+        .list_equipment(&visitor.user, &filters.query(), Page::all())
+        .await?
+        .items)
+}
+
+async fn list(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/equipment").await?;
+    let last_id = pages.app.hub.head();
+    let items = find(&pages, &visitor, &filters).await?;
+    render(&ListPage {
+        shell: Shell::new(
+            &pages,
+            &visitor,
+            visitor.t.t("equipment.title"),
+            "equipment",
+            last_id,
+        ),
+        t: visitor.t,
+        items,
+        rows_url: filters.rows_url(),
+        q: filters.q.unwrap_or_default(),
+        status: filters.status.unwrap_or_default(),
+        kind: filters.kind.unwrap_or_default(),
+        statuses: EquipmentStatus::ALL,
+        kinds: EquipmentKind::ALL,
+    })
+}
+
+async fn rows(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/equipment").await?;
+    let items = find(&pages, &visitor, &filters).await?;
+    render(&Rows {
+        t: visitor.t,
+        items,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "equipment/live.html")]
+struct LivePart {
+    t: Tr,
+    item: Equipment,
+    history: Vec<HistoryEntry>,
+}
+
+#[derive(Template)]
+#[template(path = "equipment/item.html")]
+struct ItemPage {
+    shell: Shell,
+    t: Tr,
+    live: LivePart,
+    statuses: &'static [EquipmentStatus],
+    locations: Vec<Location>,
+    people: Vec<User>,
+}
+
+async fn live(pages: &Pages, visitor: &Visitor, id: i64) -> Result<LivePart, PageError> {
+    let page = pages.app.desk.equipment_page(&visitor.user, id).await?;
+    Ok(LivePart {
+        t: visitor.t,
+        item: page.equipment,
+        history: page.history,
+    })
+}
+
+async fn item(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, &format!("/equipment/{id}")).await?;
+    let last_id = pages.app.hub.head();
+    let live = live(&pages, &visitor, id).await?;
+    let desk = &pages.app.desk;
+    let locations = desk.list_locations(&visitor.user).await?;
+    let people = desk
+        .list_users(&visitor.user, &UserQuery::default(), Page::all())
+        .await?
+        .items;
+    let title = format!("{} — {}", live.item.inventory_number, live.item.name);
+    render(&ItemPage {
+        shell: Shell::new(&pages, &visitor, &title, "equipment", last_id),
+        t: visitor.t,
+        live,
+        statuses: EquipmentStatus::ALL,
+        locations,
+        people,
+    })
+}
+
+async fn live_part(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, &format!("/equipment/{id}")).await?;
+    render(&live(&pages, &visitor, id).await?)
+}

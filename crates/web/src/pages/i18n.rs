@@ -1,0 +1,443 @@
+//! Interface strings in Russian and English (SPEC §6). The language comes from the
+//! `lang` cookie (the switch in the header), else from `Accept-Language`; the page also
+//! gets the catalog as JSON, so toasts and live markers speak the same language.
+
+use axum::http::{HeaderMap, header};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Ru,
+    En,
+}
+
+pub const LANG_COOKIE: &str = "lang";
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    fn parse(code: &str) -> Option<Lang> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "ru" => Some(Lang::Ru),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The cookie's choice, else the first supported language the browser asks for by
+    /// preference (`q`), else Russian — the desk's home language.
+    pub fn from_request(headers: &HeaderMap) -> Lang {
+        let cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == LANG_COOKIE)
+            .and_then(|(_, value)| Lang::parse(value));
+        if let Some(lang) = cookie {
+            return lang;
+        }
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        let mut wanted: Vec<(f32, Lang)> = accept
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let lang = Lang::parse(pieces.next()?)?;
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse().ok())
+                    .unwrap_or(1.0);
+                Some((q, lang))
+            })
+            .collect();
+        wanted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        wanted.first().map_or(Lang::Ru, |&(_, lang)| lang)
+    }
+}
+
+/// The catalog of one language, as templates use it: `{{ t.t("tickets.title") }}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+impl Tr {
+    pub fn new(lang: Lang) -> Self {
+        Self { lang }
+    }
+
+    /// The string for `key`; the key itself when missing, so a gap shows instead of
+    /// breaking the page.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        CATALOG
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map_or(key, |&(_, en, ru)| match self.lang {
+                Lang::En => en,
+                Lang::Ru => ru,
+            })
+    }
+
+    /// The label of a choice: `t.label("status", "in_progress")` → «В работе».
+    pub fn label(&self, group: &str, value: &str) -> String {
+        let key = format!("{group}.{value}");
+        match CATALOG.iter().find(|(k, _, _)| *k == key) {
+            Some(&(_, en, ru)) => match self.lang {
+                Lang::En => en.to_owned(),
+                Lang::Ru => ru.to_owned(),
+            },
+            None => value.to_owned(),
+        }
+    }
+
+    /// The whole catalog as a JSON object, for the page's scripts.
+    pub fn json(&self) -> String {
+        let map: Map<String, Value> = CATALOG
+            .iter()
+            .map(|&(key, en, ru)| {
+                let text = match self.lang {
+                    Lang::En => en,
+                    Lang::Ru => ru,
+                };
+                (key.to_owned(), Value::from(text))
+            })
+            .collect();
+        // `</` cannot end the <script> block it is embedded in.
+        Value::Object(map).to_string().replace("</", "<\\/")
+    }
+}
+
+/// (key, English, Russian). `{0}` is filled in by the page scripts.
+const CATALOG: &[(&str, &str, &str)] = &[
+    ("app.name", "ICT Service Desk", "ИТ-служба поддержки"),
+    ("nav.tickets", "All tickets", "Все заявки"),
+    ("nav.new_ticket", "New ticket", "Новая заявка"),
+    ("nav.equipment", "Equipment", "Оборудование"),
+    ("nav.kb", "Knowledge base", "База знаний"),
+    ("nav.users", "Users", "Пользователи"),
+    ("nav.notifications", "Notifications", "Уведомления"),
+    ("nav.logout", "Log out", "Выйти"),
+    ("nav.menu", "Menu", "Меню"),
+    ("mode.connecting", "Connecting…", "Подключение…"),
+    ("mode.websocket", "Live", "Онлайн"),
+    ("mode.polling", "Polling", "Опрос"),
+    ("mode.offline", "Offline", "Нет связи"),
+    ("mode.stopped", "Offline", "Нет связи"),
+    ("login.title", "Sign in", "Вход"),
+    ("login.email", "Email", "Эл. почта"),
+    ("login.password", "Password", "Пароль"),
+    ("login.submit", "Sign in", "Войти"),
+    (
+        "login.demo",
+        "Demo logins (password «demo»)",
+        "Демо-входы (пароль «demo»)",
+    ),
+    ("common.save", "Save", "Сохранить"),
+    ("common.create", "Create", "Создать"),
+    ("common.search", "Search", "Поиск"),
+    ("common.filter", "Filter", "Применить"),
+    ("common.reset", "Reset", "Сбросить"),
+    ("common.all", "All", "Все"),
+    ("common.none", "—", "—"),
+    ("common.prev", "Previous", "Назад"),
+    ("common.next", "Next", "Вперёд"),
+    ("common.page", "Page {0} of {1}", "Страница {0} из {1}"),
+    ("common.total", "{0} in all", "Всего: {0}"),
+    ("common.edit", "Edit", "Изменить"),
+    ("common.history", "History", "История"),
+    (
+        "common.no_history",
+        "No changes yet.",
+        "Изменений пока нет.",
+    ),
+    ("common.empty", "Nothing here yet.", "Здесь пока пусто."),
+    ("common.saved", "Saved", "Сохранено"),
+    (
+        "common.error",
+        "Something went wrong",
+        "Что-то пошло не так",
+    ),
+    ("common.created_at", "Created", "Создано"),
+    ("common.updated_at", "Updated", "Изменено"),
+    ("common.back", "Back", "Назад"),
+    ("common.new_rows", "{0} new — show", "Новых: {0} — показать"),
+    (
+        "common.conflict",
+        "Changed by {0} since you opened it. Reload to see the current version.",
+        "Изменено пользователем {0}, пока страница была открыта. Обновите страницу.",
+    ),
+    ("common.reload", "Reload", "Обновить"),
+    ("error.title", "Error", "Ошибка"),
+    ("error.not_found", "Not found", "Не найдено"),
+    (
+        "error.forbidden",
+        "You may not see this page.",
+        "Эта страница вам недоступна.",
+    ),
+    ("tickets.title", "All tickets", "Все заявки"),
+    ("tickets.mine_title", "My tickets", "Мои заявки"),
+    (
+        "tickets.search",
+        "Search in title and description",
+        "Поиск по теме и описанию",
+    ),
+    ("tickets.id", "#", "№"),
+    ("tickets.subject", "Subject", "Тема"),
+    ("tickets.status", "Status", "Статус"),
+    ("tickets.priority", "Priority", "Приоритет"),
+    ("tickets.type", "Type", "Тип"),
+    ("tickets.category", "Category", "Категория"),
+    ("tickets.requester", "Requester", "Заявитель"),
+    ("tickets.assignee", "Assignee", "Исполнитель"),
+    ("tickets.unassigned", "Unassigned", "Не назначена"),
+    ("tickets.equipment", "Equipment", "Оборудование"),
+    ("tickets.description", "Description", "Описание"),
+    ("tickets.resolution", "Resolution", "Решение"),
+    ("tickets.resolved_at", "Resolved", "Решена"),
+    ("tickets.closed_at", "Closed", "Закрыта"),
+    ("tickets.select", "Select", "Выбрать"),
+    ("stats.new", "New", "Новые"),
+    ("stats.in_progress", "In progress", "В работе"),
+    ("stats.waiting", "Waiting", "Ожидание"),
+    ("stats.resolved", "Resolved", "Решены"),
+    ("stats.closed", "Closed", "Закрыты"),
+    ("stats.unassigned", "Unassigned", "Не назначены"),
+    ("stats.mine", "Mine", "Мои"),
+    ("stats.created_today", "Created today", "Создано сегодня"),
+    ("stats.resolved_today", "Resolved today", "Решено сегодня"),
+    ("status.new", "New", "Новая"),
+    ("status.in_progress", "In progress", "В работе"),
+    ("status.waiting", "Waiting", "Ожидание"),
+    ("status.resolved", "Resolved", "Решена"),
+    ("status.closed", "Closed", "Закрыта"),
+    ("priority.low", "Low", "Низкий"),
+    ("priority.medium", "Medium", "Средний"),
+    ("priority.high", "High", "Высокий"),
+    ("priority.critical", "Critical", "Критический"),
+    ("type.incident", "Incident", "Инцидент"),
+    ("type.request", "Request", "Запрос"),
+    ("ticket.comments", "Comments", "Комментарии"),
+    (
+        "ticket.no_comments",
+        "No comments yet.",
+        "Комментариев пока нет.",
+    ),
+    ("ticket.add_comment", "Add comment", "Добавить комментарий"),
+    (
+        "ticket.comment_placeholder",
+        "Write a comment…",
+        "Напишите комментарий…",
+    ),
+    (
+        "ticket.internal",
+        "Internal note (agents only)",
+        "Внутренняя заметка (только для сотрудников ИТ)",
+    ),
+    ("ticket.internal_badge", "internal", "внутренняя"),
+    (
+        "ticket.change_status",
+        "Status and assignment",
+        "Статус и назначение",
+    ),
+    (
+        "ticket.viewing",
+        "Also viewing: {0}",
+        "Также просматривают: {0}",
+    ),
+    ("ticket.writing", "Writing: {0}", "Пишут: {0}"),
+    ("ticket.idle", "idle", "неактивен"),
+    ("ticket.changed_live", "Updated by {0}", "Обновлено: {0}"),
+    ("new_ticket.title", "New ticket", "Новая заявка"),
+    ("new_ticket.submit", "Submit ticket", "Отправить заявку"),
+    ("equipment.title", "Equipment", "Оборудование"),
+    ("equipment.inventory", "Inventory no.", "Инв. номер"),
+    ("equipment.name", "Name", "Наименование"),
+    ("equipment.kind", "Kind", "Вид"),
+    ("equipment.serial", "Serial", "Серийный номер"),
+    ("equipment.status", "Status", "Состояние"),
+    ("equipment.location", "Location", "Расположение"),
+    ("equipment.assigned", "Assigned to", "Закреплено за"),
+    ("equipment.notes", "Notes", "Заметки"),
+    (
+        "equipment.search",
+        "Inventory no., name or serial",
+        "Инв. номер, наименование или серийный номер",
+    ),
+    (
+        "equipment.change",
+        "Status, location and assignment",
+        "Состояние, расположение и закрепление",
+    ),
+    ("estatus.in_use", "In use", "В эксплуатации"),
+    ("estatus.in_stock", "In stock", "На складе"),
+    ("estatus.in_repair", "In repair", "В ремонте"),
+    ("estatus.written_off", "Written off", "Списано"),
+    ("kind.workstation", "Workstation", "Рабочая станция"),
+    ("kind.laptop", "Laptop", "Ноутбук"),
+    ("kind.printer", "Printer", "Принтер"),
+    ("kind.monitor", "Monitor", "Монитор"),
+    ("kind.network", "Network", "Сетевое"),
+    ("kind.phone", "Phone", "Телефон"),
+    ("kind.server", "Server", "Сервер"),
+    ("kind.other", "Other", "Другое"),
+    ("kb.title", "Knowledge base", "База знаний"),
+    ("kb.search", "Search articles", "Поиск статей"),
+    ("kb.new", "New article", "Новая статья"),
+    ("kb.edit", "Edit article", "Редактировать статью"),
+    ("kb.article_title", "Title", "Заголовок"),
+    ("kb.body", "Text (Markdown)", "Текст (Markdown)"),
+    ("kb.category", "Category", "Категория"),
+    ("kb.visibility", "Visible to", "Видимость"),
+    ("kb.author", "Author", "Автор"),
+    ("visibility.everyone", "Everyone", "Все"),
+    ("visibility.agents", "Agents only", "Только сотрудники ИТ"),
+    ("users.title", "Users", "Пользователи"),
+    ("users.name", "Name", "Имя"),
+    ("users.email", "Email", "Эл. почта"),
+    ("users.role", "Role", "Роль"),
+    ("users.status", "Status", "Статус"),
+    ("users.last_login", "Last login", "Последний вход"),
+    ("users.new", "New user", "Новый пользователь"),
+    ("users.password", "Initial password", "Начальный пароль"),
+    ("users.block", "Block", "Заблокировать"),
+    ("users.unblock", "Unblock", "Разблокировать"),
+    ("users.search", "Name or email", "Имя или эл. почта"),
+    ("role.requester", "Requester", "Сотрудник"),
+    ("role.agent", "Agent", "Специалист ИТ"),
+    ("role.admin", "Admin", "Администратор"),
+    ("ustatus.active", "Active", "Активен"),
+    ("ustatus.blocked", "Blocked", "Заблокирован"),
+    (
+        "notifications.title",
+        "System notifications",
+        "Системные уведомления",
+    ),
+    ("notifications.new", "New notification", "Новое уведомление"),
+    ("notifications.heading", "Title", "Заголовок"),
+    ("notifications.message", "Message", "Сообщение"),
+    ("notifications.level", "Level", "Уровень"),
+    ("notifications.audience", "Audience", "Получатели"),
+    ("notifications.expires", "Expires", "Действует до"),
+    ("level.info", "Info", "Информация"),
+    ("level.warning", "Warning", "Предупреждение"),
+    ("level.critical", "Critical", "Критично"),
+    ("audience.everyone", "Everyone", "Все"),
+    ("audience.agents", "Agents", "Сотрудники ИТ"),
+    ("audience.admins", "Admins", "Администраторы"),
+    ("audience.user", "One person", "Один пользователь"),
+    (
+        "toast.ticket_created",
+        "New ticket #{0}: {1}",
+        "Новая заявка №{0}: {1}",
+    ),
+    (
+        "toast.ticket_status_changed",
+        "Ticket #{0} — {1}",
+        "Заявка №{0} — {1}",
+    ),
+    (
+        "toast.ticket_updated",
+        "Ticket #{0} updated by {1}",
+        "Заявка №{0} изменена: {1}",
+    ),
+    (
+        "toast.ticket_assigned",
+        "Ticket #{0} assigned to {1}",
+        "Заявка №{0} назначена: {1}",
+    ),
+    (
+        "toast.ticket_unassigned",
+        "Ticket #{0} unassigned",
+        "С заявки №{0} снят исполнитель",
+    ),
+    (
+        "toast.ticket_comment_created",
+        "{1} commented on #{0}",
+        "{1} — комментарий к заявке №{0}",
+    ),
+    (
+        "toast.user_created",
+        "New user: {0}",
+        "Новый пользователь: {0}",
+    ),
+    (
+        "toast.user_status_changed",
+        "User {0}: {1}",
+        "Пользователь {0}: {1}",
+    ),
+    ("toast.equipment_status_changed", "{0}: {1}", "{0}: {1}"),
+    (
+        "toast.equipment_location_changed",
+        "{0} moved to {1}",
+        "{0} перемещено: {1}",
+    ),
+    (
+        "toast.knowledge_article_created",
+        "New article: {0}",
+        "Новая статья: {0}",
+    ),
+    (
+        "toast.knowledge_article_updated",
+        "Article updated: {0}",
+        "Статья обновлена: {0}",
+    ),
+    ("toast.system_notification_created", "{0}", "{0}"),
+    ("toast.by", "by {0}", "автор: {0}"),
+    ("toast.close", "Close", "Закрыть"),
+];
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(name: header::HeaderName, value: &'static str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert(name, HeaderValue::from_static(value));
+        map
+    }
+
+    #[test]
+    fn the_browser_language_is_chosen_by_preference() {
+        let map = headers(header::ACCEPT_LANGUAGE, "de-DE, en;q=0.8, ru;q=0.5");
+        assert_eq!(Lang::from_request(&map), Lang::En);
+        let map = headers(header::ACCEPT_LANGUAGE, "ru-RU,ru;q=0.9,en;q=0.8");
+        assert_eq!(Lang::from_request(&map), Lang::Ru);
+    }
+
+    #[test]
+    fn the_cookie_overrides_the_browser() {
+        let mut map = headers(header::ACCEPT_LANGUAGE, "ru");
+        map.insert(header::COOKIE, HeaderValue::from_static("a=b; lang=en"));
+        assert_eq!(Lang::from_request(&map), Lang::En);
+    }
+
+    #[test]
+    fn every_key_is_unique_and_translated() {
+        for (i, (key, en, ru)) in CATALOG.iter().enumerate() {
+            assert!(!en.is_empty() && !ru.is_empty(), "{key}");
+            assert!(
+                CATALOG[i + 1..].iter().all(|(other, _, _)| other != key),
+                "{key} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn choices_have_labels() {
+        let t = Tr::new(Lang::Ru);
+        assert_eq!(t.label("status", "in_progress"), "В работе");
+        assert_eq!(t.label("status", "unknown"), "unknown");
+    }
+}

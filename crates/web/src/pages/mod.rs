@@ -1,0 +1,257 @@
+//! The server-rendered pages (SPEC §6): askama view models (one module per page), a
+//! base layout that starts `live-updates.js`, and small HTML fragments (a table's
+//! rows, a ticket's live part) that the page scripts fetch again when an event says
+//! something changed. Fragments go through the same permission checks as the pages,
+//! so an event only ever tells a page *that* something changed; what it may show comes
+//! from the server.
+//!
+//! Changes are made by the page scripts through the JSON API (`/api/v1`, with the
+//! session's CSRF token); the pages themselves only read.
+
+mod articles;
+mod assets;
+mod equipment;
+mod i18n;
+mod login;
+mod markdown;
+mod notifications;
+mod tickets;
+mod users;
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{FromRef, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::get,
+};
+use ictdesk_desk::{ErrorKind, users::User};
+use serde_json::json;
+
+pub use self::assets::Assets;
+use self::i18n::{Lang, Tr};
+use crate::{AppState, identity::identify};
+
+/// What the page handlers share: the application and the embedded assets.
+#[derive(Clone)]
+pub struct Pages {
+    pub app: AppState,
+    pub assets: Assets,
+}
+
+impl FromRef<Pages> for Assets {
+    fn from_ref(pages: &Pages) -> Assets {
+        pages.assets.clone()
+    }
+}
+
+pub fn router(app: AppState) -> Router {
+    let pages = Pages {
+        app,
+        assets: Assets::embedded(),
+    };
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/tickets") }))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/lang/{code}", get(login::switch_language))
+        .merge(login::routes())
+        .merge(tickets::routes())
+        .merge(users::routes())
+        .merge(equipment::routes())
+        .merge(articles::routes())
+        .merge(notifications::routes())
+        .with_state(pages)
+}
+
+/// The signed-in person a page is rendered for.
+pub struct Visitor {
+    pub user: User,
+    pub csrf_token: String,
+    pub t: Tr,
+}
+
+impl Visitor {
+    pub fn is_staff(&self) -> bool {
+        self.user.role.is_staff()
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.role.is_admin()
+    }
+}
+
+/// The visitor, or a redirect to the login page that comes back here afterwards.
+pub async fn visitor(
+    pages: &Pages,
+    headers: &HeaderMap,
+    back_to: &str,
+) -> Result<Visitor, PageError> {
+    let t = Tr::new(Lang::from_request(headers));
+    match identify(&pages.app.desk, headers, None).await {
+        Ok(Some(caller)) => match caller.proof {
+            crate::identity::Proof::Session { csrf_token } => Ok(Visitor {
+                user: caller.user,
+                csrf_token,
+                t,
+            }),
+            crate::identity::Proof::ApiToken => Err(PageError::Login(back_to.to_owned())),
+        },
+        Ok(None) | Err(_) => Err(PageError::Login(back_to.to_owned())),
+    }
+}
+
+/// The layout's part of every page: title, navigation, the live client's settings.
+pub struct Shell {
+    pub t: Tr,
+    pub title: String,
+    pub nav: &'static str,
+    pub user: Option<ShellUser>,
+    pub css: String,
+    pub app_js: String,
+    pub live_js: String,
+    pub config_json: String,
+    pub strings_json: String,
+}
+
+pub struct ShellUser {
+    pub name: String,
+    pub role: &'static str,
+    pub is_staff: bool,
+    pub is_admin: bool,
+}
+
+impl Shell {
+    /// `last_id` is the hub's head read *before* the page's data, so the live client
+    /// starts from there and misses nothing that happened while the page was rendered.
+    pub fn new(
+        pages: &Pages,
+        visitor: &Visitor,
+        title: &str,
+        nav: &'static str,
+        last_id: i64,
+    ) -> Shell {
+        let hub = pages.app.hub.config();
+        let config = json!({
+            "userId": visitor.user.id,
+            "role": visitor.user.role.as_str(),
+            "csrfToken": visitor.csrf_token,
+            "lastId": last_id,
+            "useWebSocket": hub.websocket_enabled,
+            "timeoutMs": u64::try_from(hub.publish_timeout.as_millis()).unwrap_or(5000),
+            "lang": visitor.t.lang.code(),
+        });
+        let mut shell = Shell::anonymous(pages, visitor.t, title);
+        shell.nav = nav;
+        shell.config_json = config.to_string().replace("</", "<\\/");
+        shell.user = Some(ShellUser {
+            name: visitor.user.name.clone(),
+            role: visitor.user.role.as_str(),
+            is_staff: visitor.is_staff(),
+            is_admin: visitor.is_admin(),
+        });
+        shell
+    }
+
+    /// The login and error pages: no live client.
+    pub fn anonymous(pages: &Pages, t: Tr, title: &str) -> Shell {
+        Shell {
+            t,
+            title: title.to_owned(),
+            nav: "",
+            user: None,
+            css: pages.assets.url("app.css"),
+            app_js: pages.assets.url("app.js"),
+            live_js: pages.assets.url("live-updates.js"),
+            config_json: "null".to_owned(),
+            strings_json: t.json(),
+        }
+    }
+}
+
+/// Why a page could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("not signed in")]
+    Login(String),
+    #[error(transparent)]
+    Desk(#[from] ictdesk_desk::Error),
+    #[error("rendering failed: {0}")]
+    Render(#[from] askama::Error),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    message: &'static str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, message) = match &self {
+            PageError::Login(back_to) => {
+                let target = format!("/login?next={}", percent_encode(back_to));
+                return Redirect::to(&target).into_response();
+            }
+            PageError::Desk(error) => match error.kind() {
+                ErrorKind::NotFound => (StatusCode::NOT_FOUND, "Не найдено · Not found"),
+                ErrorKind::Forbidden => (
+                    StatusCode::FORBIDDEN,
+                    "Эта страница вам недоступна · You may not see this page",
+                ),
+                ErrorKind::Unauthenticated => {
+                    return Redirect::to("/login").into_response();
+                }
+                ErrorKind::Validation => (StatusCode::BAD_REQUEST, "Неверный запрос · Bad request"),
+                _ => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Что-то пошло не так · Something went wrong",
+                ),
+            },
+            PageError::Render(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Что-то пошло не так · Something went wrong",
+            ),
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %self, "a page failed");
+        }
+        let page = ErrorPage {
+            status: status.as_u16(),
+            message,
+        };
+        let body = page.render().unwrap_or_else(|_| message.to_owned());
+        (status, Html(body)).into_response()
+    }
+}
+
+/// Renders a view model into a `text/html` response.
+pub fn render(page: &impl Template) -> Result<Response, PageError> {
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
+}
+
+/// Just enough encoding for a path in a query value.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The query string of a list page's filters, without `page`, for its links.
+pub fn query_without_page(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// State for handlers that only need the pages.
+pub type PagesState = State<Pages>;

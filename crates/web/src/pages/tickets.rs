@@ -1,0 +1,363 @@
+//! All tickets (filters, search, pages, live statistics), one ticket (details,
+//! comments, status and assignment, history, presence) and the new-ticket form, with
+//! the fragments their scripts fetch again when events arrive.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::HeaderMap,
+    response::Response,
+    routing::get,
+};
+use ictdesk_desk::{
+    Page,
+    categories::{Category, CategoryScope},
+    comments::Comment,
+    equipment::{Equipment, EquipmentQuery},
+    history::HistoryEntry,
+    tickets::{Priority, Ticket, TicketQuery, TicketStats, TicketStatus, TicketType},
+    users::{Role, User, UserQuery},
+};
+use serde::Deserialize;
+
+use super::{PageError, Pages, Shell, i18n::Tr, query_without_page, render, visitor};
+
+pub fn routes() -> Router<Pages> {
+    Router::new()
+        .route("/tickets", get(list))
+        .route("/tickets/rows", get(rows))
+        .route("/tickets/stats", get(stats))
+        .route("/tickets/new", get(new_ticket))
+        .route("/tickets/{id}", get(ticket))
+        .route("/tickets/{id}/row", get(row))
+        .route("/tickets/{id}/live", get(live_part))
+}
+
+/// The list's filters as they come in the query; anything unparsable is ignored.
+#[derive(Deserialize, Default)]
+struct Filters {
+    status: Option<String>,
+    priority: Option<String>,
+    /// `me`, `none`, or empty.
+    assignee: Option<String>,
+    q: Option<String>,
+    page: Option<u32>,
+}
+
+const PER_PAGE: u32 = 20;
+
+impl Filters {
+    fn query(&self, me: &User) -> TicketQuery {
+        let text = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        TicketQuery {
+            status: self
+                .status
+                .as_deref()
+                .and_then(|s| TicketStatus::parse(s).ok()),
+            priority: self
+                .priority
+                .as_deref()
+                .and_then(|p| Priority::parse(p).ok()),
+            assignee_id: (self.assignee.as_deref() == Some("me")).then_some(me.id),
+            unassigned: self.assignee.as_deref() == Some("none"),
+            q: text(&self.q),
+            ..TicketQuery::default()
+        }
+    }
+
+    fn page(&self) -> Page {
+        Page::new(self.page, Some(PER_PAGE))
+    }
+
+    fn link_query(&self) -> String {
+        let value = |v: &Option<String>| v.clone().unwrap_or_default();
+        query_without_page(&[
+            ("status", value(&self.status)),
+            ("priority", value(&self.priority)),
+            ("assignee", value(&self.assignee)),
+            ("q", value(&self.q)),
+        ])
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tickets/list.html")]
+struct ListPage {
+    shell: Shell,
+    t: Tr,
+    staff: bool,
+    tickets: Vec<Ticket>,
+    stats: TicketStats,
+    status: String,
+    priority: String,
+    assignee: String,
+    q: String,
+    page: u32,
+    pages: u32,
+    total: i64,
+    link_query: String,
+    rows_url: String,
+}
+
+impl ListPage {
+    /// "Page 2 of 8 · 150 in all".
+    fn summary(&self) -> String {
+        let page = self
+            .t
+            .t("common.page")
+            .replace("{0}", &self.page.to_string())
+            .replace("{1}", &self.pages.to_string());
+        let total = self
+            .t
+            .t("common.total")
+            .replace("{0}", &self.total.to_string());
+        format!("{page} · {total}")
+    }
+
+    fn page_link(&self, page: u32) -> String {
+        if self.link_query.is_empty() {
+            format!("/tickets?page={page}")
+        } else {
+            format!("/tickets?{}&page={page}", self.link_query)
+        }
+    }
+}
+
+async fn list(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/tickets").await?;
+    let last_id = pages.app.hub.head();
+    let desk = &pages.app.desk;
+    let found = desk
+        .list_tickets(&visitor.user, &filters.query(&visitor.user), filters.page())
+        .await?;
+    let stats = desk.ticket_stats(&visitor.user).await?;
+    let title = if visitor.is_staff() {
+        "tickets.title"
+    } else {
+        "tickets.mine_title"
+    };
+    let link_query = filters.link_query();
+    let page = ListPage {
+        shell: Shell::new(&pages, &visitor, visitor.t.t(title), "tickets", last_id),
+        t: visitor.t,
+        staff: visitor.is_staff(),
+        pages: u32::try_from(found.total.max(1) - 1).unwrap_or(0) / PER_PAGE + 1,
+        page: found.page,
+        total: found.total,
+        tickets: found.items,
+        stats,
+        status: filters.status.clone().unwrap_or_default(),
+        priority: filters.priority.clone().unwrap_or_default(),
+        assignee: filters.assignee.clone().unwrap_or_default(),
+        q: filters.q.clone().unwrap_or_default(),
+        rows_url: format!(
+            "/tickets/rows?{link_query}{}page={}",
+            if link_query.is_empty() { "" } else { "&" },
+            found.page
+        ),
+        link_query,
+    };
+    render(&page)
+}
+
+/// The rows of one page of the list as it is now: the script merges them in.
+#[derive(Template)]
+#[template(path = "tickets/rows.html")]
+struct Rows {
+    t: Tr,
+    staff: bool,
+    tickets: Vec<Ticket>,
+}
+
+async fn rows(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/tickets").await?;
+    let found = pages
+        .app
+        .desk
+        .list_tickets(&visitor.user, &filters.query(&visitor.user), filters.page())
+        .await?;
+    render(&Rows {
+        t: visitor.t,
+        staff: visitor.is_staff(),
+        tickets: found.items,
+    })
+}
+
+/// One row, for a ticket on the page that no longer matches its filters.
+async fn row(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/tickets").await?;
+    let ticket = pages.app.desk.get_ticket(&visitor.user, id).await?;
+    render(&Rows {
+        t: visitor.t,
+        staff: visitor.is_staff(),
+        tickets: vec![ticket],
+    })
+}
+
+#[derive(Template)]
+#[template(path = "tickets/stats.html")]
+struct Stats {
+    t: Tr,
+    stats: TicketStats,
+}
+
+async fn stats(State(pages): State<Pages>, headers: HeaderMap) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/tickets").await?;
+    let stats = pages.app.desk.ticket_stats(&visitor.user).await?;
+    render(&Stats {
+        t: visitor.t,
+        stats,
+    })
+}
+
+/// The part of a ticket's page that others' changes replace: never the forms.
+#[derive(Template)]
+#[template(path = "tickets/live.html")]
+struct LivePart {
+    t: Tr,
+    staff: bool,
+    ticket: Ticket,
+    comments: Vec<Comment>,
+    history: Vec<HistoryEntry>,
+}
+
+#[derive(Template)]
+#[template(path = "tickets/ticket.html")]
+struct TicketPage {
+    shell: Shell,
+    t: Tr,
+    live: LivePart,
+    agents: Vec<User>,
+    statuses: &'static [TicketStatus],
+    priorities: &'static [Priority],
+}
+
+async fn ticket(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, &format!("/tickets/{id}")).await?;
+    let last_id = pages.app.hub.head();
+    let live = live(&pages, &visitor.user, visitor.t, id).await?;
+    let agents = if visitor.is_staff() {
+        staff(&pages, &visitor.user).await?
+    } else {
+        Vec::new()
+    };
+    let title = format!("#{} {}", live.ticket.id, live.ticket.title);
+    render(&TicketPage {
+        shell: Shell::new(&pages, &visitor, &title, "tickets", last_id),
+        t: visitor.t,
+        live,
+        agents,
+        statuses: TicketStatus::ALL,
+        priorities: Priority::ALL,
+    })
+}
+
+async fn live_part(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, &format!("/tickets/{id}")).await?;
+    render(&live(&pages, &visitor.user, visitor.t, id).await?)
+}
+
+async fn live(pages: &Pages, viewer: &User, t: Tr, id: i64) -> Result<LivePart, PageError> {
+    let page = pages.app.desk.ticket_page(viewer, id).await?;
+    Ok(LivePart {
+        t,
+        staff: viewer.role.is_staff(),
+        ticket: page.ticket,
+        comments: page.comments,
+        history: page.history,
+    })
+}
+
+/// Agents and admins, for the assignment list.
+async fn staff(pages: &Pages, viewer: &User) -> Result<Vec<User>, PageError> {
+    let mut people = Vec::new();
+    for role in [Role::Agent, Role::Admin] {
+        let query = UserQuery {
+            role: Some(role),
+            ..UserQuery::default()
+        };
+        people.extend(
+            pages
+                .app
+                .desk
+                .list_users(viewer, &query, Page::all())
+                .await?
+                .items,
+        );
+    }
+    people.retain(|user| user.status.as_str() == "active");
+    people.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(people)
+}
+
+#[derive(Template)]
+#[template(path = "tickets/new.html")]
+struct NewPage {
+    shell: Shell,
+    t: Tr,
+    categories: Vec<Category>,
+    equipment: Vec<Equipment>,
+    priorities: &'static [Priority],
+    types: &'static [TicketType],
+}
+
+async fn new_ticket(State(pages): State<Pages>, headers: HeaderMap) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/tickets/new").await?;
+    let last_id = pages.app.hub.head();
+    let desk = &pages.app.desk;
+    let categories = desk
+        .list_categories(&visitor.user, Some(CategoryScope::Ticket))
+        .await?
+        .into_iter()
+        .filter(|category| category.active)
+        .collect();
+    // Requesters cannot list equipment; agents link it when they file for someone.
+    let equipment = if visitor.is_staff() {
+        desk.list_equipment(&visitor.user, &EquipmentQuery::default(), Page::all())
+            .await?
+            .items
+    } else {
+        Vec::new()
+    };
+    render(&NewPage {
+        shell: Shell::new(
+            &pages,
+            &visitor,
+            visitor.t.t("new_ticket.title"),
+            "new",
+            last_id,
+        ),
+        t: visitor.t,
+        categories,
+        equipment,
+        priorities: Priority::ALL,
+        types: TicketType::ALL,
+    })
+}

@@ -1,0 +1,103 @@
+//! Users management (admins; agents may look): the live list, create, block/unblock.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Query, State},
+    http::HeaderMap,
+    response::Response,
+    routing::get,
+};
+use ictdesk_desk::{
+    Page,
+    users::{Role, User, UserQuery},
+};
+use serde::Deserialize;
+
+use super::{PageError, Pages, Shell, Visitor, i18n::Tr, render, visitor};
+
+pub fn routes() -> Router<Pages> {
+    Router::new()
+        .route("/users", get(list))
+        .route("/users/rows", get(rows))
+}
+
+#[derive(Deserialize, Default)]
+struct Filters {
+    q: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "users/list.html")]
+struct ListPage {
+    shell: Shell,
+    t: Tr,
+    admin: bool,
+    users: Vec<User>,
+    q: String,
+    rows_url: String,
+    roles: &'static [Role],
+}
+
+#[derive(Template)]
+#[template(path = "users/rows.html")]
+struct Rows {
+    t: Tr,
+    admin: bool,
+    users: Vec<User>,
+}
+
+async fn find(pages: &Pages, visitor: &Visitor, filters: &Filters) -> Result<Vec<User>, PageError> {
+    let query = UserQuery {
+        q: filters.q.clone().filter(|q| !q.trim().is_empty()),
+        ..UserQuery::default()
+    };
+    Ok(pages
+        .app
+        .desk
+        .list_users(&visitor.user, &query, Page::all())
+        .await?
+        .items)
+}
+
+async fn list(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/users").await?;
+    let last_id = pages.app.hub.head();
+    let users = find(&pages, &visitor, &filters).await?;
+    render(&ListPage {
+        shell: Shell::new(
+            &pages,
+            &visitor,
+            visitor.t.t("users.title"),
+            "users",
+            last_id,
+        ),
+        t: visitor.t,
+        admin: visitor.is_admin(),
+        users,
+        rows_url: format!(
+            "/users/rows?{}",
+            super::query_without_page(&[("q", filters.q.clone().unwrap_or_default())])
+        ),
+        q: filters.q.unwrap_or_default(),
+        roles: Role::ALL,
+    })
+}
+
+async fn rows(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    let visitor = visitor(&pages, &headers, "/users").await?;
+    let users = find(&pages, &visitor, &filters).await?;
+    render(&Rows {
+        t: visitor.t,
+        admin: visitor.is_admin(),
+        users,
+    })
+}
