@@ -112,6 +112,14 @@ pub struct ListenArgs {
     /// Port to listen on (0 picks a free one and prints it).
     #[arg(long, env = "WEBSOCKET_PORT", default_value_t = 8080)]
     pub port: u16,
+
+    /// PEM certificate chain; with --tls-key, serve https:// and wss:// directly.
+    #[arg(long, env = "ICTDESK_TLS_CERT", value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "ICTDESK_TLS_KEY", value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod admin;
 mod cli;
 mod server;
+mod tls;
 
 use tracing_subscriber::EnvFilter;
 

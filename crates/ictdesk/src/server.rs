@@ -3,6 +3,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use axum_server::tls_rustls::RustlsConfig;
 use ictdesk_hub::{Database, Hub, HubConfig, HubTokens, NoApplication, Secret};
 use tokio::net::TcpListener;
 
@@ -14,14 +15,18 @@ pub struct Server {
     listener: TcpListener,
     hub: Hub,
     router: ictdesk_hub::Router,
+    /// Serve https:// and wss:// with this (`ICTDESK_TLS_CERT`/`ICTDESK_TLS_KEY`).
+    tls: Option<RustlsConfig>,
 }
 
 impl Server {
     /// `ictdesk serve`: the desk, its API and pages, and the hub, on one port.
     pub async fn desk(args: ServeArgs) -> anyhow::Result<Self> {
+        let tls = tls_config(&args.listen)?;
         let database = connect(&args.database.url).await?;
         let web_config = WebConfig {
-            secure_cookies: args.secure_cookies,
+            // A cookie for an https site must never travel over plain http.
+            secure_cookies: args.secure_cookies || tls.is_some(),
             ..WebConfig::default()
         };
         let app = App::build(&database, hub_config(&args.hub), web_config)
@@ -29,16 +34,18 @@ impl Server {
             .context("cannot start the desk")?;
         crate::admin::first_run(&app.desk, args.demo).await?;
         let listener = bind(&args.listen).await?;
-        announce(&listener, &args.hub)?;
+        announce(&listener, &args.hub, tls.is_some())?;
         Ok(Self {
             listener,
             hub: app.hub,
             router: app.router,
+            tls,
         })
     }
 
     /// `ictdesk hub`: the hub alone, viewers identified by `ICTDESK_HUB_SECRET` tokens.
     pub async fn hub(args: HubArgs) -> anyhow::Result<Self> {
+        let tls = tls_config(&args.listen)?;
         let database = connect(&args.database.url).await?;
         let identify = Arc::new(HubTokens::new(
             args.hub.hub_secret.as_ref().map(Secret::new).as_ref(),
@@ -53,11 +60,12 @@ impl Server {
         .context("cannot read the event log")?;
         let listener = bind(&args.listen).await?;
         let router = ictdesk_hub::router(hub.clone());
-        announce(&listener, &args.hub)?;
+        announce(&listener, &args.hub, tls.is_some())?;
         Ok(Self {
             listener,
             hub,
             router,
+            tls,
         })
     }
 
@@ -65,9 +73,13 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        ictdesk_hub::http::serve(self.listener, self.router, self.hub, shutdown)
-            .await
-            .context("server failed")?;
+        match self.tls {
+            None => ictdesk_hub::http::serve(self.listener, self.router, self.hub, shutdown).await,
+            Some(tls) => {
+                crate::tls::serve(self.listener, self.router, self.hub, tls, shutdown).await
+            }
+        }
+        .context("server failed")?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -90,9 +102,28 @@ async fn bind(listen: &ListenArgs) -> anyhow::Result<TcpListener> {
         })
 }
 
-fn announce(listener: &TcpListener, settings: &HubSettings) -> anyhow::Result<()> {
+/// Both files or neither: half a TLS setting is a mistake, not a reason to serve plain http.
+fn tls_config(listen: &ListenArgs) -> anyhow::Result<Option<RustlsConfig>> {
+    match (&listen.tls_cert, &listen.tls_key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => crate::tls::load(cert, key).map(Some),
+        (Some(_), None) => {
+            anyhow::bail!("ICTDESK_TLS_KEY is missing: ICTDESK_TLS_CERT needs its private key")
+        }
+        (None, Some(_)) => {
+            anyhow::bail!("ICTDESK_TLS_CERT is missing: ICTDESK_TLS_KEY needs its certificate")
+        }
+    }
+}
+
+fn announce(listener: &TcpListener, settings: &HubSettings, tls: bool) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
-    tracing::info!("ictdesk listening on http://{addr} (WebSocket ws://{addr}/ws)");
+    let (http, ws) = if tls {
+        ("https", "wss")
+    } else {
+        ("http", "ws")
+    };
+    tracing::info!("ictdesk listening on {http}://{addr} (WebSocket {ws}://{addr}/ws)");
     if settings.broadcast_token.is_none() {
         tracing::warn!(
             "ICTDESK_BROADCAST_TOKEN is not set: POST /broadcast will refuse every publish"

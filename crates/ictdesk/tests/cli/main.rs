@@ -5,3 +5,4 @@ mod cluster;
 mod config;
 mod process;
 mod restart;
+mod tls;
