@@ -2,17 +2,23 @@
 //! certificate made in the test, trusted by the test's clients and nothing else.
 
 use std::{
+    net::SocketAddr,
     path::{Path, PathBuf},
     process::Stdio,
     sync::Arc,
 };
 
 use futures_util::StreamExt;
-use rustls::{ClientConfig, RootCertStore, pki_types::CertificateDer};
+use rustls::{
+    ClientConfig, RootCertStore,
+    pki_types::{CertificateDer, ServerName},
+};
 use tokio::{
-    io::{AsyncBufReadExt, BufReader},
+    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
+    net::TcpStream,
     process::Child,
 };
+use tokio_rustls::TlsConnector;
 use tokio_tungstenite::{
     Connector,
     tungstenite::{Message, client::IntoClientRequest},
@@ -54,11 +60,59 @@ fn client_tls(certificate: &Certificate) -> Arc<ClientConfig> {
     Arc::new(config)
 }
 
-fn https_client(certificate: &Certificate) -> reqwest::Client {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured((*client_tls(certificate)).clone())
-        .build()
-        .expect("an https client")
+/// An answer read off the wire: status, header block, body.
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+/// One HTTP/1.1 request over TLS trusting `certificate` (`Connection: close`). Written
+/// by hand because reqwest's rustls wants a process-wide crypto provider, which would
+/// change every other test's client.
+async fn https(
+    addr: SocketAddr,
+    certificate: &Certificate,
+    request: &str,
+) -> std::io::Result<Answer> {
+    let connector = TlsConnector::from(client_tls(certificate));
+    let tcp = TcpStream::connect(addr).await?;
+    let name = ServerName::IpAddress(addr.ip().into());
+    let mut tls = connector.connect(name, tcp).await?;
+    tls.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    match tokio::time::timeout(PATIENCE, tls.read_to_end(&mut raw)).await {
+        Ok(Ok(_)) => {}
+        // A peer that closes without close_notify still sent a whole answer.
+        Ok(Err(error)) if error.kind() == std::io::ErrorKind::UnexpectedEof => {}
+        Ok(Err(error)) => return Err(error),
+        Err(_) => panic!("no answer over TLS in time"),
+    }
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    Ok(Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    })
+}
+
+fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+}
+
+fn post_json(path: &str, json: &serde_json::Value) -> String {
+    let body = json.to_string();
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
 }
 
 /// Starts `ictdesk <command>` with the certificate, its stdout piped.
@@ -128,16 +182,11 @@ async fn the_hub_serves_https_and_wss() {
     let certificate = make_certificate(dir.path());
     let mut hub = start("hub", dir.path(), &certificate, &[]);
     let addr = wait_for_addr(&dir.path().join("addr")).await;
-    let http = https_client(&certificate);
-
-    let test: serde_json::Value = http
-        .get(format!("https://{addr}/test"))
-        .send()
+    let answer = https(addr, &certificate, &get("/test"))
         .await
-        .expect("GET https://…/test")
-        .json()
-        .await
-        .expect("JSON");
+        .expect("GET https://…/test");
+    assert_eq!(answer.status, 200, "{}", answer.head);
+    let test: serde_json::Value = serde_json::from_str(&answer.body).expect("JSON");
     assert_eq!(test["ok"], true);
 
     let (mut socket, welcome) = wss_connect(format!("wss://{addr}/ws"), None, &certificate).await;
@@ -146,14 +195,8 @@ async fn the_hub_serves_https_and_wss() {
     // A client that does not trust the certificate is turned away by its own TLS check,
     // which shows the server really speaks TLS with this certificate.
     let elsewhere = tempfile::tempdir().expect("temporary directory");
-    let untrusting = https_client(&make_certificate(elsewhere.path()));
-    assert!(
-        untrusting
-            .get(format!("https://{addr}/test"))
-            .send()
-            .await
-            .is_err()
-    );
+    let stranger = make_certificate(elsewhere.path());
+    assert!(https(addr, &stranger, &get("/test")).await.is_err());
 
     // SIGTERM still says goodbye with 1001 over TLS, and the process exits 0.
     let pid = hub.id().expect("running").to_string();
@@ -188,19 +231,23 @@ async fn serve_over_tls_marks_the_session_cookie_secure() {
     .expect("the demo logins are printed in time");
     let addr = wait_for_addr(&dir.path().join("addr")).await;
 
-    let response = https_client(&certificate)
-        .post(format!("https://{addr}/api/v1/session"))
-        .json(&serde_json::json!({"email": "agent@demo.local", "password": "demo"}))
-        .send()
+    let login = post_json(
+        "/api/v1/session",
+        &serde_json::json!({"email": "agent@demo.local", "password": "demo"}),
+    );
+    let answer = https(addr, &certificate, &login)
         .await
         .expect("login over https");
-    assert_eq!(response.status(), 200);
-    let set_cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|value| value.to_str().ok())
-        .expect("a session cookie")
-        .to_owned();
+    assert_eq!(answer.status, 200, "{}", answer.head);
+    let set_cookie = answer
+        .head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("set-cookie")
+                .then(|| value.trim().to_owned())
+        })
+        .expect("a session cookie");
     let attributes: Vec<&str> = set_cookie.split(';').map(str::trim).collect();
     assert!(attributes.contains(&"Secure"), "{set_cookie}");
     assert!(attributes.contains(&"HttpOnly"), "{set_cookie}");
