@@ -437,7 +437,6 @@
   }
 
   function onEvent(event) {
-    window.__ictdeskEvents = (window.__ictdeskEvents || 0) + 1;
     lists.forEach((table, i) => {
       if ((table.dataset.liveTypes || '').split(' ').indexOf(event.type) >= 0) {
         markDirty(job('list' + i, () => refreshList(table)));
