@@ -327,21 +327,19 @@ async fn a_rolling_restart_under_load_loses_nothing() {
 
     // Restart each node in turn: SIGTERM (clients get 1001 and move on at once), wait
     // for a clean exit, start it again, and let events flow before the next one.
-    for index in 0..cluster.len() {
-        let name = cluster[index].name.clone();
-        let old = cluster[index].ws();
+    for node in &mut cluster {
+        let old = node.ws();
         urls.lock().expect("urls").retain(|url| *url != old);
-        cluster[index].terminate();
-        let status = tokio::time::timeout(PATIENCE, cluster[index].child.wait())
+        node.terminate();
+        let status = tokio::time::timeout(PATIENCE, node.child.wait())
             .await
             .expect("exits in time")
             .expect("exit status");
-        assert!(status.success(), "{name} exited with {status}");
-        let restarted = start_node(dir.path(), &database, &name).await;
-        urls.lock().expect("urls").push(restarted.ws());
-        cluster[index] = restarted;
-        let head = head_of(&cluster[index]).await;
-        wait_for_events(&cluster[index], head + 60).await;
+        assert!(status.success(), "{} exited with {status}", node.name);
+        *node = start_node(dir.path(), &database, &node.name.clone()).await;
+        urls.lock().expect("urls").push(node.ws());
+        let head = head_of(node).await;
+        wait_for_events(node, head + 60).await;
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut acknowledged = BTreeSet::new();
