@@ -16,42 +16,9 @@ use serde_json::{Value, json};
 use tokio::process::Child;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::process::{PATIENCE, TOKEN, ictdesk, publish, wait_for_addr};
+use crate::process::{PATIENCE, TOKEN, ictdesk, postgres_database, publish, wait_for_addr};
 
 const HUB_SECRET: &str = "cluster-test-secret";
-
-/// A fresh database on the server named by `ICTDESK_TEST_POSTGRES_URL`; `None` (the
-/// test is skipped, with a note) without it — except under `CI=true`, where that fails.
-async fn postgres_database() -> Option<String> {
-    let Ok(base) = std::env::var("ICTDESK_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but ICTDESK_TEST_POSTGRES_URL is not set: the cluster tests cannot run"
-        );
-        eprintln!("skipped: set ICTDESK_TEST_POSTGRES_URL to run the cluster tests");
-        return None;
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() % 1_000_000_000_000)
-        .unwrap_or_default();
-    let name = format!("ictdesk_cluster_t_{}_{nanos}", std::process::id());
-    let output = tokio::process::Command::new("psql")
-        .arg(&base)
-        .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
-        .output()
-        .await
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let (prefix, _) = base
-        .rsplit_once('/')
-        .expect("a database URL ends with /NAME");
-    Some(format!("{prefix}/{name}"))
-}
 
 struct Node {
     name: String,
@@ -244,7 +211,7 @@ async fn finish(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_are_one_system_even_when_one_is_killed() {
-    let Some(database) = postgres_database().await else {
+    let Some(database) = postgres_database("cluster").await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -307,7 +274,7 @@ async fn three_nodes_are_one_system_even_when_one_is_killed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolling_restart_under_load_loses_nothing() {
-    let Some(database) = postgres_database().await else {
+    let Some(database) = postgres_database("cluster").await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -352,7 +319,7 @@ async fn a_rolling_restart_under_load_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_is_shared_across_nodes() {
-    let Some(database) = postgres_database().await else {
+    let Some(database) = postgres_database("cluster").await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -460,7 +427,7 @@ async fn nodes_ride_out_a_postgresql_restart_under_load() {
         eprintln!("skipped: set ICTDESK_TEST_PG_RESTART to the command that restarts PostgreSQL");
         return;
     };
-    let Some(database) = postgres_database().await else {
+    let Some(database) = postgres_database("cluster").await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");

@@ -34,7 +34,7 @@ use futures_util::StreamExt;
 use tokio::process::Child;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::process::{PATIENCE, TOKEN, ictdesk, wait_for_addr};
+use crate::process::{PATIENCE, TOKEN, ictdesk, postgres_database, wait_for_addr};
 
 const ALLOWED_CLIENT: &str = "198.51.100.7";
 const OTHER_CLIENT: &str = "203.0.113.5";
@@ -56,39 +56,6 @@ fn nginx_binary() -> Option<PathBuf> {
         eprintln!("skipped: install nginx (Debian package) to run the nginx test");
     }
     found
-}
-
-/// A fresh database on `ICTDESK_TEST_POSTGRES_URL`'s server; `None` (skipped) without it,
-/// failing under `CI=true`.
-async fn postgres_database() -> Option<String> {
-    let Ok(base) = std::env::var("ICTDESK_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but ICTDESK_TEST_POSTGRES_URL is not set: the nginx test cannot run"
-        );
-        eprintln!("skipped: set ICTDESK_TEST_POSTGRES_URL to run the nginx test");
-        return None;
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() % 1_000_000_000_000)
-        .unwrap_or_default();
-    let name = format!("ictdesk_nginx_t_{}_{nanos}", std::process::id());
-    let output = tokio::process::Command::new("psql")
-        .arg(&base)
-        .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
-        .output()
-        .await
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let (prefix, _) = base
-        .rsplit_once('/')
-        .expect("a database URL ends with /NAME");
-    Some(format!("{prefix}/{name}"))
 }
 
 struct Node {
@@ -267,7 +234,7 @@ async fn metric_sum(http: &reqwest::Client, nodes: &[&Node], name: &str) -> f64 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_in_front_of_two_nodes() {
     let Some(binary) = nginx_binary() else { return };
-    let Some(database) = postgres_database().await else {
+    let Some(database) = postgres_database("nginx").await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -333,6 +300,31 @@ async fn websocket_through_nginx_sees_both_nodes(
 }
 
 async fn long_poll_through_nginx(http: &reqwest::Client, base: &str, nodes: &[&Node]) {
+    // Both nodes must have delivered everything published so far, or the poll may land
+    // on a node that is ahead of `since` and answer at once instead of waiting.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let mut heads = Vec::new();
+        for node in nodes {
+            let status: serde_json::Value = http
+                .get(format!("http://{}/status", node.addr))
+                .send()
+                .await
+                .expect("status")
+                .json()
+                .await
+                .expect("JSON");
+            heads.push(status["last_id"].as_i64());
+        }
+        if heads.windows(2).all(|pair| pair[0] == pair[1]) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the nodes never caught up: {heads:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let status: serde_json::Value = http
         .get(format!("{base}/messages"))
         .send()

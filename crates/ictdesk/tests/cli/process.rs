@@ -105,3 +105,37 @@ pub async fn publish(http: &reqwest::Client, url: &str, n: usize) -> Option<i64>
     let body: serde_json::Value = response.json().await.ok()?;
     body["id"].as_i64()
 }
+
+/// A fresh database for the `purpose` test on the server named by
+/// `ICTDESK_TEST_POSTGRES_URL`; `None` (the test is skipped, with a note) without it —
+/// except under `CI=true`, where that fails.
+pub async fn postgres_database(purpose: &str) -> Option<String> {
+    let Ok(base) = std::env::var("ICTDESK_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but ICTDESK_TEST_POSTGRES_URL is not set: the {purpose} test cannot run"
+        );
+        eprintln!("skipped: set ICTDESK_TEST_POSTGRES_URL to run the {purpose} test");
+        return None;
+    };
+    let name = format!(
+        "ictdesk_{purpose}_t_{}_{}",
+        std::process::id(),
+        rand_suffix() % 1_000_000_000_000
+    );
+    let output = tokio::process::Command::new("psql")
+        .arg(&base)
+        .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
+        .output()
+        .await
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .expect("a database URL ends with /NAME");
+    Some(format!("{prefix}/{name}"))
+}
