@@ -100,6 +100,24 @@ impl Tr {
         }
     }
 
+    /// A history entry's field name: `field.ticket.status` → «Статус».
+    pub fn field(&self, kind: &str, field: &str) -> String {
+        self.label(&format!("field.{kind}"), field)
+    }
+
+    /// A history entry's value: choices get their label, everything else shows as is.
+    pub fn value(&self, kind: &str, field: &str, value: &str) -> String {
+        let group = match (kind, field) {
+            ("ticket", "status") => "status",
+            ("ticket", "priority") => "priority",
+            ("ticket", "type") => "type",
+            ("equipment", "status") => "estatus",
+            ("equipment", "kind") => "kind",
+            _ => return value.to_owned(),
+        };
+        self.label(group, value)
+    }
+
     /// The whole catalog as a JSON object, for the page's scripts.
     pub fn json(&self) -> String {
         let map: Map<String, Value> = CATALOG
@@ -393,7 +411,31 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ),
     ("toast.system_notification_created", "{0}", "{0}"),
     ("toast.by", "by {0}", "автор: {0}"),
-    ("toast.close", "Close", "Закрыть"),
+    ("field.ticket.status", "Status", "Статус"),
+    ("field.ticket.priority", "Priority", "Приоритет"),
+    ("field.ticket.type", "Type", "Тип"),
+    ("field.ticket.assignee", "Assignee", "Исполнитель"),
+    ("field.ticket.category", "Category", "Категория"),
+    ("field.ticket.equipment", "Equipment", "Оборудование"),
+    ("field.ticket.title", "Subject", "Тема"),
+    ("field.ticket.description", "Description", "Описание"),
+    ("field.ticket.resolution", "Resolution", "Решение"),
+    ("field.equipment.status", "Status", "Состояние"),
+    ("field.equipment.location", "Location", "Расположение"),
+    (
+        "field.equipment.assigned_user",
+        "Assigned to",
+        "Закреплено за",
+    ),
+    ("field.equipment.name", "Name", "Наименование"),
+    ("field.equipment.kind", "Kind", "Вид"),
+    ("field.equipment.serial", "Serial", "Серийный номер"),
+    ("field.equipment.notes", "Notes", "Заметки"),
+    (
+        "field.equipment.inventory_number",
+        "Inventory no.",
+        "Инв. номер",
+    ),
 ];
 
 #[cfg(test)]
