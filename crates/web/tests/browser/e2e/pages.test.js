@@ -62,6 +62,21 @@ test('pages in Chromium', { skip, timeout: 180000 }, async (t) => {
     await admin.context().close();
   });
 
+  await t.test('the ticket page shows who else is viewing and who is writing', async () => {
+    const agent = await signedIn(browser, server, 'agent@demo.local');
+    const admin = await signedIn(browser, server, 'admin@demo.local');
+    await agent.goto(server.url + '/tickets/2');
+    await admin.goto(server.url + '/tickets/2');
+    const adminName = (await server.login('admin@demo.local')).user.name;
+    const presence = agent.locator('#presence');
+    await until('admin shown as viewing', async () => (await presence.textContent()).includes('Также просматривают: ' + adminName));
+    await admin.fill('textarea[name=body]', 'Сейчас посмотрю');
+    await until('admin shown as writing', async () => (await presence.textContent()).includes('Пишут: ' + adminName));
+    await admin.context().close();
+    await until('admin gone', async () => !(await presence.textContent()).includes(adminName));
+    await agent.context().close();
+  });
+
   await t.test('an article\'s Markdown is rendered and its HTML sanitised', async () => {
     const agentApi = await server.login('agent@demo.local');
     const article = await agentApi.request('POST', '/api/v1/articles', {
