@@ -11,6 +11,8 @@ use crate::{Mode, histogram::Histogram, histogram::Summary, unix_micros};
 
 /// One publish request may take this long before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How far behind its schedule the publisher may fall before it gives up.
+const GRACE: Duration = Duration::from_secs(90);
 /// What the hub wraps around `data`: `{"id":…,"type":"bench","timestamp":"…","data":…}`,
 /// with a seven-digit id.
 const ICTDESK_ENVELOPE: usize =
@@ -58,11 +60,20 @@ impl Publisher {
 
     /// Sends `events` events, event `seq` due at `start + seq × period`; a late request
     /// does not shift the schedule of the next ones, so the average rate holds if the
-    /// server lets it.
+    /// server lets it. Gives up `GRACE` after the schedule's end, counting the events not
+    /// sent as errors.
     pub async fn run(&self, events: u64, start: Instant, period: Duration) -> Published {
         let latency = Histogram::new();
         let mut published = Published::default();
+        let give_up = start + period.mul_f64(events as f64) + GRACE;
         for seq in 0..events {
+            if Instant::now() > give_up {
+                published.errors += events - seq;
+                published
+                    .first_error
+                    .get_or_insert_with(|| format!("gave up after {seq} events: too slow"));
+                break;
+            }
             tokio::time::sleep_until(start + period.mul_f64(seq as f64)).await;
             let sent_us = unix_micros();
             if seq == 0 {
