@@ -49,15 +49,16 @@ struct Readings {
     after: Snapshot,
 }
 
-/// The outcome of the connect phase.
+/// How the connect phase went.
 struct Connecting {
-    handles: Vec<JoinHandle<Tally>>,
     all_settled: bool,
     seconds: f64,
     server_clients: Option<u64>,
 }
 
 pub async fn run(args: RunArgs) -> Result<Value> {
+    // Stalled clients first, so that the memory per connection is the readers' only.
+    let stalled = connect_stalled(&args).await;
     let before = Snapshot::take(&args.server_pids)?;
     let publisher = Publisher::new(
         args.mode,
@@ -72,8 +73,7 @@ pub async fn run(args: RunArgs) -> Result<Value> {
         args.handshakes,
     ));
     let (stop, stopped) = watch::channel(false);
-    let stalled = connect_stalled(&args).await;
-    let connecting = connect_all(&args, &shared, &publisher, &stopped).await;
+    let (handles, connecting) = connect_all(&args, &shared, &publisher, &stopped).await;
     let connected = Snapshot::take(&args.server_pids)?;
     let published = publish_all(&args, &shared, &publisher).await;
     let drained = wait_for(&shared.done, Duration::from_secs(args.drain_timeout)).await;
@@ -85,12 +85,29 @@ pub async fn run(args: RunArgs) -> Result<Value> {
         Mode::Nchan => None,
     };
     let _ = stop.send(true);
-    let totals = Totals::of(&collect(connecting.handles).await, args.events);
-    let stalled_connected = stalled.len();
-    drop(stalled);
-
-    let mode = format!("{:?}", args.mode).to_lowercase();
+    let totals = Totals::of(&collect(handles).await, args.events);
     let mut report = object(json!({
+        "drained": drained,
+        "slow_consumers_dropped": slow_dropped,
+        "stalled": args.stalled,
+        "stalled_connected": stalled.len(),
+    }));
+    drop(stalled);
+    report.extend(describe(&args, &connecting));
+    report.extend(totals.json(&shared, &published));
+    let readings = Readings {
+        before,
+        connected,
+        after,
+    };
+    report.extend(cost_json(&readings, totals.connected));
+    Ok(Value::Object(report))
+}
+
+/// What was run, and how the connecting went.
+fn describe(args: &RunArgs, connecting: &Connecting) -> Map<String, Value> {
+    let mode = format!("{:?}", args.mode).to_lowercase();
+    object(json!({
         "target": args.target.clone().unwrap_or_else(|| mode.clone()),
         "mode": mode,
         "unix_time": crate::unix_micros() / 1_000_000,
@@ -100,19 +117,7 @@ pub async fn run(args: RunArgs) -> Result<Value> {
         "connect_seconds": round(connecting.seconds, 3),
         "all_settled": connecting.all_settled,
         "server_clients": connecting.server_clients,
-        "drained": drained,
-        "slow_consumers_dropped": slow_dropped,
-        "stalled": args.stalled,
-        "stalled_connected": stalled_connected,
-    }));
-    report.extend(totals.json(&shared, &published));
-    let readings = Readings {
-        before,
-        connected,
-        after,
-    };
-    report.extend(cost_json(&readings, totals.connected));
-    Ok(Value::Object(report))
+    }))
 }
 
 /// Clients that connect and then never read, to see whether they slow the others down
@@ -130,25 +135,25 @@ async fn connect_stalled(args: &RunArgs) -> Vec<client::Socket> {
 }
 
 /// Opens every client (bounded handshakes in flight) and waits until the server counts
-/// them, then a little longer for its memory to settle.
+/// them, then a little longer for its memory to settle. Returns the client tasks.
 async fn connect_all(
     args: &RunArgs,
     shared: &Arc<Shared>,
     publisher: &Publisher,
     stopped: &watch::Receiver<bool>,
-) -> Connecting {
+) -> (Vec<JoinHandle<Tally>>, Connecting) {
     let started = Instant::now();
     let handles = spawn_clients(args, shared, stopped);
     let all_settled = wait_for(&shared.settled, Duration::from_secs(args.connect_timeout)).await;
     let seconds = started.elapsed().as_secs_f64();
     let server_clients = wait_ready(publisher, &args.ws_urls, args.clients).await;
     tokio::time::sleep(SETTLE).await;
-    Connecting {
-        handles,
+    let connecting = Connecting {
         all_settled,
         seconds,
         server_clients,
-    }
+    };
+    (handles, connecting)
 }
 
 /// Publishes on schedule, after telling the clients the schedule.
