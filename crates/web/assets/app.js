@@ -277,7 +277,12 @@
     return window.scrollY > 150 || table.matches(':hover');
   }
 
+  // Tickets named by events since the list was last refreshed.
+  const touched = new Map();
+
   function refreshList(table) {
+    const ids = touched.get(table) || new Set();
+    touched.delete(table);
     return fetchHtml(table.dataset.liveRows).then((html) => {
       const fresh = parseHtml(html).querySelectorAll('tbody > tr[data-id]');
       const body = table.tBodies[0];
@@ -289,16 +294,16 @@
         if (current) patchRow(current, row);
         else incoming.push(row);
       });
-      // Rows that left this page's filter: fetch them alone so they still show the truth.
-      body.querySelectorAll('tr[data-id]').forEach((row) => {
-        if (!seen.has(row.dataset.id) && table.dataset.liveRows.indexOf('/tickets/') === 0) {
-          fetchHtml('/tickets/' + row.dataset.id + '/row')
-            .then((one) => {
-              const fresher = parseHtml(one).querySelector('tr[data-id]');
-              if (fresher) patchRow(row, fresher);
-            })
-            .catch(() => {});
-        }
+      // A changed ticket that left this page's filter still shows the truth: fetched alone.
+      ids.forEach((id) => {
+        const row = body.querySelector('tr[data-id="' + id + '"]');
+        if (!row || seen.has(String(id))) return;
+        fetchHtml('/tickets/' + id + '/row')
+          .then((one) => {
+            const fresher = parseHtml(one).querySelector('tr[data-id]');
+            if (fresher) patchRow(row, fresher);
+          })
+          .catch(() => {});
       });
       if (!table.dataset.liveInsert || !incoming.length) return;
       const waiting = pending.get(table) || [];
@@ -313,7 +318,8 @@
 
   /** Replaces a row only when it changed, keeping its selection. */
   function patchRow(current, row) {
-    if (current.dataset.version === row.dataset.version) return;
+    // Only forward: an answer that raced a newer one must not undo it.
+    if (Number(row.dataset.version) <= Number(current.dataset.version)) return;
     const box = current.querySelector('input[type=checkbox]');
     const checked = box && box.checked;
     formatDates(row);
@@ -411,18 +417,34 @@
   // ---- Refreshing, coalesced -----------------------------------------------------
 
   // A burst of events becomes one fetch per fragment: the fragment is the current
-  // truth, whatever number of events led to it.
+  // truth, whatever number of events led to it. One fetch per fragment at a time; an
+  // event during a fetch asks for one more afterwards.
   const dirty = new Set();
   let scheduled = null;
-  function markDirty(what) {
-    dirty.add(what);
+  function markDirty(job) {
+    dirty.add(job);
     if (scheduled) return;
     scheduled = setTimeout(() => {
       scheduled = null;
-      const jobs = Array.from(dirty);
+      const due = Array.from(dirty);
       dirty.clear();
-      jobs.forEach((job) => job().catch(() => {}));
+      due.forEach(run);
     }, 50);
+  }
+  const running = new Map(); // job → whether it must run again when done
+  function run(job) {
+    if (running.has(job)) {
+      running.set(job, true);
+      return;
+    }
+    running.set(job, false);
+    job()
+      .catch(() => {})
+      .then(() => {
+        const again = running.get(job);
+        running.delete(job);
+        if (again) run(job);
+      });
   }
   const jobs = new Map();
   function job(key, fn) {
@@ -439,6 +461,10 @@
   function onEvent(event) {
     lists.forEach((table, i) => {
       if ((table.dataset.liveTypes || '').split(' ').indexOf(event.type) >= 0) {
+        if (event.data && event.data.ticket) {
+          if (!touched.has(table)) touched.set(table, new Set());
+          touched.get(table).add(event.data.ticket.id);
+        }
         markDirty(job('list' + i, () => refreshList(table)));
       }
     });
