@@ -7,13 +7,14 @@ use std::{
     net::IpAddr,
     sync::{
         Arc, Mutex, OnceLock, RwLock,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
+    task::Poll,
 };
 
 use axum::extract::ws::Utf8Bytes;
+use futures_util::task::AtomicWaker;
 use tokio::sync::mpsc::{self, error::TrySendError};
-use tokio_util::sync::CancellationToken;
 
 use crate::{audience::Viewer, event::Delivered};
 
@@ -73,25 +74,40 @@ impl CloseReason {
     };
 }
 
-/// Lets the fan-out (or an administrator) tell a connection to close.
+/// Lets the fan-out (or an administrator) tell a connection to close. Only the
+/// connection's own task waits on it, so an atomic flag and one waker do: checking it
+/// costs an atomic load on every wake-up of a busy connection, never a lock.
 #[derive(Debug, Default)]
 pub(crate) struct Control {
-    closed: CancellationToken,
+    closed: AtomicBool,
     reason: OnceLock<CloseReason>,
+    waker: AtomicWaker,
 }
 
 impl Control {
     pub fn close(&self, reason: CloseReason) {
         let _first_reason_wins = self.reason.set(reason);
-        self.closed.cancel();
+        self.closed.store(true, Ordering::Release);
+        self.waker.wake();
     }
 
-    pub async fn closed(&self) -> CloseReason {
-        self.closed.cancelled().await;
-        self.reason
-            .get()
-            .copied()
-            .unwrap_or(CloseReason::GOING_AWAY)
+    /// Completes once `close` was called, with its reason.
+    pub fn closed(&self) -> impl Future<Output = CloseReason> + '_ {
+        std::future::poll_fn(move |cx| {
+            if !self.closed.load(Ordering::Acquire) {
+                self.waker.register(cx.waker());
+                // Closed between the check and the registration: don't miss it.
+                if !self.closed.load(Ordering::Acquire) {
+                    return Poll::Pending;
+                }
+            }
+            Poll::Ready(
+                self.reason
+                    .get()
+                    .copied()
+                    .unwrap_or(CloseReason::GOING_AWAY),
+            )
+        })
     }
 }
 

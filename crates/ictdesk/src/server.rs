@@ -5,7 +5,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use axum_server::tls_rustls::RustlsConfig;
 use ictdesk_hub::{Database, Hub, HubConfig, HubTokens, NoApplication, Secret};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use ictdesk_web::{App, WebConfig};
 
@@ -91,15 +91,32 @@ pub async fn connect(url: &str) -> anyhow::Result<Database> {
         .context("DATABASE_URL: cannot open the database")
 }
 
+/// Pending connections the kernel may queue: bursts of reconnecting clients (after a
+/// restart, say) must not lose SYNs to a short queue — mio's default of 128 makes each
+/// lost one retry a second later. The kernel caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 4096;
+
 async fn bind(listen: &ListenArgs) -> anyhow::Result<TcpListener> {
-    TcpListener::bind((listen.host.as_str(), listen.port))
+    let setting = || {
+        format!(
+            "WEBSOCKET_HOST/WEBSOCKET_PORT: cannot listen on {}:{}",
+            listen.host, listen.port
+        )
+    };
+    let addr = tokio::net::lookup_host((listen.host.as_str(), listen.port))
         .await
-        .with_context(|| {
-            format!(
-                "WEBSOCKET_HOST/WEBSOCKET_PORT: cannot listen on {}:{}",
-                listen.host, listen.port
-            )
-        })
+        .with_context(setting)?
+        .next()
+        .with_context(setting)?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .with_context(setting)?;
+    socket.set_reuseaddr(true).with_context(setting)?;
+    socket.bind(addr).with_context(setting)?;
+    socket.listen(LISTEN_BACKLOG).with_context(setting)
 }
 
 /// Both files or neither: half a TLS setting is a mistake, not a reason to serve plain http.

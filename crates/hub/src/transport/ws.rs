@@ -37,9 +37,10 @@ use crate::{
 /// connection pays for this buffer.
 const READ_BUFFER: usize = 1024;
 /// Outgoing frames are gathered up to this size before a write.
-const WRITE_BUFFER: usize = 8 * 1024;
-/// Frames written per flush at most, so that one busy connection yields to others.
-const WRITE_BATCH: usize = 64;
+const WRITE_BUFFER: usize = 4 * 1024;
+/// Frames written per flush at most, so that one busy connection yields to others and
+/// its write buffer (kept at its largest size) stays small.
+const WRITE_BATCH: usize = 16;
 /// Events per page when replaying from the log.
 const REPLAY_PAGE: usize = 256;
 /// How long a closing handshake may take on a connection that does not read.
