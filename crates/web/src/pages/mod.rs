@@ -21,7 +21,7 @@ mod users;
 use askama::Template;
 use axum::{
     Router,
-    extract::{FromRef, State},
+    extract::FromRef,
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
@@ -97,7 +97,10 @@ pub async fn visitor(
             }),
             crate::identity::Proof::ApiToken => Err(PageError::Login(back_to.to_owned())),
         },
-        Ok(None) | Err(_) => Err(PageError::Login(back_to.to_owned())),
+        Ok(None) => Err(PageError::Login(back_to.to_owned())),
+        Err(crate::error::Error::Desk(error)) => Err(PageError::Desk(error)),
+        // Only a bearer token can be refused; pages are for sessions.
+        Err(crate::error::Error::Api(_)) => Err(PageError::Login(back_to.to_owned())),
     }
 }
 
@@ -252,6 +255,3 @@ pub fn query_without_page(pairs: &[(&str, String)]) -> String {
         .collect::<Vec<_>>()
         .join("&")
 }
-
-/// State for handlers that only need the pages.
-pub type PagesState = State<Pages>;
