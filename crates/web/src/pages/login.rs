@@ -33,6 +33,8 @@ struct LoginPage {
     shell: Shell,
     t: Tr,
     next: String,
+    /// The demo logins are shown only on a demo database, where they exist.
+    demo: bool,
 }
 
 async fn page(
@@ -45,6 +47,10 @@ async fn page(
         shell: Shell::anonymous(&pages, t, t.t("login.title")),
         t,
         next: local_path(query.next.as_deref()),
+        demo: matches!(
+            pages.app.desk.find_user_by_email("admin@demo.local").await,
+            Ok(Some(_))
+        ),
     };
     render(&page)
 }
