@@ -154,7 +154,7 @@ impl Hub {
         let frame = axum::extract::ws::Utf8Bytes::from(announcement.frame.clone());
         self.inner
             .registry
-            .send_ephemeral(&announcement.recipients, &frame);
+            .send_ephemeral(&announcement.recipients, frame);
     }
 
     /// Completes when the hub shuts down.

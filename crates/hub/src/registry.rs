@@ -24,8 +24,9 @@ pub type ConnectionId = u64;
 #[derive(Debug)]
 pub(crate) enum Outgoing {
     Event(Arc<Delivered>),
-    /// Not stored and without an id (presence).
-    Ephemeral(Utf8Bytes),
+    /// Not stored and without an id (presence). Behind an `Arc` like events, so that a
+    /// queue slot is one pointer: queues keep their blocks, and every connection has one.
+    Ephemeral(Arc<Utf8Bytes>),
 }
 
 /// Why the server closes a connection (the WebSocket close code and reason).
@@ -253,7 +254,8 @@ impl Registry {
 
     /// Sends a frame that is not an event to some connections; a full queue just misses
     /// it (it will be dropped for the next event anyway).
-    pub fn send_ephemeral(&self, to: &[ConnectionId], frame: &Utf8Bytes) -> usize {
+    pub fn send_ephemeral(&self, to: &[ConnectionId], frame: Utf8Bytes) -> usize {
+        let frame = Arc::new(frame);
         let entries = self.read();
         to.iter()
             .filter_map(|id| entries.get(id))

@@ -293,7 +293,7 @@ impl Session {
                 Some(event.frame.clone())
             }
             Outgoing::Event(_) => None,
-            Outgoing::Ephemeral(frame) => Some(frame),
+            Outgoing::Ephemeral(frame) => Some(Utf8Bytes::clone(&frame)),
         }
     }
 

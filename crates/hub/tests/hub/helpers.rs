@@ -20,7 +20,27 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 /// Where a test's database lives.
 pub enum Backend {
     Sqlite,
-    Postgres { url: String },
+    Postgres { url: String, dropped: DropDatabase },
+}
+
+/// Drops a test's PostgreSQL database when the test ends, also when it fails.
+pub struct DropDatabase {
+    server: String,
+    name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        // FORCE: the test's pools may still hold connections.
+        let _ = std::process::Command::new("psql")
+            .arg(&self.server)
+            .args([
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
 }
 
 impl Backend {
@@ -49,6 +69,10 @@ impl Backend {
             .expect("a database URL ends with /NAME");
         Some(Backend::Postgres {
             url: format!("{prefix}/{name}"),
+            dropped: DropDatabase {
+                server: base.clone(),
+                name: name.clone(),
+            },
         })
     }
 }
@@ -68,6 +92,7 @@ pub struct TestHub {
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+    _database: Option<DropDatabase>,
 }
 
 pub fn test_config() -> HubConfig {
@@ -86,9 +111,12 @@ pub async fn spawn_hub() -> TestHub {
 pub async fn spawn_hub_with(backend: Backend, config: HubConfig) -> TestHub {
     init_logs();
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.path().join("hub.db").display()),
-        Backend::Postgres { url } => url,
+    let (url, dropped) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.path().join("hub.db").display()),
+            None,
+        ),
+        Backend::Postgres { url, dropped } => (url, Some(dropped)),
     };
     let database = Database::connect(&url).await.expect("database");
     let identify = Arc::new(HubTokens::new(Some(&Secret::new(HUB_SECRET))));
@@ -120,6 +148,7 @@ pub async fn spawn_hub_with(backend: Backend, config: HubConfig) -> TestHub {
         http: reqwest::Client::new(),
         stop: Some(stop),
         _dir: dir,
+        _database: dropped,
     }
 }
 

@@ -15,9 +15,9 @@ on_both_backends!(concurrent_writers_never_make_a_reader_skip_an_id);
 
 async fn concurrent_writers_never_make_a_reader_skip_an_id(backend: Backend) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = match backend {
+    let url = match &backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("order.db").display()),
-        Backend::Postgres { url } => url,
+        Backend::Postgres { url, .. } => url.clone(),
     };
     let database = Database::connect(&url).await.expect("database");
     let log = database.event_log();
