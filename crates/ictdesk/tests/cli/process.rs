@@ -109,7 +109,7 @@ pub async fn publish(http: &reqwest::Client, url: &str, n: usize) -> Option<i64>
 /// A fresh database for the `purpose` test on the server named by
 /// `ICTDESK_TEST_POSTGRES_URL`; `None` (the test is skipped, with a note) without it —
 /// except under `CI=true`, where that fails.
-pub async fn postgres_database(purpose: &str) -> Option<String> {
+pub async fn postgres_database(purpose: &str) -> Option<TestDatabase> {
     let Ok(base) = std::env::var("ICTDESK_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -137,5 +137,39 @@ pub async fn postgres_database(purpose: &str) -> Option<String> {
     let (prefix, _) = base
         .rsplit_once('/')
         .expect("a database URL ends with /NAME");
-    Some(format!("{prefix}/{name}"))
+    Some(TestDatabase {
+        url: format!("{prefix}/{name}"),
+        server: base.clone(),
+        name,
+    })
+}
+
+/// A test's PostgreSQL database (its URL, as `&str`), dropped when the test ends, also
+/// when it fails.
+pub struct TestDatabase {
+    url: String,
+    server: String,
+    name: String,
+}
+
+impl std::ops::Deref for TestDatabase {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // FORCE: nodes of the test may still be connected.
+        let _ = std::process::Command::new("psql")
+            .arg(&self.server)
+            .args([
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
 }
