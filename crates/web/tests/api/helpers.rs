@@ -25,7 +25,27 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 
 pub enum Backend {
     Sqlite,
-    Postgres { url: String },
+    Postgres { url: String, dropped: DropDatabase },
+}
+
+/// Drops a test's PostgreSQL database when the test ends, also when it fails.
+pub struct DropDatabase {
+    server: String,
+    name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        // FORCE: the test's pools may still hold connections.
+        let _ = std::process::Command::new("psql")
+            .arg(&self.server)
+            .args([
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
 }
 
 impl Backend {
@@ -54,6 +74,10 @@ impl Backend {
             .expect("a database URL ends with /NAME");
         Some(Backend::Postgres {
             url: format!("{prefix}/{name}"),
+            dropped: DropDatabase {
+                server: base.clone(),
+                name: name.clone(),
+            },
         })
     }
 }
@@ -79,6 +103,7 @@ pub struct TestApp {
     pub other: User,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+    _database: Option<DropDatabase>,
 }
 
 pub fn web_config() -> WebConfig {
@@ -97,9 +122,12 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(backend: Backend, config: WebConfig) -> TestApp {
     init_logs();
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.path().join("desk.db").display()),
-        Backend::Postgres { url } => url,
+    let (url, dropped) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.path().join("desk.db").display()),
+            None,
+        ),
+        Backend::Postgres { url, dropped } => (url, Some(dropped)),
     };
     let database = Database::connect(&url).await.expect("database");
     let hub_config = HubConfig {
@@ -130,6 +158,7 @@ pub async fn spawn_app_with(backend: Backend, config: WebConfig) -> TestApp {
         http: reqwest::Client::new(),
         stop: Some(stop),
         _dir: dir,
+        _database: dropped,
     }
 }
 
