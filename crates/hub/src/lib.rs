@@ -23,7 +23,10 @@ mod registry;
 mod tailer;
 mod transport;
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -160,6 +163,16 @@ impl Hub {
     /// Completes when the hub shuts down.
     pub async fn stopped(&self) {
         self.inner.shutdown.cancelled().await;
+    }
+
+    /// After `shutdown`, waits (at most `limit`) until every WebSocket has sent its close
+    /// frame and gone: connection tasks are not the HTTP server's, so a process that
+    /// exited as soon as the server stopped could cut them off before their 1001.
+    pub async fn connections_closed(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.client_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     pub fn is_shutting_down(&self) -> bool {

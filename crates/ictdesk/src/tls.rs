@@ -62,13 +62,16 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
+    let stopping = hub.clone();
     tokio::spawn(async move {
         shutdown.await;
-        hub.shutdown();
+        stopping.shutdown();
         stopper.graceful_shutdown(Some(REQUEST_GRACE));
     });
     axum_server::from_tcp_rustls(listener.into_std()?, config)?
         .handle(handle)
         .serve(router.into_make_service_with_connect_info::<SocketAddr>())
-        .await
+        .await?;
+    hub.connections_closed(ictdesk_hub::http::CLOSE_GRACE).await;
+    Ok(())
 }

@@ -7,8 +7,8 @@ use ictdesk_desk::{
     users::{NewUser, User},
 };
 use ictdesk_hub::{Audience, Database, EventLog, Viewer};
+use ictdesk_testing::{TestDatabase, fresh_postgres};
 use serde_json::Value;
-use sqlx::Connection;
 
 pub const PASSWORD: &str = "correct horse";
 
@@ -26,7 +26,7 @@ pub struct TestDesk {
 /// drop the rest early.
 pub enum Place {
     File(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] PostgresDatabaseGuard),
+    Postgres(#[allow(dead_code)] TestDatabase),
 }
 
 /// One event as the tests look at it.
@@ -54,10 +54,8 @@ impl TestDesk {
         (Self::start(&url).await, Place::File(dir))
     }
 
-    pub async fn postgres(base_url: &str) -> (Self, Place) {
-        let guard = PostgresDatabaseGuard::create(base_url).await;
-        let url = guard.url.clone();
-        (Self::start(&url).await, Place::Postgres(guard))
+    pub async fn postgres(database: TestDatabase) -> (Self, Place) {
+        (Self::start(database.url()).await, Place::Postgres(database))
     }
 
     async fn start(url: &str) -> Self {
@@ -185,24 +183,9 @@ where
     let url = format!("sqlite://{}", dir.path().join("desk.db").display());
     let (desk, log) = open(&url).await;
     test(desk, log).await;
-    match postgres_url() {
-        Some(base_url) => {
-            let guard = PostgresDatabaseGuard::create(&base_url).await;
-            let (desk, log) = open(&guard.url).await;
-            test(desk, log).await;
-        }
-        None => eprintln!("skipped: the PostgreSQL half (set ICTDESK_TEST_POSTGRES_URL to run it)"),
-    }
-}
-
-/// The PostgreSQL server to test on; under `CI=true` its absence fails the test.
-fn postgres_url() -> Option<String> {
-    match std::env::var("ICTDESK_TEST_POSTGRES_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
-            panic!("ICTDESK_TEST_POSTGRES_URL is not set, and PostgreSQL tests are required in CI")
-        }
-        Err(_) => None,
+    if let Some(database) = fresh_postgres("desk").await {
+        let (desk, log) = open(database.url()).await;
+        test(desk, log).await;
     }
 }
 
@@ -224,11 +207,10 @@ where
     F: FnOnce(TestDesk) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some(url) = postgres_url() else {
-        eprintln!("skipped: PostgreSQL test (set ICTDESK_TEST_POSTGRES_URL to run it)");
+    let Some(database) = fresh_postgres("desk").await else {
         return;
     };
-    let (desk, place) = TestDesk::postgres(&url).await;
+    let (desk, place) = TestDesk::postgres(database).await;
     test(desk).await;
     drop(place);
 }
@@ -252,58 +234,4 @@ macro_rules! both {
             }
         }
     };
-}
-
-/// A database of its own for one test, dropped (best effort) when the test ends, even
-/// when it panicked.
-pub struct PostgresDatabaseGuard {
-    base_url: String,
-    name: String,
-    pub url: String,
-}
-
-impl PostgresDatabaseGuard {
-    async fn create(base_url: &str) -> Self {
-        let name = format!("ictdesk_t_{:016x}", rand::random::<u64>());
-        let mut admin = sqlx::PgConnection::connect(base_url)
-            .await
-            .expect("PostgreSQL is reachable");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("a test database can be created");
-        let _ = admin.close().await;
-        let cut = base_url.rfind('/').expect("the URL names a database");
-        let (prefix, rest) = base_url.split_at(cut);
-        let query = rest.find('?').map(|at| &rest[at..]).unwrap_or("");
-        Self {
-            base_url: base_url.to_owned(),
-            url: format!("{prefix}/{name}{query}"),
-            name,
-        }
-    }
-}
-
-impl Drop for PostgresDatabaseGuard {
-    fn drop(&mut self) {
-        let (base_url, name) = (self.base_url.clone(), self.name.clone());
-        // Drop runs inside the test's runtime, which cannot be blocked on: a thread
-        // with a runtime of its own does the cleanup.
-        let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&base_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await;
-                }
-            });
-        });
-        let _ = cleanup.join();
-    }
 }

@@ -5,7 +5,11 @@ mod broadcast;
 pub mod error;
 mod status;
 
-use std::{future::Future, net::SocketAddr, time::Instant};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
 
 use axum::{
     Router,
@@ -72,10 +76,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    let stopping = hub.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
-            hub.shutdown();
+            stopping.shutdown();
         })
-        .await
+        .await?;
+    hub.connections_closed(CLOSE_GRACE).await;
+    Ok(())
 }
+
+/// How long WebSockets get, after a shutdown, to send their close frames.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(5);

@@ -5,6 +5,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
 use ictdesk_hub::{Database, Hub, HubConfig, HubTokens, NoApplication, Secret};
+use ictdesk_testing::TestDatabase;
 use serde_json::{Value, json};
 use tokio::{net::TcpStream, sync::oneshot};
 use tokio_tungstenite::{
@@ -20,70 +21,16 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 /// Where a test's database lives.
 pub enum Backend {
     Sqlite,
-    Postgres { url: String, dropped: DropDatabase },
-}
-
-/// Drops a test's PostgreSQL database when the test ends, also when it fails.
-pub struct DropDatabase {
-    server: String,
-    name: String,
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        // FORCE: the test's pools may still hold connections.
-        let _ = std::process::Command::new("psql")
-            .arg(&self.server)
-            .args([
-                "-q",
-                "-c",
-                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-            ])
-            .output();
-    }
+    Postgres(TestDatabase),
 }
 
 impl Backend {
-    /// A fresh PostgreSQL database if `ICTDESK_TEST_POSTGRES_URL` is set; `None` (test
-    /// skipped, with a note) otherwise — except under `CI=true`, where that fails.
+    /// A fresh PostgreSQL database (see `ictdesk_testing::fresh_postgres`).
     pub async fn postgres() -> Option<Backend> {
-        let Ok(base) = std::env::var("ICTDESK_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true but ICTDESK_TEST_POSTGRES_URL is not set: the PostgreSQL tests cannot run"
-            );
-            eprintln!("skipped: set ICTDESK_TEST_POSTGRES_URL to run the PostgreSQL variant");
-            return None;
-        };
-        let name = format!("ictdesk_hub_t_{}", random_suffix());
-        let admin = sqlx::PgPool::connect(&base)
+        ictdesk_testing::fresh_postgres("hub")
             .await
-            .expect("connect to ICTDESK_TEST_POSTGRES_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .expect("create a test database");
-        admin.close().await;
-        let (prefix, _) = base
-            .rsplit_once('/')
-            .expect("a database URL ends with /NAME");
-        Some(Backend::Postgres {
-            url: format!("{prefix}/{name}"),
-            dropped: DropDatabase {
-                server: base.clone(),
-                name: name.clone(),
-            },
-        })
+            .map(Backend::Postgres)
     }
-}
-
-fn random_suffix() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
 }
 
 pub struct TestHub {
@@ -92,7 +39,7 @@ pub struct TestHub {
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
-    _database: Option<DropDatabase>,
+    _database: Option<TestDatabase>,
 }
 
 pub fn test_config() -> HubConfig {
@@ -116,7 +63,7 @@ pub async fn spawn_hub_with(backend: Backend, config: HubConfig) -> TestHub {
             format!("sqlite://{}", dir.path().join("hub.db").display()),
             None,
         ),
-        Backend::Postgres { url, dropped } => (url, Some(dropped)),
+        Backend::Postgres(database) => (database.url().to_owned(), Some(database)),
     };
     let database = Database::connect(&url).await.expect("database");
     let identify = Arc::new(HubTokens::new(Some(&Secret::new(HUB_SECRET))));

@@ -17,7 +17,7 @@ async fn concurrent_writers_never_make_a_reader_skip_an_id(backend: Backend) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = match &backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("order.db").display()),
-        Backend::Postgres { url, .. } => url.clone(),
+        Backend::Postgres(database) => database.url().to_owned(),
     };
     let database = Database::connect(&url).await.expect("database");
     let log = database.event_log();

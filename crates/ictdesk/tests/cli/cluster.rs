@@ -12,11 +12,12 @@ use std::{
 };
 
 use futures_util::{SinkExt, StreamExt};
+use ictdesk_testing::fresh_postgres;
 use serde_json::{Value, json};
 use tokio::process::Child;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::process::{PATIENCE, TOKEN, ictdesk, postgres_database, publish, wait_for_addr};
+use crate::process::{PATIENCE, TOKEN, ictdesk, publish, wait_for_addr};
 
 const HUB_SECRET: &str = "cluster-test-secret";
 
@@ -83,17 +84,16 @@ fn spawn_client(
     let task = tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
         let mut index = first;
-        let mut last_id: Option<i64> = None;
+        // From the start of the log: the test publishes without waiting for clients to
+        // connect, and every client must see every event.
+        let mut last_id: i64 = 0;
         while tokio::time::Instant::now() < deadline {
             let url = {
                 let nodes = nodes.lock().expect("nodes");
                 nodes[index % nodes.len()].clone()
             };
             index += 1;
-            let url = match last_id {
-                Some(id) => format!("{url}?since={id}"),
-                None => url,
-            };
+            let url = format!("{url}?since={last_id}");
             let Ok((mut socket, _)) = tokio_tungstenite::connect_async(&url).await else {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
@@ -101,12 +101,8 @@ fn spawn_client(
             loop {
                 // The end marker may arrive before the test knows its id: check again
                 // whenever the socket is quiet.
-                let reached = |last: Option<i64>| {
-                    until
-                        .lock()
-                        .expect("until")
-                        .is_some_and(|end| last >= Some(end))
-                };
+                let reached =
+                    |last: i64| until.lock().expect("until").is_some_and(|end| last >= end);
                 if reached(last_id) {
                     let _ = socket.close(None).await;
                     return;
@@ -123,14 +119,11 @@ fn spawn_client(
                 let Ok(frame) = serde_json::from_str::<Value>(text.as_str()) else {
                     continue;
                 };
-                if frame["type"] == "welcome" && last_id.is_none() {
-                    last_id = frame["last_id"].as_i64();
-                }
                 let Some(id) = frame["id"].as_i64() else {
                     continue;
                 };
                 log.lock().expect("received").push(id);
-                last_id = Some(id);
+                last_id = id;
             }
         }
     });
@@ -211,7 +204,7 @@ async fn finish(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_are_one_system_even_when_one_is_killed() {
-    let Some(database) = postgres_database("cluster").await else {
+    let Some(database) = fresh_postgres("cluster").await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -274,7 +267,7 @@ async fn three_nodes_are_one_system_even_when_one_is_killed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolling_restart_under_load_loses_nothing() {
-    let Some(database) = postgres_database("cluster").await else {
+    let Some(database) = fresh_postgres("cluster").await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -319,7 +312,7 @@ async fn a_rolling_restart_under_load_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_is_shared_across_nodes() {
-    let Some(database) = postgres_database("cluster").await else {
+    let Some(database) = fresh_postgres("cluster").await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -427,7 +420,7 @@ async fn nodes_ride_out_a_postgresql_restart_under_load() {
         eprintln!("skipped: set ICTDESK_TEST_PG_RESTART to the command that restarts PostgreSQL");
         return;
     };
-    let Some(database) = postgres_database("cluster").await else {
+    let Some(database) = fresh_postgres("cluster").await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");

@@ -31,10 +31,11 @@ use std::{
 };
 
 use futures_util::StreamExt;
+use ictdesk_testing::fresh_postgres;
 use tokio::process::Child;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::process::{PATIENCE, TOKEN, ictdesk, postgres_database, wait_for_addr};
+use crate::process::{PATIENCE, TOKEN, ictdesk, wait_for_addr};
 
 const ALLOWED_CLIENT: &str = "198.51.100.7";
 const OTHER_CLIENT: &str = "203.0.113.5";
@@ -234,7 +235,7 @@ async fn metric_sum(http: &reqwest::Client, nodes: &[&Node], name: &str) -> f64 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_in_front_of_two_nodes() {
     let Some(binary) = nginx_binary() else { return };
-    let Some(database) = postgres_database("nginx").await else {
+    let Some(database) = fresh_postgres("nginx").await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
