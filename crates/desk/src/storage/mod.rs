@@ -81,6 +81,25 @@ pub struct Paged<T> {
     pub per_page: u32,
 }
 
+impl<T> Paged<T> {
+    pub(crate) fn new(items: Vec<T>, total: i64, page: Page) -> Self {
+        Self {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        }
+    }
+}
+
+/// A session's user and CSRF token, as both backends read them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub csrf_token: String,
+}
+
 /// A user with what only logging in needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LoginRow {

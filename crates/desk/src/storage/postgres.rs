@@ -9,7 +9,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::{
     ARTICLE_SELECT, COMMENT_SELECT, EQUIPMENT_SELECT, HISTORY_SELECT, LoginRow,
-    NOTIFICATION_SELECT, Page, Paged, Storage, TICKET_SELECT, Transaction, USER_SELECT,
+    NOTIFICATION_SELECT, Page, Paged, SessionRow, Storage, TICKET_SELECT, Transaction, USER_SELECT,
     like_pattern, like_pattern_as_typed,
 };
 use crate::{
@@ -108,7 +108,7 @@ impl Storage for PostgresStorage {
             .push(" OFFSET ")
             .push_bind(page.offset());
         let items = list.build_query_as().fetch_all(&self.db.pool).await?;
-        Ok(paged(items, total, page))
+        Ok(Paged::new(items, total, page))
     }
 
     async fn count_users(&self) -> Result<i64> {
@@ -161,7 +161,7 @@ impl Storage for PostgresStorage {
             .push(" OFFSET ")
             .push_bind(page.offset());
         let items = list.build_query_as().fetch_all(&self.db.pool).await?;
-        Ok(paged(items, total, page))
+        Ok(Paged::new(items, total, page))
     }
 
     async fn ticket_stats(
@@ -219,7 +219,7 @@ impl Storage for PostgresStorage {
             .push(" OFFSET ")
             .push_bind(page.offset());
         let items = list.build_query_as().fetch_all(&self.db.pool).await?;
-        Ok(paged(items, total, page))
+        Ok(Paged::new(items, total, page))
     }
 
     async fn equipment(&self, id: i64) -> Result<Option<Equipment>> {
@@ -279,7 +279,7 @@ impl Storage for PostgresStorage {
             .push(" OFFSET ")
             .push_bind(page.offset());
         let items = list.build_query_as().fetch_all(&self.db.pool).await?;
-        Ok(paged(items, total, page))
+        Ok(Paged::new(items, total, page))
     }
 
     async fn article(&self, id: i64) -> Result<Option<Article>> {
@@ -328,7 +328,7 @@ impl Storage for PostgresStorage {
             .into_iter()
             .map(Notification::try_from)
             .collect::<Result<_>>()?;
-        Ok(paged(items, total, page))
+        Ok(Paged::new(items, total, page))
     }
 }
 
@@ -355,22 +355,6 @@ const STATS_SQL: &str = "SELECT COUNT(*) AS total, \
     COUNT(*) FILTER (WHERE created_at >= $3) AS created_today, \
     COUNT(*) FILTER (WHERE resolved_at >= $3) AS resolved_today \
     FROM tickets WHERE ($1 IS NULL OR requester_id = $1)";
-
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    #[sqlx(flatten)]
-    user: User,
-    csrf_token: String,
-}
-
-fn paged<T>(items: Vec<T>, total: i64, page: Page) -> Paged<T> {
-    Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    }
-}
 
 fn push_ticket_filters(qb: &mut QueryBuilder<'_, Postgres>, query: &TicketQuery) {
     qb.push(" WHERE 1 = 1");

@@ -8,7 +8,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{
     ARTICLE_SELECT, COMMENT_SELECT, EQUIPMENT_SELECT, HISTORY_SELECT, LoginRow,
-    NOTIFICATION_SELECT, Page, Paged, Storage, TICKET_SELECT, Transaction, USER_SELECT,
+    NOTIFICATION_SELECT, Page, Paged, SessionRow, Storage, TICKET_SELECT, Transaction, USER_SELECT,
     like_pattern, like_pattern_as_typed,
 };
 use crate::{
@@ -110,7 +110,7 @@ impl Storage for SqliteStorage {
             .push(" OFFSET ")
             .push_bind(page.offset());
         let items = list.build_query_as().fetch_all(&self.db.reader).await?;
-        Ok(paged(items, total, page))
+        Ok(Paged::new(items, total, page))
     }
 
     async fn count_users(&self) -> Result<i64> {
@@ -166,7 +166,7 @@ impl Storage for SqliteStorage {
             .push(" OFFSET ")
             .push_bind(page.offset());
         let items = list.build_query_as().fetch_all(&self.db.reader).await?;
-        Ok(paged(items, total, page))
+        Ok(Paged::new(items, total, page))
     }
 
     async fn ticket_stats(
@@ -227,7 +227,7 @@ impl Storage for SqliteStorage {
             .push(" OFFSET ")
             .push_bind(page.offset());
         let items = list.build_query_as().fetch_all(&self.db.reader).await?;
-        Ok(paged(items, total, page))
+        Ok(Paged::new(items, total, page))
     }
 
     async fn equipment(&self, id: i64) -> Result<Option<Equipment>> {
@@ -291,7 +291,7 @@ impl Storage for SqliteStorage {
             .push(" OFFSET ")
             .push_bind(page.offset());
         let items = list.build_query_as().fetch_all(&self.db.reader).await?;
-        Ok(paged(items, total, page))
+        Ok(Paged::new(items, total, page))
     }
 
     async fn article(&self, id: i64) -> Result<Option<Article>> {
@@ -343,7 +343,7 @@ impl Storage for SqliteStorage {
             .into_iter()
             .map(Notification::try_from)
             .collect::<Result<_>>()?;
-        Ok(paged(items, total, page))
+        Ok(Paged::new(items, total, page))
     }
 }
 
@@ -360,22 +360,6 @@ const STATS_SQL: &str = "SELECT COUNT(*) AS total, \
     COUNT(*) FILTER (WHERE created_at >= $3) AS created_today, \
     COUNT(*) FILTER (WHERE resolved_at >= $3) AS resolved_today \
     FROM tickets WHERE ($1 IS NULL OR requester_id = $1)";
-
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    #[sqlx(flatten)]
-    user: User,
-    csrf_token: String,
-}
-
-fn paged<T>(items: Vec<T>, total: i64, page: Page) -> Paged<T> {
-    Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    }
-}
 
 fn push_ticket_filters(qb: &mut QueryBuilder<'_, Sqlite>, query: &TicketQuery) {
     qb.push(" WHERE 1 = 1");
