@@ -1,18 +1,27 @@
 //! A lock-free latency histogram shared by all client tasks. Log-linear buckets (exact
 //! below 256 µs, then 128 sub-buckets per power of two, so under 1 % error) keep it at a
-//! fixed 32 KiB however many samples arrive, instead of a vector per client.
+//! fixed size however many samples arrive, instead of a vector per client. Each thread
+//! records into its own stripe: counters shared by the threads would bounce between
+//! their cores on every sample and cost the load generator more than the frame itself.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Sub-buckets per power of two: 2^7.
 const SUB_BITS: u32 = 7;
 const SUB: u64 = 1 << SUB_BITS;
 /// Enough buckets for values up to 2^40 µs (12 days); larger values land in the last one.
 const BUCKETS: usize = (SUB as usize) * 33;
+/// Stripes per histogram: more than the runtime's threads, so each has its own.
+const STRIPES: usize = 8;
 
 pub struct Histogram {
+    stripes: Box<[Stripe]>,
+}
+
+/// One thread's share, on cache lines of its own.
+#[repr(align(128))]
+struct Stripe {
     buckets: Box<[AtomicU64]>,
-    count: AtomicU64,
     max: AtomicU64,
 }
 
@@ -26,47 +35,72 @@ pub struct Summary {
     pub max: u64,
 }
 
+thread_local! {
+    /// This thread's stripe, handed out round-robin on first use.
+    static STRIPE: usize = {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES
+    };
+}
+
 impl Histogram {
     pub fn new() -> Self {
-        Self {
+        let stripe = || Stripe {
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
-            count: AtomicU64::new(0),
             max: AtomicU64::new(0),
+        };
+        Self {
+            stripes: (0..STRIPES).map(|_| stripe()).collect(),
         }
     }
 
     pub fn record(&self, value: u64) {
-        self.buckets[index(value)].fetch_add(1, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.max.fetch_max(value, Ordering::Relaxed);
+        let stripe = &self.stripes[STRIPE.with(|stripe| *stripe)];
+        stripe.buckets[index(value)].fetch_add(1, Ordering::Relaxed);
+        stripe.max.fetch_max(value, Ordering::Relaxed);
     }
 
     pub fn summary(&self) -> Summary {
-        let count = self.count.load(Ordering::Relaxed);
+        let buckets: Vec<u64> = (0..BUCKETS)
+            .map(|i| {
+                self.stripes
+                    .iter()
+                    .map(|stripe| stripe.buckets[i].load(Ordering::Relaxed))
+                    .sum()
+            })
+            .collect();
+        let count = buckets.iter().sum();
+        let max = self
+            .stripes
+            .iter()
+            .map(|stripe| stripe.max.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0);
+        let quantile = |q| quantile(&buckets, count, max, q);
         Summary {
             count,
-            p50: self.quantile(count, 0.50),
-            p90: self.quantile(count, 0.90),
-            p99: self.quantile(count, 0.99),
-            max: self.max.load(Ordering::Relaxed),
+            p50: quantile(0.50),
+            p90: quantile(0.90),
+            p99: quantile(0.99),
+            max,
         }
     }
+}
 
-    /// The upper edge of the bucket holding the q-th value (0 when empty).
-    fn quantile(&self, count: u64, q: f64) -> u64 {
-        if count == 0 {
-            return 0;
-        }
-        let rank = ((count as f64) * q).ceil().max(1.0) as u64;
-        let mut seen = 0;
-        for (i, bucket) in self.buckets.iter().enumerate() {
-            seen += bucket.load(Ordering::Relaxed);
-            if seen >= rank {
-                return upper_edge(i).min(self.max.load(Ordering::Relaxed));
-            }
-        }
-        self.max.load(Ordering::Relaxed)
+/// The upper edge of the bucket holding the q-th value (0 when empty).
+fn quantile(buckets: &[u64], count: u64, max: u64, q: f64) -> u64 {
+    if count == 0 {
+        return 0;
     }
+    let rank = ((count as f64) * q).ceil().max(1.0) as u64;
+    let mut seen = 0;
+    for (i, bucket) in buckets.iter().enumerate() {
+        seen += bucket;
+        if seen >= rank {
+            return upper_edge(i).min(max);
+        }
+    }
+    max
 }
 
 fn index(value: u64) -> usize {

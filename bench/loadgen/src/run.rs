@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use anyhow::Result;
 use serde_json::{Map, Value, json};
-use tokio::{sync::watch, task::JoinHandle, time::Instant};
+use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
 
 use crate::{
     Mode, RunArgs,
@@ -72,8 +72,7 @@ pub async fn run(args: RunArgs) -> Result<Value> {
         args.events,
         args.handshakes,
     ));
-    let (stop, stopped) = watch::channel(false);
-    let (handles, connecting) = connect_all(&args, &shared, &publisher, &stopped).await;
+    let (handles, stops, connecting) = connect_all(&args, &shared, &publisher).await;
     let connected = Snapshot::take(&args.server_pids)?;
     let published = publish_all(&args, &shared, &publisher).await;
     let drained = wait_for(&shared.done, Duration::from_secs(args.drain_timeout)).await;
@@ -84,7 +83,7 @@ pub async fn run(args: RunArgs) -> Result<Value> {
             .ok(),
         Mode::Nchan => None,
     };
-    let _ = stop.send(true);
+    drop(stops);
     let totals = Totals::of(&collect(handles).await, args.events);
     let mut report = object(json!({
         "drained": drained,
@@ -140,10 +139,9 @@ async fn connect_all(
     args: &RunArgs,
     shared: &Arc<Shared>,
     publisher: &Publisher,
-    stopped: &watch::Receiver<bool>,
-) -> (Vec<JoinHandle<Tally>>, Connecting) {
+) -> (Vec<JoinHandle<Tally>>, Vec<Stop>, Connecting) {
     let started = Instant::now();
-    let handles = spawn_clients(args, shared, stopped);
+    let (handles, stops) = spawn_clients(args, shared);
     let all_settled = wait_for(&shared.settled, Duration::from_secs(args.connect_timeout)).await;
     let seconds = started.elapsed().as_secs_f64();
     let server_clients = wait_ready(publisher, &args.ws_urls, args.clients).await;
@@ -153,7 +151,7 @@ async fn connect_all(
         seconds,
         server_clients,
     };
-    (handles, connecting)
+    (handles, stops, connecting)
 }
 
 /// Publishes on schedule, after telling the clients the schedule.
@@ -166,17 +164,20 @@ async fn publish_all(args: &RunArgs, shared: &Shared, publisher: &Publisher) -> 
     publisher.run(args.events, start, period).await
 }
 
-fn spawn_clients(
-    args: &RunArgs,
-    shared: &Arc<Shared>,
-    stopped: &watch::Receiver<bool>,
-) -> Vec<JoinHandle<Tally>> {
+/// Dropping it tells its client to stop.
+type Stop = oneshot::Sender<()>;
+
+fn spawn_clients(args: &RunArgs, shared: &Arc<Shared>) -> (Vec<JoinHandle<Tally>>, Vec<Stop>) {
     (0..args.clients)
         .map(|i| {
             let url = args.ws_urls[i % args.ws_urls.len()].clone();
-            tokio::spawn(client::run(url, shared.clone(), stopped.clone()))
+            let (stop, stopped) = oneshot::channel();
+            (
+                tokio::spawn(client::run(url, shared.clone(), stopped)),
+                stop,
+            )
         })
-        .collect()
+        .unzip()
 }
 
 /// Waits for a countdown to reach zero; false on timeout.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -103,7 +103,10 @@ pub struct Delivered {
     pub id: i64,
     pub kind: String,
     pub audience: Audience,
-    pub frame: Utf8Bytes,
+    /// The envelope as JSON (for polling).
+    pub frame: String,
+    /// The envelope as an encoded WebSocket frame, written as is to every socket.
+    pub wire: Bytes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +144,8 @@ impl Delivered {
             id: row.id,
             kind: row.kind,
             audience,
-            frame: frame.into(),
+            wire: crate::outlet::text_frame(&frame),
+            frame,
         })
     }
 

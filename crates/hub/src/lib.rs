@@ -17,6 +17,7 @@ pub mod http;
 pub mod identity;
 pub mod log;
 mod metrics;
+mod outlet;
 mod presence;
 pub mod protocol;
 mod registry;
@@ -154,7 +155,7 @@ impl Hub {
 
     /// Sends a presence list to the local connections on its ticket only.
     pub(crate) fn deliver_presence(&self, announcement: &presence::Announcement) {
-        let frame = axum::extract::ws::Utf8Bytes::from(announcement.frame.clone());
+        let frame = outlet::text_frame(&announcement.frame);
         self.inner
             .registry
             .send_ephemeral(&announcement.recipients, frame);

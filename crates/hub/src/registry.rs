@@ -1,6 +1,7 @@
-//! The connections of this node and the fan-out to them. Every connection has a bounded
-//! queue; the fan-out only ever `try_send`s, so a client that does not read cannot slow
-//! anyone down: when its queue is full it is disconnected and resumes from the log.
+//! The connections of this node and the fan-out to them. The fan-out offers each event
+//! to every connection's [`Outlet`], which writes it without ever waiting, so a client
+//! that does not read cannot slow anyone down: when its queue is full it is
+//! disconnected and resumes from the log.
 
 use std::{
     collections::HashMap,
@@ -12,22 +13,17 @@ use std::{
     task::Poll,
 };
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use futures_util::task::AtomicWaker;
-use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::task::{JoinSet, coop::unconstrained};
 
-use crate::{audience::Viewer, event::Delivered};
+use crate::{
+    audience::Viewer,
+    event::Delivered,
+    outlet::{Offer, Outlet, Sink},
+};
 
 pub type ConnectionId = u64;
-
-/// What a connection's writer sends, in queue order.
-#[derive(Debug)]
-pub(crate) enum Outgoing {
-    Event(Arc<Delivered>),
-    /// Not stored and without an id (presence). Behind an `Arc` like events, so that a
-    /// queue slot is one pointer: queues keep their blocks, and every connection has one.
-    Ephemeral(Arc<Utf8Bytes>),
-}
 
 /// Why the server closes a connection (the WebSocket close code and reason).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +88,11 @@ impl Control {
         self.waker.wake();
     }
 
+    /// Why the connection was told to close, if it was.
+    pub fn reason(&self) -> Option<CloseReason> {
+        self.reason.get().copied()
+    }
+
     /// Completes once `close` was called, with its reason.
     pub fn closed(&self) -> impl Future<Output = CloseReason> + '_ {
         std::future::poll_fn(move |cx| {
@@ -112,70 +113,80 @@ impl Control {
     }
 }
 
-struct Entry {
-    viewer: Viewer,
-    queue: mpsc::Sender<Outgoing>,
-    control: Arc<Control>,
-}
-
 pub(crate) struct Registry {
-    entries: RwLock<HashMap<ConnectionId, Entry>>,
+    entries: RwLock<HashMap<ConnectionId, Arc<Outlet>>>,
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     next_id: AtomicU64,
     queue_capacity: usize,
     max_per_ip: usize,
-}
-
-/// A new connection's side of the registry.
-pub(crate) struct Registration {
-    pub id: ConnectionId,
-    pub queue: mpsc::Receiver<Outgoing>,
-    pub control: Arc<Control>,
-    /// The head when the connection joined: every later event is in its queue.
-    pub joined_at: i64,
+    /// Fan-out tasks per batch at most: one per runtime worker, so that the writes of a
+    /// broadcast to many connections use every core.
+    shards: usize,
 }
 
 /// Outcome of one fan-out.
+#[derive(Default)]
 pub(crate) struct FanOut {
     pub deliveries: u64,
     pub dropped_slow: u64,
 }
 
+/// Outcome of one shard of a fan-out.
+#[derive(Default)]
+struct Shard {
+    deliveries: u64,
+    slow: Vec<Arc<Outlet>>,
+}
+
+/// Connections per fan-out task at least: for fewer, spreading the writes over several
+/// workers costs more than it saves.
+const SHARD_MIN: usize = 512;
+/// Outlets a fan-out task writes to between yields, so that the other tasks of its
+/// worker (connections, requests) still run during a broadcast to thousands.
+const YIELD_EVERY: usize = 256;
+
 impl Registry {
+    /// Must be called on the runtime that serves the connections (it sizes the fan-out).
     pub fn new(queue_capacity: usize, max_per_ip: usize) -> Self {
+        let workers = tokio::runtime::Handle::try_current()
+            .map_or(1, |runtime| runtime.metrics().num_workers());
         Self {
             entries: RwLock::new(HashMap::new()),
             per_ip: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             queue_capacity: queue_capacity.max(1),
             max_per_ip,
+            shards: workers.max(1),
         }
     }
 
-    /// Adds a connection. `head` is read under the registry's write lock, and the fan-out
-    /// publishes each new head under its read lock, so the connection gets exactly the
-    /// events after `joined_at` through its queue.
-    pub fn register(&self, viewer: Viewer, head: impl FnOnce() -> i64) -> Registration {
+    /// Adds a connection writing to `sink`, whose first frame is `greeting(id, joined_at)`.
+    /// `joined_at` is the head, read under the registry's write lock; the fan-out
+    /// publishes each new head under its read lock, so the connection is offered exactly
+    /// the events after `joined_at`. With `replaying` they wait until the replay
+    /// releases them.
+    pub fn register(
+        &self,
+        viewer: Viewer,
+        sink: Sink,
+        replaying: bool,
+        head: impl FnOnce() -> i64,
+        greeting: impl FnOnce(ConnectionId, i64) -> Bytes,
+    ) -> Arc<Outlet> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (sender, queue) = mpsc::channel(self.queue_capacity);
-        let control = Arc::new(Control::default());
         let mut entries = self.write();
-        entries.insert(
-            id,
-            Entry {
-                viewer,
-                queue: sender,
-                control: control.clone(),
-            },
-        );
         let joined_at = head();
-        drop(entries);
-        Registration {
+        let outlet = Arc::new(Outlet::new(
             id,
-            queue,
-            control,
+            viewer,
+            sink,
+            self.queue_capacity,
             joined_at,
-        }
+            replaying,
+            greeting(id, joined_at),
+        ));
+        entries.insert(id, outlet.clone());
+        outlet
     }
 
     pub fn unregister(&self, id: ConnectionId) {
@@ -213,58 +224,66 @@ impl Registry {
         self.read().len()
     }
 
-    /// Queues `batch` for every connection whose viewer may see each event, then runs
-    /// `publish_head` while new connections are still held back, and finally closes the
-    /// connections whose queue was full.
-    pub fn fan_out(&self, batch: &[Arc<Delivered>], publish_head: impl FnOnce()) -> FanOut {
-        let mut deliveries = 0;
-        let mut slow = Vec::new();
-        let entries = self.read();
-        for (id, entry) in entries.iter() {
-            for event in batch.iter().filter(|event| event.visible_to(&entry.viewer)) {
-                match entry.queue.try_send(Outgoing::Event(event.clone())) {
-                    Ok(()) => deliveries += 1,
-                    Err(TrySendError::Full(_)) => {
-                        slow.push((*id, entry.control.clone()));
-                        break;
-                    }
-                    Err(TrySendError::Closed(_)) => break,
-                }
+    /// Offers `batch` to every connection whose viewer may see each event — spread over
+    /// the runtime's workers — after running `publish_head` while new connections are
+    /// held back; then closes the connections that let their queue fill up.
+    pub async fn fan_out(
+        &self,
+        batch: Arc<[Arc<Delivered>]>,
+        publish_head: impl FnOnce(),
+    ) -> FanOut {
+        let outlets: Arc<[Arc<Outlet>]> = {
+            let entries = self.read();
+            let outlets = entries.values().cloned().collect();
+            publish_head();
+            outlets
+        };
+        let shards = self.shards.min(outlets.len() / SHARD_MIN).max(1);
+        let outcome = if shards == 1 {
+            unconstrained(deliver(&outlets, &batch)).await
+        } else {
+            let per_shard = outlets.len().div_ceil(shards);
+            let mut tasks = JoinSet::new();
+            for start in (0..outlets.len()).step_by(per_shard) {
+                let (outlets, batch) = (outlets.clone(), batch.clone());
+                tasks.spawn(unconstrained(async move {
+                    let end = (start + per_shard).min(outlets.len());
+                    deliver(&outlets[start..end], &batch).await
+                }));
             }
-        }
-        publish_head();
-        drop(entries);
-        let dropped_slow = slow.len() as u64;
-        if !slow.is_empty() {
+            let mut outcome = Shard::default();
+            for shard in tasks.join_all().await {
+                outcome.deliveries += shard.deliveries;
+                outcome.slow.extend(shard.slow);
+            }
+            outcome
+        };
+        let dropped_slow = outcome.slow.len() as u64;
+        if !outcome.slow.is_empty() {
             let mut entries = self.write();
-            for (id, control) in slow {
+            for outlet in outcome.slow {
                 tracing::warn!(
-                    connection = id,
-                    "Connection {id} dropped: too slow reading events"
+                    connection = outlet.id,
+                    "Connection {} dropped: too slow reading events",
+                    outlet.id
                 );
-                entries.remove(&id);
-                control.close(CloseReason::SLOW_CONSUMER);
+                entries.remove(&outlet.id);
+                outlet.control.close(CloseReason::SLOW_CONSUMER);
             }
         }
         FanOut {
-            deliveries,
+            deliveries: outcome.deliveries,
             dropped_slow,
         }
     }
 
     /// Sends a frame that is not an event to some connections; a full queue just misses
     /// it (it will be dropped for the next event anyway).
-    pub fn send_ephemeral(&self, to: &[ConnectionId], frame: Utf8Bytes) -> usize {
-        let frame = Arc::new(frame);
+    pub fn send_ephemeral(&self, to: &[ConnectionId], frame: Bytes) -> usize {
         let entries = self.read();
         to.iter()
             .filter_map(|id| entries.get(id))
-            .filter(|entry| {
-                entry
-                    .queue
-                    .try_send(Outgoing::Ephemeral(frame.clone()))
-                    .is_ok()
-            })
+            .filter(|outlet| outlet.offer_frame(frame.clone()) == Offer::Taken)
             .count()
     }
 
@@ -272,31 +291,58 @@ impl Registry {
     pub fn close_user(&self, user_id: i64, reason: CloseReason) -> usize {
         let entries = self.read();
         let mut closed = 0;
-        for entry in entries
+        for outlet in entries
             .values()
-            .filter(|entry| entry.viewer.user_id() == Some(user_id))
+            .filter(|outlet| outlet.viewer.user_id() == Some(user_id))
         {
-            entry.control.close(reason);
+            outlet.control.close(reason);
             closed += 1;
         }
         closed
     }
 
     pub fn close_all(&self, reason: CloseReason) {
-        for entry in self.read().values() {
-            entry.control.close(reason);
+        for outlet in self.read().values() {
+            outlet.control.close(reason);
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ConnectionId, Entry>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ConnectionId, Arc<Outlet>>> {
         self.entries
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<ConnectionId, Entry>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<ConnectionId, Arc<Outlet>>> {
         self.entries
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Offers every event of `batch` to each outlet that may see it. Run `unconstrained`:
+/// tokio's cooperative budget would otherwise fail every write after the 128th of a
+/// poll, sending the rest the slow way (through the connections' tasks); the fan-out
+/// yields by itself instead.
+async fn deliver(outlets: &[Arc<Outlet>], batch: &[Arc<Delivered>]) -> Shard {
+    let mut shard = Shard::default();
+    for (done, outlet) in outlets.iter().enumerate() {
+        for event in batch
+            .iter()
+            .filter(|event| event.visible_to(&outlet.viewer))
+        {
+            match outlet.offer(event) {
+                Offer::Taken => shard.deliveries += 1,
+                Offer::Skipped => {}
+                Offer::Full => {
+                    shard.slow.push(outlet.clone());
+                    break;
+                }
+            }
+        }
+        if done % YIELD_EVERY == YIELD_EVERY - 1 {
+            tokio::task::yield_now().await;
+        }
+    }
+    shard
 }

@@ -24,7 +24,7 @@ pub(crate) async fn run(hub: Hub) {
                 Ok(rows) if rows.is_empty() => break,
                 Ok(rows) => {
                     let full = rows.len() == BATCH as usize;
-                    cursor = deliver(&hub, rows);
+                    cursor = deliver(&hub, rows).await;
                     if !full {
                         break;
                     }
@@ -40,13 +40,13 @@ pub(crate) async fn run(hub: Hub) {
 }
 
 /// Fans one batch out and returns the new cursor.
-fn deliver(hub: &Hub, rows: Vec<crate::event::StoredEvent>) -> i64 {
+async fn deliver(hub: &Hub, rows: Vec<crate::event::StoredEvent>) -> i64 {
     let inner = &hub.inner;
     let cursor = rows
         .last()
         .map(|row| row.id)
         .unwrap_or_else(|| inner.feed.head());
-    let batch: Vec<Arc<Delivered>> = rows
+    let batch: Arc<[Arc<Delivered>]> = rows
         .into_iter()
         .filter_map(|row| match Delivered::from_stored(row) {
             Ok(event) => Some(Arc::new(event)),
@@ -59,14 +59,16 @@ fn deliver(hub: &Hub, rows: Vec<crate::event::StoredEvent>) -> i64 {
     inner.feed.remember(&batch);
     let outcome = inner
         .registry
-        .fan_out(&batch, || inner.feed.set_head(cursor));
+        .fan_out(batch.clone(), || inner.feed.set_head(cursor))
+        .await;
     inner.metrics.events.inc_by(batch.len() as u64);
+    inner.metrics.messages_sent.inc_by(outcome.deliveries);
     inner
         .metrics
         .slow_consumers_dropped
         .inc_by(outcome.dropped_slow);
     let listening = inner.listeners.receiver_count() > 0;
-    for event in &batch {
+    for event in batch.iter() {
         tracing::debug!(id = event.id, kind = %event.kind, "event delivered");
         if listening {
             let _ = inner.listeners.send(event.clone());

@@ -1,26 +1,31 @@
-//! WebSocket transport (`GET /ws`). One task per connection: it drains the connection's
-//! bounded queue, reads client messages, and pings; the fan-out never waits for it.
+//! WebSocket transport (`GET /ws`). Events reach the socket through the connection's
+//! [`Outlet`], written by the fan-out itself; each connection's task reads client
+//! messages, pings, and writes out whatever the socket could not take at once.
 
 use std::{
     collections::HashMap,
     net::{IpAddr, SocketAddr},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use axum::{
-    extract::{
-        ConnectInfo, Query, State,
-        ws::{
-            CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade,
-            rejection::WebSocketUpgradeRejection,
-        },
-    },
-    http::{HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
+    body::Body,
+    extract::{ConnectInfo, Query, Request, State},
+    http::StatusCode,
+    response::Response,
 };
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::{
+    Message, Utf8Bytes,
+    error::ProtocolError,
+    handshake::server::create_response_with_body,
+    protocol::{CloseFrame, Role, WebSocketConfig, frame::coding::CloseCode},
+};
 
 use crate::{
     Hub,
@@ -28,30 +33,29 @@ use crate::{
     client_addr::client_ip,
     http::error::{ApiError, query_param},
     identity::Credentials,
+    outlet::{Outlet, text_frame},
     presence::Activity,
     protocol::{BadMessage, ClientMessage, ServerMessage},
-    registry::{CloseReason, ConnectionId, Outgoing},
+    registry::{CloseReason, ConnectionId},
+    transport::wire::Wire,
 };
+
+type Socket = WebSocketStream<Wire>;
 
 /// Bytes reserved for reading client frames; they are small, and every idle
 /// connection pays for this buffer.
 const READ_BUFFER: usize = 1024;
-/// Outgoing frames are gathered up to this size before a write.
-const WRITE_BUFFER: usize = 4 * 1024;
-/// Frames written per flush at most, so that one busy connection yields to others and
-/// its write buffer (kept at its largest size) stays small.
-const WRITE_BATCH: usize = 16;
 /// Events per page when replaying from the log.
 const REPLAY_PAGE: usize = 256;
-/// How long a closing handshake may take on a connection that does not read.
+/// How long the last frames (the close frame) may take on a connection that does not
+/// read.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub(crate) async fn upgrade(
     State(hub): State<Hub>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    request: Request,
 ) -> Result<Response, ApiError> {
     if !hub.config().websocket_enabled {
         return Err(ApiError::new(
@@ -59,8 +63,7 @@ pub(crate) async fn upgrade(
             "WebSocket is disabled on this server (WEBSOCKET_ENABLED=false); poll GET /messages instead",
         ));
     }
-    let upgrade =
-        upgrade.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
+    let response = handshake(&request)?;
     let since: Option<i64> = query_param(&params, "since")?;
     if since.is_some_and(|since| since < 0) {
         return Err(ApiError::field(
@@ -70,12 +73,12 @@ pub(crate) async fn upgrade(
         ));
     }
     let credentials = Credentials {
-        headers: &headers,
+        headers: request.headers(),
         token: params.get("token").map(String::as_str),
     };
     let viewer = hub.inner.identify.identify(&credentials).await?;
     // Behind a proxy every peer is the proxy: count per client, not per proxy.
-    let client = client_ip(peer.ip(), &headers, &hub.config().trusted_proxies);
+    let client = client_ip(peer.ip(), request.headers(), &hub.config().trusted_proxies);
     let slot = IpSlot::reserve(&hub, client).ok_or_else(|| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -83,13 +86,38 @@ pub(crate) async fn upgrade(
         )
     })?;
     let limit = hub.config().max_message_size;
-    Ok(upgrade
+    let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_message_size(limit)
-        .max_frame_size(limit)
-        .on_upgrade(move |socket| connection(hub, socket, viewer, since, slot))
-        .into_response())
+        .write_buffer_size(0)
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit));
+    let upgraded = hyper::upgrade::on(request);
+    tokio::spawn(async move {
+        match upgraded.await {
+            Ok(upgraded) => connection(hub, upgraded, config, viewer, since, slot).await,
+            Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
+        }
+    });
+    Ok(response)
+}
+
+/// Checks the WebSocket handshake and answers it (101 Switching Protocols).
+fn handshake(request: &Request) -> Result<Response, ApiError> {
+    if request.extensions().get::<OnUpgrade>().is_none() {
+        return Err(ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "this connection cannot be upgraded to a WebSocket",
+        ));
+    }
+    create_response_with_body(request, Body::empty).map_err(|error| {
+        let status = match error {
+            tungstenite::Error::Protocol(ProtocolError::WrongHttpMethod) => {
+                StatusCode::METHOD_NOT_ALLOWED
+            }
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, format!("not a WebSocket handshake: {error}"))
+    })
 }
 
 /// One WebSocket connection per address slot; released when the connection ends (or
@@ -138,69 +166,57 @@ impl Drop for Registered {
 
 async fn connection(
     hub: Hub,
-    mut socket: WebSocket,
+    upgraded: Upgraded,
+    config: WebSocketConfig,
     viewer: Viewer,
     since: Option<i64>,
     slot: IpSlot,
 ) {
     let inner = &hub.inner;
-    let registration = inner
-        .registry
-        .register(viewer.clone(), || inner.feed.head());
-    let id = registration.id;
+    let (source, sink) = tokio::io::split(TokioIo::new(upgraded));
+    let heartbeat = inner.config.heartbeat.as_secs();
+    let outlet = inner.registry.register(
+        viewer.clone(),
+        Box::pin(sink),
+        since.is_some(),
+        || inner.feed.head(),
+        |connection_id, last_id| {
+            let welcome = ServerMessage::Welcome {
+                connection_id,
+                last_id,
+                heartbeat,
+            };
+            text_frame(&welcome.to_json())
+        },
+    );
+    let id = outlet.id;
     let _registered = Registered {
         hub: hub.clone(),
         id,
     };
     let _slot = slot;
     inner.metrics.connections.inc();
+    inner.metrics.messages_sent.inc();
     tracing::info!(connection = id, "New connection! ({id})");
 
-    let welcome = ServerMessage::Welcome {
-        connection_id: id,
-        last_id: registration.joined_at,
-        heartbeat: inner.config.heartbeat.as_secs(),
-    };
-    if socket
-        .send(Message::Text(welcome.to_json().into()))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    inner.metrics.messages_sent.inc();
+    let wire = Wire::new(Box::pin(source), outlet.clone());
+    let mut socket = WebSocketStream::from_raw_socket(wire, Role::Server, Some(config)).await;
     let mut session = Session {
         hub: hub.clone(),
-        id,
+        outlet,
         viewer,
-        cursor: registration.joined_at,
         invalid_messages: 0,
         allowance: Allowance::new(inner.config.client_messages_per_second),
         last_seen: Instant::now(),
     };
-    let reason = session
-        .run(&mut socket, registration.queue, registration.control, since)
-        .await;
-    if let Some(reason) = reason {
-        close(&mut socket, reason).await;
-    }
-}
-
-/// Sends a close frame, without waiting long for a client that does not read.
-async fn close(socket: &mut WebSocket, reason: CloseReason) {
-    let frame = CloseFrame {
-        code: reason.code,
-        reason: Utf8Bytes::from_static(reason.reason),
-    };
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+    let ended = session.run(&mut socket, since).await;
+    session.close(&mut socket, ended).await;
 }
 
 struct Session {
     hub: Hub,
-    id: ConnectionId,
+    outlet: Arc<Outlet>,
     viewer: Viewer,
-    /// The last event id this connection has delivered (or skipped as already known).
-    cursor: i64,
     invalid_messages: u32,
     allowance: Allowance,
     last_seen: Instant,
@@ -208,8 +224,9 @@ struct Session {
 
 /// What the connection does next.
 enum Step {
-    Deliver(Outgoing),
-    Inbound(Option<Result<Message, axum::Error>>),
+    /// Frames wait for the socket.
+    Drain,
+    Inbound(Option<Result<Message, tungstenite::Error>>),
     Heartbeat,
     Close(CloseReason),
 }
@@ -218,39 +235,26 @@ type Ended = Option<CloseReason>;
 
 impl Session {
     /// Runs until the connection ends; returns how to close it, if the server closes.
-    async fn run(
-        &mut self,
-        socket: &mut WebSocket,
-        mut queue: mpsc::Receiver<Outgoing>,
-        control: std::sync::Arc<crate::registry::Control>,
-        since: Option<i64>,
-    ) -> Ended {
+    async fn run(&mut self, socket: &mut Socket, since: Option<i64>) -> Ended {
         let heartbeat = self.hub.inner.config.heartbeat;
         let mut ticker =
             tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         if let Some(since) = since
-            && let Err(ended) = self.replay(socket, since).await
+            && let Err(ended) = self.replay(since).await
         {
             return ended;
         }
         loop {
             let step = tokio::select! {
                 biased;
-                reason = control.closed() => Step::Close(reason),
-                item = queue.recv() => match item {
-                    Some(item) => Step::Deliver(item),
-                    None => Step::Close(CloseReason::GOING_AWAY),
-                },
-                message = socket.recv() => Step::Inbound(message),
+                reason = self.outlet.control.closed() => Step::Close(reason),
+                () = self.outlet.backlog() => Step::Drain,
+                message = socket.next() => Step::Inbound(message),
                 _ = ticker.tick() => Step::Heartbeat,
             };
             let outcome = match step {
                 Step::Close(reason) => Err(Some(reason)),
-                Step::Deliver(first) => tokio::select! {
-                    biased;
-                    reason = control.closed() => Err(Some(reason)),
-                    written = self.deliver(socket, first, &mut queue) => written,
-                },
+                Step::Drain => self.drain().await,
                 Step::Inbound(message) => self.inbound(socket, message).await,
                 Step::Heartbeat => self.heartbeat(socket).await,
             };
@@ -260,82 +264,68 @@ impl Session {
         }
     }
 
-    /// Writes `first` and whatever else is already queued, then flushes once.
-    async fn deliver(
-        &mut self,
-        socket: &mut WebSocket,
-        first: Outgoing,
-        queue: &mut mpsc::Receiver<Outgoing>,
-    ) -> Result<(), Ended> {
-        let mut written = 0u64;
-        let mut next = Some(first);
-        while let Some(item) = next {
-            if let Some(frame) = self.frame_for(item) {
-                socket.feed(Message::Text(frame)).await.map_err(|_| None)?;
-                written += 1;
-            }
-            next = if written < WRITE_BATCH as u64 {
-                queue.try_recv().ok()
-            } else {
-                None
-            };
-        }
-        socket.flush().await.map_err(|_| None)?;
-        self.hub.inner.metrics.messages_sent.inc_by(written);
-        Ok(())
-    }
-
-    /// The frame to write, or `None` for an event this connection has already delivered.
-    fn frame_for(&mut self, item: Outgoing) -> Option<Utf8Bytes> {
-        match item {
-            Outgoing::Event(event) if event.id > self.cursor => {
-                self.cursor = event.id;
-                Some(event.frame.clone())
-            }
-            Outgoing::Event(_) => None,
-            Outgoing::Ephemeral(frame) => Some(Utf8Bytes::clone(&frame)),
+    /// Writes out what the socket did not take at once, unless told to close first.
+    async fn drain(&self) -> Result<(), Ended> {
+        let outlet = &self.outlet;
+        tokio::select! {
+            biased;
+            reason = outlet.control.closed() => Err(Some(reason)),
+            drained = outlet.drain() => drained.map_err(|_| None),
         }
     }
 
-    /// Sends every visible event after `since` from the feed (memory or log), in order.
-    /// Live events queued meanwhile are skipped by id when their turn comes.
-    async fn replay(&mut self, socket: &mut WebSocket, since: i64) -> Result<(), Ended> {
-        self.cursor = since;
+    /// Sends every visible event after `since` from the feed (memory or log), in order,
+    /// a page at a time; live events wait in the outlet meanwhile.
+    async fn replay(&mut self, since: i64) -> Result<(), Ended> {
+        self.outlet.hold();
+        let mut cursor = since;
         let inner = &self.hub.inner;
         loop {
             let page = inner
                 .feed
-                .visible_after(&inner.log, &self.viewer, self.cursor, REPLAY_PAGE)
+                .visible_after(&inner.log, &self.viewer, cursor, REPLAY_PAGE)
                 .await
                 .map_err(|error| {
-                    tracing::warn!(connection = self.id, %error, "replay failed");
+                    tracing::warn!(connection = self.outlet.id, %error, "replay failed");
                     Some(CloseReason::TRY_AGAIN)
                 })?;
-            for event in &page.events {
-                socket
-                    .feed(Message::Text(event.frame.clone()))
-                    .await
-                    .map_err(|_| None)?;
-            }
-            socket.flush().await.map_err(|_| None)?;
+            self.outlet.push_replayed(&page.events);
             inner.metrics.messages_sent.inc_by(page.events.len() as u64);
-            self.cursor = self.cursor.max(page.last_id);
+            cursor = cursor.max(page.last_id);
             if !page.has_more {
+                self.outlet.release(cursor);
                 return Ok(());
             }
+            self.drain().await?;
         }
+    }
+
+    /// Says goodbye: the close frame when the server closes, then whatever still waits
+    /// (also the answer to a client's close), for a short while at most.
+    async fn close(&self, socket: &mut Socket, ended: Ended) {
+        if let Some(reason) = ended.or_else(|| self.outlet.control.reason()) {
+            if reason == CloseReason::SLOW_CONSUMER {
+                self.outlet.discard();
+            }
+            let frame = CloseFrame {
+                code: CloseCode::from(reason.code),
+                reason: Utf8Bytes::from_static(reason.reason),
+            };
+            let _ = socket.send(Message::Close(Some(frame))).await;
+        }
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.outlet.drain()).await;
     }
 
     async fn inbound(
         &mut self,
-        socket: &mut WebSocket,
-        message: Option<Result<Message, axum::Error>>,
+        socket: &mut Socket,
+        message: Option<Result<Message, tungstenite::Error>>,
     ) -> Result<(), Ended> {
         self.last_seen = Instant::now();
         match message {
             None | Some(Ok(Message::Close(_))) => Err(None),
-            Some(Err(error)) => Err(protocol_error(self.id, error)),
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+            Some(Err(error)) => Err(protocol_error(self.outlet.id, error)),
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(()),
             Some(Ok(Message::Binary(_))) => self.refuse(socket, &BadMessage::Binary).await,
             Some(Ok(Message::Text(text))) => {
                 if !self.allowance.take() {
@@ -353,13 +343,13 @@ impl Session {
 
     async fn handle(
         &mut self,
-        socket: &mut WebSocket,
+        socket: &mut Socket,
         message: ClientMessage,
         text: &str,
     ) -> Result<(), Ended> {
         match message {
             ClientMessage::Ping => self.send(socket, ServerMessage::Pong.to_json()).await,
-            ClientMessage::Resume { since } => self.replay(socket, since).await,
+            ClientMessage::Resume { since } => self.replay(since).await,
             ClientMessage::View { ticket_id } => {
                 self.present(socket, ticket_id, Some(Activity::Viewing), text)
                     .await
@@ -377,14 +367,14 @@ impl Session {
 
     async fn present(
         &mut self,
-        socket: &mut WebSocket,
+        socket: &mut Socket,
         ticket_id: i64,
         activity: Option<Activity>,
         text: &str,
     ) -> Result<(), Ended> {
         let inner = &self.hub.inner;
         let announcement = match activity {
-            None => inner.presence.leave(self.id, ticket_id),
+            None => inner.presence.leave(self.outlet.id, ticket_id),
             Some(activity) => {
                 if !inner.app.may_see_ticket(&self.viewer, ticket_id).await {
                     return self
@@ -393,7 +383,7 @@ impl Session {
                 }
                 match inner
                     .presence
-                    .announce(self.id, &self.viewer, ticket_id, activity)
+                    .announce(self.outlet.id, &self.viewer, ticket_id, activity)
                 {
                     Some(announcement) => Some(announcement),
                     None => {
@@ -412,9 +402,9 @@ impl Session {
             let others = announcement.recipients.len().saturating_sub(1);
             let shown: String = text.chars().take(200).collect();
             tracing::info!(
-                connection = self.id,
+                connection = self.outlet.id,
                 "Connection {} sending message \"{shown}\" to {others} other connections",
-                self.id
+                self.outlet.id
             );
             self.hub.announce_presence(announcement);
         }
@@ -423,7 +413,7 @@ impl Session {
 
     async fn application(
         &mut self,
-        socket: &mut WebSocket,
+        socket: &mut Socket,
         kind: &str,
         message: Map<String, Value>,
     ) -> Result<(), Ended> {
@@ -443,13 +433,13 @@ impl Session {
     }
 
     /// Answers a bad message; repeated ones close the connection (1008).
-    async fn refuse(&mut self, socket: &mut WebSocket, bad: &BadMessage) -> Result<(), Ended> {
+    async fn refuse(&mut self, socket: &mut Socket, bad: &BadMessage) -> Result<(), Ended> {
         self.reply_error(socket, bad.code(), &bad.to_string()).await
     }
 
     async fn reply_error(
         &mut self,
-        socket: &mut WebSocket,
+        socket: &mut Socket,
         code: &str,
         message: &str,
     ) -> Result<(), Ended> {
@@ -461,7 +451,7 @@ impl Session {
             .await
     }
 
-    async fn send(&mut self, socket: &mut WebSocket, frame: String) -> Result<(), Ended> {
+    async fn send(&mut self, socket: &mut Socket, frame: String) -> Result<(), Ended> {
         socket
             .send(Message::Text(frame.into()))
             .await
@@ -470,12 +460,12 @@ impl Session {
         Ok(())
     }
 
-    async fn heartbeat(&mut self, socket: &mut WebSocket) -> Result<(), Ended> {
+    async fn heartbeat(&mut self, socket: &mut Socket) -> Result<(), Ended> {
         if self.last_seen.elapsed() > self.hub.inner.config.heartbeat * 2 {
             tracing::info!(
-                connection = self.id,
+                connection = self.outlet.id,
                 "Connection {} silent too long; dropping it",
-                self.id
+                self.outlet.id
             );
             return Err(Some(CloseReason::SILENT));
         }
@@ -487,15 +477,14 @@ impl Session {
 }
 
 /// Maps a read error to the close the RFC asks for.
-fn protocol_error(id: ConnectionId, error: axum::Error) -> Ended {
-    let inner = error.into_inner();
-    let reason = match inner.downcast_ref::<tungstenite::Error>() {
-        Some(tungstenite::Error::Utf8(_)) => CloseReason::INVALID_UTF8,
-        Some(tungstenite::Error::Capacity(_)) => CloseReason::TOO_BIG,
-        Some(tungstenite::Error::Protocol(_)) => CloseReason::PROTOCOL,
+fn protocol_error(id: ConnectionId, error: tungstenite::Error) -> Ended {
+    let reason = match error {
+        tungstenite::Error::Utf8(_) => CloseReason::INVALID_UTF8,
+        tungstenite::Error::Capacity(_) => CloseReason::TOO_BIG,
+        tungstenite::Error::Protocol(_) => CloseReason::PROTOCOL,
         _ => return None,
     };
-    tracing::info!(connection = id, error = %inner, "closing connection {id}: {}", reason.reason);
+    tracing::info!(connection = id, %error, "closing connection {id}: {}", reason.reason);
     Some(reason)
 }
 

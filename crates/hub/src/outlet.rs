@@ -1,0 +1,424 @@
+//! A connection's outgoing byte stream, shared by the fan-out and the connection's own
+//! task. Every frame arrives already encoded. The fan-out writes an event straight to
+//! the socket when nothing waits ahead of it, so a delivery costs one non-blocking
+//! write — no queue hop and no task wake-up, which were most of the hub's own CPU per
+//! delivery. What the socket does not take at once waits, in order, in a bounded queue
+//! that the connection's task drains when the socket can take more; a client that lets
+//! the queue fill up is closed (1013) and resumes from the log.
+
+use std::{
+    collections::VecDeque,
+    io,
+    pin::Pin,
+    sync::{Arc, Mutex, MutexGuard},
+    task::{Context, Poll, Waker, ready},
+};
+
+use bytes::{Buf, Bytes};
+use futures_util::task::AtomicWaker;
+use tokio::io::AsyncWrite;
+use tungstenite::protocol::frame::{
+    Frame,
+    coding::{Data, OpCode},
+};
+
+use crate::{
+    audience::Viewer,
+    event::Delivered,
+    registry::{CloseReason, ConnectionId, Control},
+};
+
+/// The socket's write side (plain TCP or TLS).
+pub(crate) type Sink = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// Encodes `json` as one unmasked WebSocket text frame, as a server sends it.
+pub(crate) fn text_frame(json: &str) -> Bytes {
+    let frame = Frame::message(
+        Bytes::copy_from_slice(json.as_bytes()),
+        OpCode::Data(Data::Text),
+        true,
+    );
+    let mut encoded = Vec::with_capacity(frame.len());
+    frame
+        .format(&mut encoded)
+        .expect("writing into a Vec cannot fail");
+    encoded.into()
+}
+
+pub(crate) struct Outlet {
+    pub id: ConnectionId,
+    pub viewer: Viewer,
+    /// Lets the fan-out (or an administrator) close the connection.
+    pub control: Control,
+    /// Frames waiting at most (events, presence, replies) before the client counts as
+    /// too slow.
+    capacity: usize,
+    state: Mutex<State>,
+    /// Wakes the connection's task when something waits for it to write.
+    backlog: AtomicWaker,
+}
+
+struct State {
+    sink: Sink,
+    /// Encoded frames, or the rest of one, that the socket has not taken yet.
+    queue: VecDeque<Bytes>,
+    /// A flush the sink still owes (TLS keeps what it has encrypted until flushed).
+    unflushed: bool,
+    /// The last event id handed to this connection: none goes out twice.
+    cursor: i64,
+    /// While the connection replays from the log, live events wait here, in order.
+    held: Option<Vec<Arc<Delivered>>>,
+    /// The socket failed; the connection's task ends.
+    failed: bool,
+}
+
+/// What became of an offered frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Offer {
+    Taken,
+    /// Already delivered (or not this connection's to deliver).
+    Skipped,
+    /// The queue is full: the client does not read.
+    Full,
+}
+
+impl Outlet {
+    /// An outlet whose first frame is `greeting` and whose live events start after
+    /// `cursor`; with `replaying`, they wait until [`Outlet::release`].
+    pub fn new(
+        id: ConnectionId,
+        viewer: Viewer,
+        sink: Sink,
+        capacity: usize,
+        cursor: i64,
+        replaying: bool,
+        greeting: Bytes,
+    ) -> Self {
+        let outlet = Self {
+            id,
+            viewer,
+            control: Control::default(),
+            capacity: capacity.max(1),
+            state: Mutex::new(State {
+                sink,
+                queue: VecDeque::new(),
+                unflushed: false,
+                cursor,
+                held: replaying.then(Vec::new),
+                failed: false,
+            }),
+            backlog: AtomicWaker::new(),
+        };
+        outlet.send(&mut outlet.lock(), greeting, false);
+        outlet
+    }
+
+    /// Hands over a live event; the fan-out offers them in id order.
+    pub fn offer(&self, event: &Arc<Delivered>) -> Offer {
+        let mut state = self.lock();
+        if event.id <= state.cursor {
+            return Offer::Skipped;
+        }
+        if let Some(held) = &mut state.held {
+            if held.len() >= self.capacity {
+                return Offer::Full;
+            }
+            held.push(event.clone());
+            return Offer::Taken;
+        }
+        state.cursor = event.id;
+        self.send(&mut state, event.wire.clone(), true)
+    }
+
+    /// Hands over a frame that is not an event (presence); a full queue misses it.
+    pub fn offer_frame(&self, frame: Bytes) -> Offer {
+        self.send(&mut self.lock(), frame, true)
+    }
+
+    /// Sends bytes the connection itself produced (replies, pings, the close frame).
+    /// Fails once the socket has failed, or when the client lets the queue fill up.
+    pub fn push(&self, bytes: Bytes) -> io::Result<()> {
+        let mut state = self.lock();
+        if state.failed {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        match self.send(&mut state, bytes, true) {
+            Offer::Full => {
+                self.control.close(CloseReason::SLOW_CONSUMER);
+                Err(io::Error::other("the client does not read"))
+            }
+            Offer::Taken | Offer::Skipped => Ok(()),
+        }
+    }
+
+    /// Holds live events back (they wait in order) while the connection replays.
+    pub fn hold(&self) {
+        self.lock().held.get_or_insert_with(Vec::new);
+    }
+
+    /// Sends replayed events, in order, ahead of the live events held back.
+    pub fn push_replayed(&self, events: &[Arc<Delivered>]) {
+        let mut state = self.lock();
+        for event in events {
+            self.send(&mut state, event.wire.clone(), false);
+        }
+    }
+
+    /// Ends a replay that sent every event up to `through`: the live events held back
+    /// meanwhile follow, without those the replay already sent.
+    pub fn release(&self, through: i64) {
+        let mut state = self.lock();
+        let held = state.held.take().unwrap_or_default();
+        state.cursor = state.cursor.max(through);
+        for event in held {
+            if event.id > state.cursor {
+                state.cursor = event.id;
+                self.send(&mut state, event.wire.clone(), false);
+            }
+        }
+    }
+
+    /// Drops what waits unsent (before closing a client that does not read).
+    pub fn discard(&self) {
+        self.lock().queue.clear();
+    }
+
+    /// Completes when something waits for the connection's task to write it.
+    pub fn backlog(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            let state = self.lock();
+            if state.has_work() {
+                return Poll::Ready(());
+            }
+            // Registered under the lock that `send` holds when it queues: no lost wake-up.
+            self.backlog.register(cx.waker());
+            Poll::Pending
+        })
+    }
+
+    /// Writes out what waits; ready when all of it is written and flushed.
+    pub fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut state = self.lock();
+        if state.failed {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        let drained = state.poll_drain(cx);
+        if let Poll::Ready(Err(_)) = drained {
+            state.failed = true;
+        }
+        drained
+    }
+
+    pub async fn drain(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_drain(cx)).await
+    }
+
+    pub fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_drain(cx))?;
+        self.lock().sink.as_mut().poll_shutdown(cx)
+    }
+
+    /// Writes `frame` now if nothing waits ahead of it and the socket takes it,
+    /// otherwise queues it (refused when `bounded` and the queue is full).
+    fn send(&self, state: &mut State, mut frame: Bytes, bounded: bool) -> Offer {
+        if state.failed {
+            return Offer::Skipped;
+        }
+        if state.queue.is_empty() && !state.unflushed {
+            match state.write_now(&mut frame) {
+                Ok(true) => return Offer::Taken,
+                Ok(false) if frame.has_remaining() => state.queue.push_back(frame),
+                Ok(false) => {}
+                Err(_) => state.failed = true,
+            }
+            self.backlog.wake();
+            return Offer::Taken;
+        }
+        if bounded && state.queue.len() >= self.capacity {
+            return Offer::Full;
+        }
+        if frame.has_remaining() {
+            state.queue.push_back(frame);
+        }
+        Offer::Taken
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    fn has_work(&self) -> bool {
+        self.failed || self.unflushed || !self.queue.is_empty()
+    }
+
+    /// Writes as much of `frame` as the socket takes without waiting, and flushes;
+    /// true when all of it went out. What is left stays in `frame` (and `unflushed`).
+    fn write_now(&mut self, frame: &mut Bytes) -> io::Result<bool> {
+        let mut cx = Context::from_waker(Waker::noop());
+        match poll_write_all(&mut self.sink, &mut cx, frame) {
+            Poll::Ready(written) => written?,
+            Poll::Pending => return Ok(false),
+        }
+        self.unflushed = true;
+        match self.sink.as_mut().poll_flush(&mut cx) {
+            Poll::Ready(flushed) => {
+                flushed?;
+                self.unflushed = false;
+                Ok(true)
+            }
+            Poll::Pending => Ok(false),
+        }
+    }
+
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let Some(front) = self.queue.front_mut() {
+            ready!(poll_write_all(&mut self.sink, cx, front))?;
+            self.queue.pop_front();
+            self.unflushed = true;
+        }
+        if self.unflushed {
+            ready!(self.sink.as_mut().poll_flush(cx))?;
+            self.unflushed = false;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Writes all of `bytes`, advancing it past what was written.
+fn poll_write_all(
+    sink: &mut Sink,
+    cx: &mut Context<'_>,
+    bytes: &mut Bytes,
+) -> Poll<io::Result<()>> {
+    while bytes.has_remaining() {
+        let written = ready!(sink.as_mut().poll_write(cx, bytes))?;
+        if written == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
+        bytes.advance(written);
+    }
+    Poll::Ready(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, DuplexStream, duplex};
+
+    use super::*;
+    use crate::audience::Audience;
+
+    fn event(id: i64) -> Arc<Delivered> {
+        let json = format!(r#"{{"id":{id}}}"#);
+        Arc::new(Delivered {
+            id,
+            kind: "test".into(),
+            audience: Audience::everyone(),
+            wire: text_frame(&json),
+            frame: json,
+        })
+    }
+
+    /// An outlet on an in-memory pipe that takes `room` bytes before it blocks.
+    fn outlet(room: usize, capacity: usize, replaying: bool) -> (Outlet, DuplexStream) {
+        let (ours, theirs) = duplex(room);
+        let outlet = Outlet::new(
+            1,
+            Viewer::Anonymous,
+            Box::pin(ours),
+            capacity,
+            0,
+            replaying,
+            text_frame("hello"),
+        );
+        (outlet, theirs)
+    }
+
+    /// Reads what the client has received so far and decodes the text frames.
+    async fn received(client: &mut DuplexStream) -> Vec<String> {
+        let mut raw = vec![0; 64 * 1024];
+        let read = client.read(&mut raw).await.expect("the pipe is open");
+        let mut rest = &raw[..read];
+        let mut texts = Vec::new();
+        while !rest.is_empty() {
+            let len = usize::from(rest[1] & 0x7f);
+            texts
+                .push(String::from_utf8(rest[2..2 + len].to_vec()).expect("text frames are UTF-8"));
+            rest = &rest[2 + len..];
+        }
+        texts
+    }
+
+    #[tokio::test]
+    async fn writes_straight_through_in_order_without_waking_anyone() {
+        let (outlet, mut client) = outlet(4096, 8, false);
+        for id in 1..=3 {
+            assert_eq!(outlet.offer(&event(id)), Offer::Taken);
+        }
+        assert_eq!(outlet.offer(&event(2)), Offer::Skipped);
+        assert!(!outlet.lock().has_work());
+        assert_eq!(
+            received(&mut client).await,
+            ["hello", r#"{"id":1}"#, r#"{"id":2}"#, r#"{"id":3}"#]
+        );
+    }
+
+    #[tokio::test]
+    async fn queues_what_the_socket_does_not_take_and_refuses_beyond_capacity() {
+        let (outlet, mut client) = outlet(16, 2, false);
+        assert_eq!(outlet.offer(&event(1)), Offer::Taken); // partly written, rest queued
+        assert_eq!(outlet.offer(&event(2)), Offer::Taken);
+        assert_eq!(outlet.offer(&event(3)), Offer::Full);
+        assert!(outlet.lock().has_work());
+        let reader = tokio::spawn(async move {
+            let mut all = Vec::new();
+            let mut chunk = [0; 64];
+            while all.len() < 7 + 10 + 10 {
+                let read = client.read(&mut chunk).await.expect("the pipe is open");
+                all.extend_from_slice(&chunk[..read]);
+            }
+            all
+        });
+        outlet.drain().await.expect("the client reads");
+        let all = reader.await.expect("the reader finishes");
+        assert_eq!(&all[2..7], b"hello");
+        assert_eq!(&all[9..17], br#"{"id":1}"#);
+        assert_eq!(&all[19..27], br#"{"id":2}"#);
+    }
+
+    #[tokio::test]
+    async fn live_events_wait_behind_a_replay_and_are_not_sent_twice() {
+        let (outlet, mut client) = outlet(4096, 8, true);
+        outlet.offer(&event(3));
+        outlet.offer(&event(4));
+        outlet.push_replayed(&[event(1), event(2), event(3)]);
+        outlet.release(3);
+        assert_eq!(outlet.offer(&event(4)), Offer::Skipped);
+        outlet.offer(&event(5));
+        assert_eq!(
+            received(&mut client).await,
+            [
+                "hello",
+                r#"{"id":1}"#,
+                r#"{"id":2}"#,
+                r#"{"id":3}"#,
+                r#"{"id":4}"#,
+                r#"{"id":5}"#
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_that_does_not_read_is_told_to_close_once_its_queue_is_full() {
+        let (outlet, _client) = outlet(8, 1, false);
+        outlet
+            .push(Bytes::from_static(b"0123456789"))
+            .expect("room for one frame");
+        assert!(outlet.push(Bytes::from_static(b"x")).is_err());
+        let reason = outlet.control.closed().await;
+        assert_eq!(reason, CloseReason::SLOW_CONSUMER);
+    }
+}
