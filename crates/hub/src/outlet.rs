@@ -14,7 +14,7 @@ use std::{
     task::{Context, Poll, Waker, ready},
 };
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 use futures_util::task::AtomicWaker;
 use tokio::io::AsyncWrite;
 use tungstenite::protocol::frame::{
@@ -76,11 +76,15 @@ struct State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Offer {
     Taken,
-    /// Already delivered (or not this connection's to deliver).
+    /// Not sent: the socket has failed.
     Skipped,
     /// The queue is full: the client does not read.
     Full,
 }
+
+/// The connection's queue is full: the client does not read.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct QueueFull;
 
 impl Outlet {
     /// An outlet whose first frame is `greeting` and whose live events start after
@@ -113,21 +117,43 @@ impl Outlet {
         outlet
     }
 
-    /// Hands over a live event; the fan-out offers them in id order.
-    pub fn offer(&self, event: &Arc<Delivered>) -> Offer {
+    /// Hands over a batch of live events (the fan-out's, in id order): those this
+    /// connection may see and has not had yet, written together — one write for the
+    /// lot when the fan-out is behind. Returns how many it took.
+    pub fn offer(&self, batch: &[Arc<Delivered>]) -> Result<u64, QueueFull> {
         let mut state = self.lock();
-        if event.id <= state.cursor {
-            return Offer::Skipped;
+        let cursor = state.cursor;
+        let fresh = || {
+            batch
+                .iter()
+                .filter(move |event| event.id > cursor && event.visible_to(&self.viewer))
+        };
+        let (count, bytes, last) = fresh().fold((0, 0, cursor), |(count, bytes, _), event| {
+            (count + 1, bytes + event.wire.len(), event.id)
+        });
+        if count == 0 {
+            return Ok(0);
         }
         if let Some(held) = &mut state.held {
-            if held.len() >= self.capacity {
-                return Offer::Full;
+            if held.len() + count > self.capacity {
+                return Err(QueueFull);
             }
-            held.push(event.clone());
-            return Offer::Taken;
+            held.extend(fresh().cloned());
+            return Ok(count as u64);
         }
-        state.cursor = event.id;
-        self.send(&mut state, event.wire.clone(), true)
+        let frames = match fresh().next() {
+            Some(only) if count == 1 => only.wire.clone(),
+            _ => {
+                let mut frames = BytesMut::with_capacity(bytes);
+                fresh().for_each(|event| frames.extend_from_slice(&event.wire));
+                frames.freeze()
+            }
+        };
+        state.cursor = last;
+        match self.send(&mut state, frames, true) {
+            Offer::Full => Err(QueueFull),
+            Offer::Taken | Offer::Skipped => Ok(count as u64),
+        }
     }
 
     /// Hands over a frame that is not an event (presence); a full queue misses it.
@@ -355,10 +381,9 @@ mod tests {
     #[tokio::test]
     async fn writes_straight_through_in_order_without_waking_anyone() {
         let (outlet, mut client) = outlet(4096, 8, false);
-        for id in 1..=3 {
-            assert_eq!(outlet.offer(&event(id)), Offer::Taken);
-        }
-        assert_eq!(outlet.offer(&event(2)), Offer::Skipped);
+        assert_eq!(outlet.offer(&[event(1)]), Ok(1));
+        assert_eq!(outlet.offer(&[event(2), event(3)]), Ok(2));
+        assert_eq!(outlet.offer(&[event(2)]), Ok(0));
         assert!(!outlet.lock().has_work());
         assert_eq!(
             received(&mut client).await,
@@ -369,9 +394,9 @@ mod tests {
     #[tokio::test]
     async fn queues_what_the_socket_does_not_take_and_refuses_beyond_capacity() {
         let (outlet, mut client) = outlet(16, 2, false);
-        assert_eq!(outlet.offer(&event(1)), Offer::Taken); // partly written, rest queued
-        assert_eq!(outlet.offer(&event(2)), Offer::Taken);
-        assert_eq!(outlet.offer(&event(3)), Offer::Full);
+        assert_eq!(outlet.offer(&[event(1)]), Ok(1)); // partly written, rest queued
+        assert_eq!(outlet.offer(&[event(2)]), Ok(1));
+        assert_eq!(outlet.offer(&[event(3)]), Err(QueueFull));
         assert!(outlet.lock().has_work());
         let reader = tokio::spawn(async move {
             let mut all = Vec::new();
@@ -392,12 +417,11 @@ mod tests {
     #[tokio::test]
     async fn live_events_wait_behind_a_replay_and_are_not_sent_twice() {
         let (outlet, mut client) = outlet(4096, 8, true);
-        outlet.offer(&event(3));
-        outlet.offer(&event(4));
+        assert_eq!(outlet.offer(&[event(3), event(4)]), Ok(2));
         outlet.push_replayed(&[event(1), event(2), event(3)]);
         outlet.release(3);
-        assert_eq!(outlet.offer(&event(4)), Offer::Skipped);
-        outlet.offer(&event(5));
+        assert_eq!(outlet.offer(&[event(4)]), Ok(0));
+        assert_eq!(outlet.offer(&[event(5)]), Ok(1));
         assert_eq!(
             received(&mut client).await,
             [

@@ -20,7 +20,7 @@ use tokio::task::{JoinSet, coop::unconstrained};
 use crate::{
     audience::Viewer,
     event::Delivered,
-    outlet::{Offer, Outlet, Sink},
+    outlet::{Offer, Outlet, QueueFull, Sink},
 };
 
 pub type ConnectionId = u64;
@@ -115,6 +115,10 @@ impl Control {
 
 pub(crate) struct Registry {
     entries: RwLock<HashMap<ConnectionId, Arc<Outlet>>>,
+    /// Every outlet, for the fan-out: built at the first fan-out after a connection
+    /// came or went, rather than cloning ten thousand `Arc`s for every batch. Cleared
+    /// under the write lock, filled under the read lock.
+    everyone: Mutex<Option<Arc<[Arc<Outlet>]>>>,
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     next_id: AtomicU64,
     queue_capacity: usize,
@@ -152,6 +156,7 @@ impl Registry {
             .map_or(1, |runtime| runtime.metrics().num_workers());
         Self {
             entries: RwLock::new(HashMap::new()),
+            everyone: Mutex::new(None),
             per_ip: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             queue_capacity: queue_capacity.max(1),
@@ -186,19 +191,20 @@ impl Registry {
             greeting(id, joined_at),
         ));
         entries.insert(id, outlet.clone());
+        self.changed();
         outlet
     }
 
     pub fn unregister(&self, id: ConnectionId) {
-        self.write().remove(&id);
+        let mut entries = self.write();
+        if entries.remove(&id).is_some() {
+            self.changed();
+        }
     }
 
     /// Takes one of `ip`'s connection slots; false when it has none left.
     pub fn reserve_ip(&self, ip: IpAddr) -> bool {
-        let mut per_ip = self
-            .per_ip
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut per_ip = lock(&self.per_ip);
         let count = per_ip.entry(ip).or_default();
         if self.max_per_ip > 0 && *count >= self.max_per_ip {
             return false;
@@ -208,10 +214,7 @@ impl Registry {
     }
 
     pub fn release_ip(&self, ip: IpAddr) {
-        let mut per_ip = self
-            .per_ip
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut per_ip = lock(&self.per_ip);
         if let Some(count) = per_ip.get_mut(&ip) {
             *count -= 1;
             if *count == 0 {
@@ -234,7 +237,9 @@ impl Registry {
     ) -> FanOut {
         let outlets: Arc<[Arc<Outlet>]> = {
             let entries = self.read();
-            let outlets = entries.values().cloned().collect();
+            let outlets = lock(&self.everyone)
+                .get_or_insert_with(|| entries.values().cloned().collect())
+                .clone();
             publish_head();
             outlets
         };
@@ -268,6 +273,7 @@ impl Registry {
                     outlet.id
                 );
                 entries.remove(&outlet.id);
+                self.changed();
                 outlet.control.close(CloseReason::SLOW_CONSUMER);
             }
         }
@@ -307,6 +313,11 @@ impl Registry {
         }
     }
 
+    /// Call with the write lock held.
+    fn changed(&self) {
+        *lock(&self.everyone) = None;
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ConnectionId, Arc<Outlet>>> {
         self.entries
             .read()
@@ -320,25 +331,23 @@ impl Registry {
     }
 }
 
-/// Offers every event of `batch` to each outlet that may see it. Run `unconstrained`:
-/// tokio's cooperative budget would otherwise fail every write after the 128th of a
-/// poll, sending the rest the slow way (through the connections' tasks); the fan-out
-/// yields by itself instead.
+/// A poisoned lock's data is still consistent here: every critical section is a plain
+/// map or slot update.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Offers `batch` to each outlet. Run `unconstrained`: tokio's cooperative budget would
+/// otherwise fail every write after the 128th of a poll, sending the rest the slow way
+/// (through the connections' tasks); the fan-out yields by itself instead.
 async fn deliver(outlets: &[Arc<Outlet>], batch: &[Arc<Delivered>]) -> Shard {
     let mut shard = Shard::default();
     for (done, outlet) in outlets.iter().enumerate() {
-        for event in batch
-            .iter()
-            .filter(|event| event.visible_to(&outlet.viewer))
-        {
-            match outlet.offer(event) {
-                Offer::Taken => shard.deliveries += 1,
-                Offer::Skipped => {}
-                Offer::Full => {
-                    shard.slow.push(outlet.clone());
-                    break;
-                }
-            }
+        match outlet.offer(batch) {
+            Ok(taken) => shard.deliveries += taken,
+            Err(QueueFull) => shard.slow.push(outlet.clone()),
         }
         if done % YIELD_EVERY == YIELD_EVERY - 1 {
             tokio::task::yield_now().await;
