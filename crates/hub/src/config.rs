@@ -36,7 +36,8 @@ pub struct HubConfig {
     pub node: String,
     /// Interval of server pings; a connection silent for two of them is dropped.
     pub heartbeat: Duration,
-    /// Events a connection may have waiting before it counts as too slow.
+    /// Writes (event frames, replies) a connection may have waiting for its socket
+    /// before it counts as too slow.
     pub queue_capacity: usize,
     /// Largest client frame or message, and largest `/broadcast` body.
     pub max_message_size: usize,

@@ -166,7 +166,7 @@ pub struct HubSettings {
     #[arg(long, env = "ICTDESK_MAX_MESSAGE_SIZE", default_value_t = 64 * 1024, value_parser = clap::value_parser!(u32).range(1024..=16_777_216))]
     pub max_message_size: u32,
 
-    /// Events a connection may have waiting before it is dropped as too slow (it then resumes).
+    /// Writes a connection may have waiting for its socket before it is dropped as too slow (it then resumes).
     #[arg(long, env = "ICTDESK_QUEUE_CAPACITY", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(16..=1_000_000))]
     pub queue_capacity: u32,
 
