@@ -9,6 +9,8 @@
  * retried with capped exponential backoff and jitter. Every (re)connection and poll
  * asks for the events after the last id applied, and an event is applied only when its
  * id is above that id, so switching transports neither loses nor repeats anything.
+ * `useWebSocket: false` (the hub's WebSocket is switched off) starts with polling;
+ * every poll answer says whether it is on, and the client follows (`followServer`).
  *
  * Timers, sockets, fetch and the page's visibility are injected (`env`), so the state
  * machine runs under `node --test` with fakes.
@@ -257,6 +259,7 @@
             this.lastId = body.last_id;
           }
           this.onSuccess({ mode: this.mode, lastId: this.lastId });
+          if (typeof body.websocket === 'boolean') this.followServer(body.websocket);
           // A hidden tab polls rarely; becoming visible polls at once (onVisible).
           const interval = this.hidden() ? Math.max(this.refreshInterval, 30000) : this.refreshInterval;
           const next = body.has_more || wait ? 0 : interval;
@@ -269,6 +272,22 @@
           const ceiling = Math.min(this.backoffCap, this.refreshInterval * Math.pow(2, this.pollFailures));
           this.schedulePoll(ceiling / 2 + this.env.random() * (ceiling / 2));
         });
+    }
+
+    /**
+     * Every poll answer says whether the hub's WebSocket is open (`websocket`): a page
+     * rendered while it was switched off moves to it once it is on again (polling stops
+     * at the welcome), and one that polls because it is off stops retrying it.
+     */
+    followServer(websocket) {
+      if (!this.env.WebSocket || websocket === this.useWebSocket) return;
+      this.useWebSocket = websocket;
+      if (!websocket) {
+        this.clearRetry();
+        return;
+      }
+      this.attempts = 0;
+      if (!this.socket) this.connect();
     }
 
     schedulePoll(delay) {

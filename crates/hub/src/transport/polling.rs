@@ -54,6 +54,7 @@ pub(crate) async fn messages(
     let viewer = hub.inner.identify.identify(&credentials).await?;
 
     let inner = &hub.inner;
+    let websocket = inner.config.websocket_enabled;
     let deadline = tokio::time::Instant::now() + wait;
     let mut head = inner.feed.subscribe();
     let mut since = since.unwrap_or_else(|| inner.feed.head());
@@ -64,14 +65,14 @@ pub(crate) async fn messages(
             .await
             .map_err(ApiError::unavailable)?;
         if !page.events.is_empty() || wait.is_zero() {
-            return Ok(respond(&page));
+            return Ok(respond(&page, websocket));
         }
         since = page.last_id;
         let _waiting = Waiting::new(&hub);
         tokio::select! {
-            changed = head.changed() => if changed.is_err() { return Ok(respond(&page)) },
-            () = tokio::time::sleep_until(deadline) => return Ok(respond(&page)),
-            () = inner.shutdown.cancelled() => return Ok(respond(&page)),
+            changed = head.changed() => if changed.is_err() { return Ok(respond(&page, websocket)) },
+            () = tokio::time::sleep_until(deadline) => return Ok(respond(&page, websocket)),
+            () = inner.shutdown.cancelled() => return Ok(respond(&page, websocket)),
         }
     }
 }
@@ -92,8 +93,10 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// `{"messages":[…],"last_id":N,"has_more":b}`, splicing the pre-serialized frames.
-fn respond(page: &Page) -> Response {
+/// `{"messages":[…],"last_id":N,"has_more":b,"websocket":b}`, splicing the
+/// pre-serialized frames. `websocket` says whether `/ws` is open here, so that a page
+/// that had to poll switches to WebSocket by itself once it is.
+fn respond(page: &Page, websocket: bool) -> Response {
     let frames: usize = page
         .events
         .iter()
@@ -108,7 +111,7 @@ fn respond(page: &Page) -> Response {
         body.push_str(event.frame.as_str());
     }
     body.push_str(&format!(
-        r#"],"last_id":{},"has_more":{}}}"#,
+        r#"],"last_id":{},"has_more":{},"websocket":{websocket}}}"#,
         page.last_id, page.has_more
     ));
     (

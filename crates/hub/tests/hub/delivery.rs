@@ -111,16 +111,18 @@ async fn a_long_poll_with_nothing_new_ends_empty_after_its_wait() {
     assert_eq!(status, 200);
     assert_eq!(
         page,
-        json!({"messages": [], "last_id": 0, "has_more": false})
+        json!({"messages": [], "last_id": 0, "has_more": false, "websocket": true})
     );
 }
 
 #[tokio::test]
 async fn polling_pages_through_a_backlog_with_has_more() {
     let app = crate::helpers::spawn_hub().await;
+    let mut last = 0;
     for n in 0..25 {
-        app.publish("ticket_created", json!({"n": n}), None).await;
+        last = app.publish("ticket_created", json!({"n": n}), None).await;
     }
+    app.wait_for_delivery(last).await;
     let (_, page) = app.get("/messages?since=0&limit=10").await;
     assert_eq!(page["messages"].as_array().map(Vec::len), Some(10));
     assert_eq!(page["has_more"], true);

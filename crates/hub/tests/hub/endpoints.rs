@@ -83,7 +83,7 @@ async fn healthz_checks_the_database() {
 }
 
 #[tokio::test]
-async fn with_websocket_disabled_the_upgrade_is_refused_and_polling_works() {
+async fn with_websocket_disabled_the_upgrade_is_refused_and_polling_says_so() {
     let config = ictdesk_hub::HubConfig {
         websocket_enabled: false,
         ..crate::helpers::test_config()
@@ -96,6 +96,9 @@ async fn with_websocket_disabled_the_upgrade_is_refused_and_polling_works() {
     assert_eq!(response.status(), 503);
     let id = app.publish("ticket_created", json!({}), None).await;
     assert_eq!(app.poll_ids(0, 1, None).await, vec![id]);
+    // Pages poll while it is off; each answer tells them whether they may switch.
+    let (status, page) = app.get("/messages?since=0").await;
+    assert_eq!((status, &page["websocket"]), (200, &json!(false)));
 }
 
 #[tokio::test]

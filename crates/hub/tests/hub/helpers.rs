@@ -206,6 +206,20 @@ impl TestHub {
         }
     }
 
+    /// Waits until the hub has delivered event `id` live: `POST /broadcast` answers once
+    /// the event is committed, before the fan-out, and a poll without `wait` only sees
+    /// delivered events.
+    pub async fn wait_for_delivery(&self, id: i64) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.hub.head() < id {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "event {id} never delivered"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub async fn client_count(&self) -> i64 {
         self.get("/clients").await.1["clients"]
             .as_i64()

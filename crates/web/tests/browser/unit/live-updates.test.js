@@ -191,6 +191,33 @@ test('useWebSocket false polls every refreshInterval and never opens a socket', 
   assert.deepEqual(w.logs, ['LiveUpdates: Используем HTTP polling']);
 });
 
+test('a page that polls because WebSocket was off switches to it once the hub says it is on', async () => {
+  const w = world();
+  const { live, seen, modes } = client(w, { useWebSocket: false });
+  live.start();
+  await w.answer([11], 11, { websocket: false });
+  assert.equal(w.sockets.length, 0);
+  await w.advance(0);
+  await w.answer([12], 12, { websocket: true });
+  assert.equal(w.sockets.length, 1);
+  assert.equal(w.sockets[0].url, 'ws://desk/ws?since=12');
+  w.sockets[0].welcome(12);
+  assert.equal(w.openPolls().length, 0, 'polling stops at the welcome');
+  w.sockets[0].event(13);
+  assert.deepEqual(seen, [11, 12, 13]);
+  assert.equal(modes.at(-1), 'websocket');
+});
+
+test('a client polling while the hub says WebSocket is off stops retrying it', async () => {
+  const w = world();
+  const { live } = client(w);
+  live.start();
+  w.sockets[0].fail();
+  await w.answer([], 10, { websocket: false });
+  await w.advance(120000);
+  assert.equal(w.sockets.length, 1, 'no retry while the hub says it is off');
+});
+
 test('a failing poll shows offline and comes back', async () => {
   const w = world();
   const { live, modes } = client(w, { useWebSocket: false });
