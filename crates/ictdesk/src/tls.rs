@@ -4,7 +4,10 @@
 use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::{
+    accept::NoDelayAcceptor,
+    tls_rustls::{RustlsAcceptor, RustlsConfig},
+};
 use ictdesk_hub::{Hub, Router};
 use rustls::{
     ServerConfig,
@@ -68,7 +71,10 @@ pub async fn serve(
         stopping.shutdown();
         stopper.graceful_shutdown(Some(REQUEST_GRACE));
     });
-    axum_server::from_tcp_rustls(listener.into_std()?, config)?
+    // TCP_NODELAY: events are small and must not wait for the previous one's ACK.
+    let acceptor = RustlsAcceptor::new(config).acceptor(NoDelayAcceptor::new());
+    axum_server::from_tcp(listener.into_std()?)?
+        .acceptor(acceptor)
         .handle(handle)
         .serve(router.into_make_service_with_connect_info::<SocketAddr>())
         .await?;

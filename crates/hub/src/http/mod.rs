@@ -17,6 +17,7 @@ use axum::{
     middleware::{self, Next},
     response::Response,
     routing::{get, post},
+    serve::ListenerExt,
 };
 use tokio::net::TcpListener;
 
@@ -77,6 +78,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router.into_make_service_with_connect_info::<SocketAddr>();
     let stopping = hub.clone();
+    // Events are small and must not wait for the previous one's ACK (Nagle).
+    let listener = listener.tap_io(|socket| {
+        if let Err(error) = socket.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
