@@ -93,10 +93,7 @@ pub(crate) fn check_version(
 ) -> Result<()> {
     match expected {
         Some(expected) if expected != current => Err(Error::Conflict {
-            message: format!(
-                "changed by {} since you opened it",
-                changed_by.unwrap_or("someone else")
-            ),
+            changed_by: changed_by.unwrap_or("someone else").to_owned(),
         }),
         _ => Ok(()),
     }

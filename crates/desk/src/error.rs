@@ -18,9 +18,9 @@ pub enum Error {
     Forbidden(String),
     #[error("invalid input: {}", describe(fields))]
     Validation { fields: FieldErrors },
-    /// A stale version: "changed by X since you opened it".
-    #[error("{message}")]
-    Conflict { message: String },
+    /// A stale version, naming who changed the object since it was read.
+    #[error("changed by {changed_by} since you opened it")]
+    Conflict { changed_by: String },
     #[error("cannot change status from {from} to {to}: {reason}")]
     InvalidTransition {
         from: String,
@@ -71,6 +71,14 @@ impl Error {
     }
 
     /// The field errors, when this is a validation error.
+    /// Who changed the object since it was read, when this is a stale version.
+    pub fn changed_by(&self) -> Option<&str> {
+        match self {
+            Error::Conflict { changed_by } => Some(changed_by),
+            _ => None,
+        }
+    }
+
     pub fn fields(&self) -> Option<&FieldErrors> {
         match self {
             Error::Validation { fields } => Some(fields),
@@ -212,7 +220,7 @@ mod tests {
     #[test]
     fn transitions_and_conflicts_are_both_409s() {
         let conflict = Error::Conflict {
-            message: "changed by Anna since you opened it".into(),
+            changed_by: "Anna".into(),
         };
         assert_eq!(conflict.kind(), ErrorKind::Conflict);
         assert_eq!(conflict.to_string(), "changed by Anna since you opened it");

@@ -61,6 +61,7 @@
           const error = new Error((data && data.error) || 'HTTP ' + response.status);
           error.status = response.status;
           error.fields = data && data.fields;
+          error.changedBy = data && data.changed_by;
           throw error;
         }
         return data;
@@ -78,10 +79,9 @@
     return new DOMParser().parseFromString(html, 'text/html');
   }
 
-  /** The API's English conflict sentence, in the page's language. */
+  /** An API error in the page's language where the API gives its parts. */
   function explain(error) {
-    const conflict = /^changed by (.+) since you opened it/.exec(error.message);
-    if (error.status === 409 && conflict) return t('common.conflict', conflict[1]);
+    if (error.status === 409 && error.changedBy) return t('common.conflict', error.changedBy);
     if (error.fields) {
       return Object.keys(error.fields).map((field) => field + ': ' + error.fields[field]).join('; ');
     }

@@ -65,11 +65,15 @@ fn desk_status(kind: ErrorKind) -> StatusCode {
     }
 }
 
-/// The same shape as [`ApiError`], which cannot carry several fields from outside.
+/// The same shape as [`ApiError`], which cannot carry several fields from outside; a
+/// stale version also names who changed the object (`changed_by`), so that a page can
+/// say it in its own language.
 #[derive(Serialize)]
 struct Body<'a> {
     error: String,
     fields: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_by: Option<&'a str>,
 }
 
 impl IntoResponse for Error {
@@ -89,6 +93,7 @@ impl IntoResponse for Error {
                 let body = Body {
                     error: error.to_string(),
                     fields: error.fields().unwrap_or(&empty),
+                    changed_by: error.changed_by(),
                 };
                 (desk_status(kind), Json(body)).into_response()
             }
@@ -103,7 +108,7 @@ mod tests {
     #[test]
     fn a_stale_version_is_a_conflict() {
         let error = Error::from(ictdesk_desk::Error::Conflict {
-            message: "changed by Anna since you opened it".into(),
+            changed_by: "Anna".into(),
         });
         assert_eq!(error.status(), StatusCode::CONFLICT);
     }

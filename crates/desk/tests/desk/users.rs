@@ -214,8 +214,11 @@ both!(
             ..UserChange::default()
         };
         match t.desk.change_user(&t.admin, t.agent.id, &stale).await {
-            Err(Error::Conflict { message }) => {
-                assert_eq!(message, "changed by Анна Админова since you opened it")
+            Err(error @ Error::Conflict { .. }) => {
+                assert_eq!(
+                    error.to_string(),
+                    "changed by Анна Админова since you opened it"
+                )
             }
             other => panic!("expected a conflict, got {other:?}"),
         }

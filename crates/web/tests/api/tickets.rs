@@ -31,6 +31,8 @@ async fn a_stale_version_is_a_409_naming_who_changed_it() {
         .expect(409);
     let message = stale.body["error"].as_str().expect("a message");
     assert!(message.contains("changed by Ada Admin"), "{message}");
+    // Also as a field of its own, for pages that say it in their own language.
+    assert_eq!(stale.body["changed_by"], "Ada Admin");
     let now = app.get(&agent, &path).await.expect(200);
     assert_eq!(now.body["priority"], "low");
 }
