@@ -10,13 +10,19 @@ use axum::{
     routing::get,
 };
 use ictdesk_desk::{
-    Page,
+    Page, Paged,
     articles::{Article, ArticleQuery, Visibility},
     categories::{Category, CategoryScope},
 };
 use serde::Deserialize;
 
-use super::{PageError, Pages, Shell, Visitor, i18n::Tr, markdown, render, visitor};
+use super::{
+    PageError, Pages, Shell, Visitor,
+    i18n::Tr,
+    markdown,
+    pager::{PER_PAGE, Pager},
+    render, visitor,
+};
 
 pub fn routes() -> Router<Pages> {
     Router::new()
@@ -31,6 +37,7 @@ pub fn routes() -> Router<Pages> {
 #[derive(Deserialize, Default)]
 struct Filters {
     q: Option<String>,
+    page: Option<u32>,
 }
 
 #[derive(Template)]
@@ -41,7 +48,7 @@ struct ListPage {
     staff: bool,
     articles: Vec<Article>,
     q: String,
-    rows_url: String,
+    pager: Pager,
 }
 
 #[derive(Template)]
@@ -55,18 +62,18 @@ async fn find(
     pages: &Pages,
     visitor: &Visitor,
     filters: &Filters,
-) -> Result<Vec<Article>, PageError> {
+) -> Result<Paged<Article>, PageError> {
     let query = ArticleQuery {
         q: filters.q.clone().filter(|q| !q.trim().is_empty()),
         with_agents_only: visitor.is_staff(),
         ..ArticleQuery::default()
     };
+    let page = Page::new(filters.page, Some(PER_PAGE));
     Ok(pages
         .app
         .desk
-        .list_articles(&visitor.user, &query, Page::all())
-        .await?
-        .items)
+        .list_articles(&visitor.user, &query, page)
+        .await?)
 }
 
 async fn list(
@@ -76,18 +83,14 @@ async fn list(
 ) -> Result<Response, PageError> {
     let visitor = visitor(&pages, &headers, "/kb").await?;
     let last_id = pages.app.hub.head();
-    let articles = find(&pages, &visitor, &filters).await?;
-    let q = filters.q.unwrap_or_default();
+    let found = find(&pages, &visitor, &filters).await?;
     render(&ListPage {
         shell: Shell::new(&pages, &visitor, visitor.t.t("kb.title"), "kb", last_id),
         t: visitor.t,
         staff: visitor.is_staff(),
-        articles,
-        rows_url: format!(
-            "/kb/rows?{}",
-            super::query_without_page(&[("q", q.clone())])
-        ),
-        q,
+        pager: Pager::new(&found, "/kb", &[("q", filters.q.clone())]),
+        articles: found.items,
+        q: filters.q.unwrap_or_default(),
     })
 }
 
@@ -97,7 +100,7 @@ async fn rows(
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
     let visitor = visitor(&pages, &headers, "/kb").await?;
-    let articles = find(&pages, &visitor, &filters).await?;
+    let articles = find(&pages, &visitor, &filters).await?.items;
     render(&Rows {
         t: visitor.t,
         articles,

@@ -10,7 +10,7 @@ use axum::{
     routing::get,
 };
 use ictdesk_desk::{
-    Page,
+    Page, Paged,
     equipment::{Equipment, EquipmentKind, EquipmentQuery, EquipmentStatus},
     history::HistoryEntry,
     locations::Location,
@@ -18,7 +18,12 @@ use ictdesk_desk::{
 };
 use serde::Deserialize;
 
-use super::{PageError, Pages, Shell, Visitor, i18n::Tr, render, visitor};
+use super::{
+    PageError, Pages, Shell, Visitor,
+    i18n::Tr,
+    pager::{PER_PAGE, Pager},
+    render, visitor,
+};
 
 pub fn routes() -> Router<Pages> {
     Router::new()
@@ -33,6 +38,7 @@ struct Filters {
     q: Option<String>,
     status: Option<String>,
     kind: Option<String>,
+    page: Option<u32>,
 }
 
 impl Filters {
@@ -51,15 +57,15 @@ impl Filters {
         }
     }
 
-    fn rows_url(&self) -> String {
-        let value = |v: &Option<String>| v.clone().unwrap_or_default();
-        format!(
-            "/equipment/rows?{}",
-            super::query_without_page(&[
-                ("q", value(&self.q)),
-                ("status", value(&self.status)),
-                ("kind", value(&self.kind)),
-            ])
+    fn pager(&self, found: &Paged<Equipment>) -> Pager {
+        Pager::new(
+            found,
+            "/equipment",
+            &[
+                ("q", self.q.clone()),
+                ("status", self.status.clone()),
+                ("kind", self.kind.clone()),
+            ],
         )
     }
 }
@@ -75,7 +81,7 @@ struct ListPage {
     kind: String,
     statuses: &'static [EquipmentStatus],
     kinds: &'static [EquipmentKind],
-    rows_url: String,
+    pager: Pager,
 }
 
 #[derive(Template)]
@@ -89,13 +95,13 @@ async fn find(
     pages: &Pages,
     visitor: &Visitor,
     filters: &Filters,
-) -> Result<Vec<Equipment>, PageError> {
+) -> Result<Paged<Equipment>, PageError> {
+    let page = Page::new(filters.page, Some(PER_PAGE));
     Ok(pages
         .app
         .desk
-        .list_equipment(&visitor.user, &filters.query(), Page::all())
-        .await?
-        .items)
+        .list_equipment(&visitor.user, &filters.query(), page)
+        .await?)
 }
 
 async fn list(
@@ -105,7 +111,7 @@ async fn list(
 ) -> Result<Response, PageError> {
     let visitor = visitor(&pages, &headers, "/equipment").await?;
     let last_id = pages.app.hub.head();
-    let items = find(&pages, &visitor, &filters).await?;
+    let found = find(&pages, &visitor, &filters).await?;
     render(&ListPage {
         shell: Shell::new(
             &pages,
@@ -115,8 +121,8 @@ async fn list(
             last_id,
         ),
         t: visitor.t,
-        items,
-        rows_url: filters.rows_url(),
+        pager: filters.pager(&found),
+        items: found.items,
         q: filters.q.unwrap_or_default(),
         status: filters.status.unwrap_or_default(),
         kind: filters.kind.unwrap_or_default(),
@@ -131,7 +137,7 @@ async fn rows(
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
     let visitor = visitor(&pages, &headers, "/equipment").await?;
-    let items = find(&pages, &visitor, &filters).await?;
+    let items = find(&pages, &visitor, &filters).await?.items;
     render(&Rows {
         t: visitor.t,
         items,

@@ -15,6 +15,7 @@ mod i18n;
 mod login;
 mod markdown;
 mod notifications;
+mod pager;
 mod tickets;
 mod users;
 
@@ -234,7 +235,7 @@ pub fn render(page: &impl Template) -> Result<Response, PageError> {
     Ok(([(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
 }
 
-/// Just enough encoding for a path in a query value.
+/// Just enough encoding for a path or a search in a query value.
 fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
@@ -244,14 +245,4 @@ fn percent_encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// The query string of a list page's filters, without `page`, for its links.
-pub fn query_without_page(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&")
 }

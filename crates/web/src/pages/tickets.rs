@@ -11,7 +11,7 @@ use axum::{
     routing::get,
 };
 use ictdesk_desk::{
-    Page,
+    Page, Paged,
     categories::{Category, CategoryScope},
     comments::Comment,
     equipment::{Equipment, EquipmentQuery},
@@ -21,7 +21,7 @@ use ictdesk_desk::{
 };
 use serde::Deserialize;
 
-use super::{PageError, Pages, Shell, i18n::Tr, query_without_page, render, visitor};
+use super::{PageError, Pages, Shell, i18n::Tr, pager::Pager, render, visitor};
 
 pub fn routes() -> Router<Pages> {
     Router::new()
@@ -76,14 +76,17 @@ impl Filters {
         Page::new(self.page, Some(PER_PAGE))
     }
 
-    fn link_query(&self) -> String {
-        let value = |v: &Option<String>| v.clone().unwrap_or_default();
-        query_without_page(&[
-            ("status", value(&self.status)),
-            ("priority", value(&self.priority)),
-            ("assignee", value(&self.assignee)),
-            ("q", value(&self.q)),
-        ])
+    fn pager<T>(&self, found: &Paged<T>) -> Pager {
+        Pager::new(
+            found,
+            "/tickets",
+            &[
+                ("status", self.status.clone()),
+                ("priority", self.priority.clone()),
+                ("assignee", self.assignee.clone()),
+                ("q", self.q.clone()),
+            ],
+        )
     }
 }
 
@@ -99,35 +102,7 @@ struct ListPage {
     priority: String,
     assignee: String,
     q: String,
-    page: u32,
-    pages: u32,
-    total: i64,
-    link_query: String,
-    rows_url: String,
-}
-
-impl ListPage {
-    /// "Page 2 of 8 · 150 in all".
-    fn summary(&self) -> String {
-        let page = self
-            .t
-            .t("common.page")
-            .replace("{0}", &self.page.to_string())
-            .replace("{1}", &self.pages.to_string());
-        let total = self
-            .t
-            .t("common.total")
-            .replace("{0}", &self.total.to_string());
-        format!("{page} · {total}")
-    }
-
-    fn page_link(&self, page: u32) -> String {
-        if self.link_query.is_empty() {
-            format!("/tickets?page={page}")
-        } else {
-            format!("/tickets?{}&page={page}", self.link_query)
-        }
-    }
+    pager: Pager,
 }
 
 async fn list(
@@ -147,26 +122,17 @@ async fn list(
     } else {
         "tickets.mine_title"
     };
-    let link_query = filters.link_query();
     let page = ListPage {
         shell: Shell::new(&pages, &visitor, visitor.t.t(title), "tickets", last_id),
         t: visitor.t,
         staff: visitor.is_staff(),
-        pages: u32::try_from(found.total.max(1) - 1).unwrap_or(0) / PER_PAGE + 1,
-        page: found.page,
-        total: found.total,
+        pager: filters.pager(&found),
         tickets: found.items,
         stats,
         status: filters.status.clone().unwrap_or_default(),
         priority: filters.priority.clone().unwrap_or_default(),
         assignee: filters.assignee.clone().unwrap_or_default(),
         q: filters.q.clone().unwrap_or_default(),
-        rows_url: format!(
-            "/tickets/rows?{link_query}{}page={}",
-            if link_query.is_empty() { "" } else { "&" },
-            found.page
-        ),
-        link_query,
     };
     render(&page)
 }

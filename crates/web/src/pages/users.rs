@@ -9,12 +9,17 @@ use axum::{
     routing::get,
 };
 use ictdesk_desk::{
-    Page,
+    Page, Paged,
     users::{Role, User, UserQuery},
 };
 use serde::Deserialize;
 
-use super::{PageError, Pages, Shell, Visitor, i18n::Tr, render, visitor};
+use super::{
+    PageError, Pages, Shell, Visitor,
+    i18n::Tr,
+    pager::{PER_PAGE, Pager},
+    render, visitor,
+};
 
 pub fn routes() -> Router<Pages> {
     Router::new()
@@ -25,6 +30,7 @@ pub fn routes() -> Router<Pages> {
 #[derive(Deserialize, Default)]
 struct Filters {
     q: Option<String>,
+    page: Option<u32>,
 }
 
 #[derive(Template)]
@@ -35,7 +41,7 @@ struct ListPage {
     admin: bool,
     users: Vec<User>,
     q: String,
-    rows_url: String,
+    pager: Pager,
     roles: &'static [Role],
 }
 
@@ -47,17 +53,21 @@ struct Rows {
     users: Vec<User>,
 }
 
-async fn find(pages: &Pages, visitor: &Visitor, filters: &Filters) -> Result<Vec<User>, PageError> {
+async fn find(
+    pages: &Pages,
+    visitor: &Visitor,
+    filters: &Filters,
+) -> Result<Paged<User>, PageError> {
     let query = UserQuery {
         q: filters.q.clone().filter(|q| !q.trim().is_empty()),
         ..UserQuery::default()
     };
+    let page = Page::new(filters.page, Some(PER_PAGE));
     Ok(pages
         .app
         .desk
-        .list_users(&visitor.user, &query, Page::all())
-        .await?
-        .items)
+        .list_users(&visitor.user, &query, page)
+        .await?)
 }
 
 async fn list(
@@ -67,7 +77,7 @@ async fn list(
 ) -> Result<Response, PageError> {
     let visitor = visitor(&pages, &headers, "/users").await?;
     let last_id = pages.app.hub.head();
-    let users = find(&pages, &visitor, &filters).await?;
+    let found = find(&pages, &visitor, &filters).await?;
     render(&ListPage {
         shell: Shell::new(
             &pages,
@@ -78,11 +88,8 @@ async fn list(
         ),
         t: visitor.t,
         admin: visitor.is_admin(),
-        users,
-        rows_url: format!(
-            "/users/rows?{}",
-            super::query_without_page(&[("q", filters.q.clone().unwrap_or_default())])
-        ),
+        pager: Pager::new(&found, "/users", &[("q", filters.q.clone())]),
+        users: found.items,
         q: filters.q.unwrap_or_default(),
         roles: Role::ALL,
     })
@@ -94,7 +101,7 @@ async fn rows(
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
     let visitor = visitor(&pages, &headers, "/users").await?;
-    let users = find(&pages, &visitor, &filters).await?;
+    let users = find(&pages, &visitor, &filters).await?.items;
     render(&Rows {
         t: visitor.t,
         admin: visitor.is_admin(),

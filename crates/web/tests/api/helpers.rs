@@ -220,6 +220,17 @@ impl TestApp {
         }
     }
 
+    /// A page's HTML, as a signed-in browser gets it.
+    pub async fn get_html(&self, client: &Client, path: &str) -> String {
+        let mut request = self.http.get(self.url(path));
+        if let Some(cookie) = &client.cookie {
+            request = request.header("Cookie", format!("ictdesk_session={cookie}"));
+        }
+        let response = request.send().await.expect("an HTTP answer");
+        assert_eq!(response.status().as_u16(), 200, "GET {path}");
+        response.text().await.expect("a body")
+    }
+
     pub async fn get(&self, client: &Client, path: &str) -> Reply {
         self.send(client, Method::GET, path, None).await
     }

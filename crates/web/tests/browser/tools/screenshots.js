@@ -10,6 +10,7 @@ const PAGES = [
   ['agent@demo.local', 'ticket', '/tickets/1'],
   ['agent@demo.local', 'new-ticket', '/tickets/new'],
   ['agent@demo.local', 'equipment', '/equipment'],
+  ['agent@demo.local', 'equipment-page-2', '/equipment?page=2'],
   ['agent@demo.local', 'equipment-item', '/equipment/1'],
   ['agent@demo.local', 'kb', '/kb'],
   ['agent@demo.local', 'article', '/kb/1'],

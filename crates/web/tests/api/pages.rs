@@ -1,0 +1,50 @@
+//! The long lists page through everything, keeping their filters, and each page's live
+//! rows are that page's.
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_knowledge_base_pages_through_every_article_with_its_search() {
+    let app = spawn_app().await;
+    let agent = app.login_as(&app.agent).await;
+    for n in 1..=55 {
+        app.post(
+            &agent,
+            "/api/v1/articles",
+            json!({"title": format!("Printer note {n:02}"), "body": "…", "visibility": "everyone"}),
+        )
+        .await
+        .expect(201);
+    }
+
+    let first = unescape(app.get_html(&agent, "/kb?q=printer").await);
+    assert!(first.contains("/kb?q=printer&page=2"), "a link to page 2");
+    assert!(first.contains(r#"data-live-rows="/kb/rows?q=printer&page=1""#));
+    let second = unescape(app.get_html(&agent, "/kb?q=printer&page=2").await);
+    assert!(second.contains("/kb?q=printer&page=1"), "a link back");
+    assert!(!second.contains("page=3"), "the last page has no next link");
+
+    // The two pages split the 55 articles between them: 50 and 5, none twice.
+    let (on_first, on_second) = (notes(&first), notes(&second));
+    assert_eq!((on_first.len(), on_second.len()), (50, 5));
+    let mut all: Vec<u32> = on_first.into_iter().chain(on_second).collect();
+    all.sort_unstable();
+    assert_eq!(all, (1..=55).collect::<Vec<_>>());
+    let rows = app.get_html(&agent, "/kb/rows?q=printer&page=2").await;
+    assert_eq!(notes(&rows).len(), 5, "the live rows are page 2's");
+}
+
+/// The page's `&` as it reads in a URL (askama writes `&#38;`).
+fn unescape(html: String) -> String {
+    html.replace("&#38;", "&")
+}
+
+/// The numbers of the "Printer note NN" titles on a page.
+fn notes(html: &str) -> Vec<u32> {
+    html.split("Printer note ")
+        .skip(1)
+        .filter_map(|rest| rest.get(..2)?.parse().ok())
+        .collect()
+}
