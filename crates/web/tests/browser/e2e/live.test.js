@@ -118,8 +118,14 @@ test('live pages in Chromium', { skip, timeout: 240000 }, async (t) => {
 
   await t.test('when WebSocket returns, the page switches back', async () => {
     const connects = agent.consoleLines.filter((l) => l === 'WebSocket: Подключение установлено').length;
+    // A page opened while WebSocket was off starts with polling, and moves too.
+    const late = await agent.context().newPage();
+    await late.goto(server.url + '/tickets');
+    await until('the late page polling', async () => (await mode(late)) === 'polling');
     await server.restart({});
     await until('WebSocket mode again', async () => (await mode(agent)) === 'websocket', 60000);
+    await until('the late page on WebSocket', async () => (await mode(late)) === 'websocket', 60000);
+    await late.close();
     assert.ok(agent.consoleLines.filter((l) => l === 'WebSocket: Подключение установлено').length > connects);
     for (let i = 35; i < 50; i++) await comment(i);
   });
