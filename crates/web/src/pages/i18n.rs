@@ -210,6 +210,11 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("tickets.type", "Type", "Тип"),
     ("tickets.category", "Category", "Категория"),
     ("tickets.requester", "Requester", "Заявитель"),
+    (
+        "tickets.of_requester",
+        "All tickets of this requester",
+        "Все заявки этого заявителя",
+    ),
     ("tickets.assignee", "Assignee", "Исполнитель"),
     ("tickets.unassigned", "Unassigned", "Не назначена"),
     ("tickets.equipment", "Equipment", "Оборудование"),

@@ -11,7 +11,7 @@ use axum::{
     routing::get,
 };
 use ictdesk_desk::{
-    Page, Paged,
+    ErrorKind, Page, Paged,
     categories::{Category, CategoryScope},
     comments::Comment,
     equipment::{Equipment, EquipmentQuery},
@@ -35,12 +35,16 @@ pub fn routes() -> Router<Pages> {
 }
 
 /// The list's filters as they come in the query; anything unparsable is ignored.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 struct Filters {
     status: Option<String>,
     priority: Option<String>,
     /// `me`, `none`, or empty.
     assignee: Option<String>,
+    /// A category id.
+    category: Option<String>,
+    /// A requester's user id (staff only: requesters see their own tickets anyway).
+    requester: Option<String>,
     q: Option<String>,
     page: Option<u32>,
 }
@@ -67,9 +71,18 @@ impl Filters {
                 .and_then(|p| Priority::parse(p).ok()),
             assignee_id: (self.assignee.as_deref() == Some("me")).then_some(me.id),
             unassigned: self.assignee.as_deref() == Some("none"),
+            category_id: self.category_id(),
+            requester_id: self.requester_id(),
             q: text(&self.q),
-            ..TicketQuery::default()
         }
+    }
+
+    fn category_id(&self) -> Option<i64> {
+        self.category.as_deref()?.parse().ok()
+    }
+
+    fn requester_id(&self) -> Option<i64> {
+        self.requester.as_deref()?.parse().ok()
     }
 
     fn page(&self) -> Page {
@@ -84,6 +97,8 @@ impl Filters {
                 ("status", self.status.clone()),
                 ("priority", self.priority.clone()),
                 ("assignee", self.assignee.clone()),
+                ("category", self.category.clone()),
+                ("requester", self.requester.clone()),
                 ("q", self.q.clone()),
             ],
         )
@@ -101,8 +116,19 @@ struct ListPage {
     status: String,
     priority: String,
     assignee: String,
+    categories: Vec<Category>,
+    category: Option<i64>,
+    /// The requester the list is narrowed to, with the link that widens it again.
+    requester: Option<Narrowed>,
     q: String,
     pager: Pager,
+}
+
+/// A filter set by a link rather than the form (the requester): who, and how to drop it.
+struct Narrowed {
+    id: i64,
+    name: String,
+    without: String,
 }
 
 async fn list(
@@ -117,6 +143,28 @@ async fn list(
         .list_tickets(&visitor.user, &filters.query(&visitor.user), filters.page())
         .await?;
     let stats = desk.ticket_stats(&visitor.user).await?;
+    let categories = desk
+        .list_categories(&visitor.user, Some(CategoryScope::Ticket))
+        .await?;
+    let requester = match filters.requester_id() {
+        Some(id) if visitor.is_staff() => Some(Narrowed {
+            id,
+            name: match desk.get_user(&visitor.user, id).await {
+                Ok(user) => user.name,
+                // A link to someone since deleted: the list is simply empty.
+                Err(error) if error.kind() == ErrorKind::NotFound => format!("#{id}"),
+                Err(error) => return Err(error.into()),
+            },
+            without: Filters {
+                requester: None,
+                page: None,
+                ..filters.clone()
+            }
+            .pager(&found)
+            .link(1),
+        }),
+        _ => None,
+    };
     let title = if visitor.is_staff() {
         "tickets.title"
     } else {
@@ -132,6 +180,9 @@ async fn list(
         status: filters.status.clone().unwrap_or_default(),
         priority: filters.priority.clone().unwrap_or_default(),
         assignee: filters.assignee.clone().unwrap_or_default(),
+        categories,
+        category: filters.category_id(),
+        requester,
         q: filters.q.clone().unwrap_or_default(),
     };
     render(&page)

@@ -48,3 +48,50 @@ fn notes(html: &str) -> Vec<u32> {
         .filter_map(|rest| rest.get(..2)?.parse().ok())
         .collect()
 }
+
+#[tokio::test]
+async fn agents_narrow_the_ticket_list_to_a_requester_or_a_category() {
+    let app = spawn_app().await;
+    let owner = app.login_as(&app.owner).await;
+    let other = app.login_as(&app.other).await;
+    let admin = app.login_as(&app.admin).await;
+    let agent = app.login_as(&app.agent).await;
+    let printers = app
+        .post(
+            &admin,
+            "/api/v1/categories",
+            json!({"name": "Принтеры", "scope": "ticket"}),
+        )
+        .await
+        .expect(201)
+        .id();
+    app.post(
+        &owner,
+        "/api/v1/tickets",
+        json!({"title": "Owner's printer jams", "description": "…", "category_id": printers}),
+    )
+    .await
+    .expect(201);
+    app.create_ticket(&owner, "Owner's mail is slow").await;
+    app.create_ticket(&other, "Other's screen flickers").await;
+
+    let theirs = app
+        .get_html(&agent, &format!("/tickets?requester={}", app.owner.id))
+        .await;
+    assert!(theirs.contains("Owner&#39;s printer jams") || theirs.contains("Owner's printer jams"));
+    assert!(theirs.contains("mail is slow") && !theirs.contains("screen flickers"));
+    assert!(
+        theirs.contains(&app.owner.name),
+        "the chip names the requester"
+    );
+    assert!(
+        unescape(theirs).contains(r#"href="/tickets?page=1""#),
+        "and drops the filter"
+    );
+
+    let printed = app
+        .get_html(&agent, &format!("/tickets?category={printers}"))
+        .await;
+    assert!(printed.contains("printer jams"));
+    assert!(!printed.contains("mail is slow") && !printed.contains("screen flickers"));
+}
