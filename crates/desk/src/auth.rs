@@ -1,6 +1,6 @@
 //! Logging in: email + password → a session; sessions and API tokens → a user.
 //! Tokens are random and only their SHA-256 hash is stored, so a copy of the database
-//! lets nobody in. Login attempts are rate-limited by the web layer.
+//! lets nobody in. Failed attempts are limited in `login_limit`.
 
 use sha2::{Digest, Sha256};
 use time::Duration;

@@ -41,6 +41,7 @@ pub mod error;
 pub mod events;
 pub mod history;
 pub mod locations;
+pub mod login_limit;
 pub mod notifications;
 pub mod params;
 pub mod passwords;

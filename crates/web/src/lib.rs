@@ -11,7 +11,6 @@ mod blocked;
 pub mod csrf;
 pub mod error;
 pub mod identity;
-pub mod login_limit;
 pub mod pages;
 pub mod requests;
 pub mod session;
@@ -19,11 +18,11 @@ pub mod session;
 use std::{future::Future, sync::Arc, time::Duration};
 
 use axum::Router;
-use ictdesk_desk::{Desk, DeskOptions};
+use ictdesk_desk::{Desk, DeskOptions, login_limit::LoginLimit};
 use ictdesk_hub::{Database, Hub, HubConfig, LogError};
 use tokio::net::TcpListener;
 
-use crate::{application::DeskApplication, identity::DeskIdentify, login_limit::LoginLimiter};
+use crate::{application::DeskApplication, identity::DeskIdentify};
 
 /// The web layer's settings. The binary fills them from flags and environment.
 #[derive(Debug, Clone)]
@@ -58,7 +57,7 @@ pub struct AppState {
     pub desk: Desk,
     pub hub: Hub,
     pub config: Arc<WebConfig>,
-    pub login_limiter: Arc<LoginLimiter>,
+    pub login_limit: LoginLimit,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,10 +93,10 @@ impl App {
         let hub = Hub::start(hub_config, log, application, identify).await?;
         tokio::spawn(blocked::close_blocked_users(hub.clone()));
         let state = AppState {
-            login_limiter: Arc::new(LoginLimiter::new(
-                config.login_attempts,
-                config.login_window,
-            )),
+            login_limit: LoginLimit {
+                attempts: config.login_attempts,
+                window: config.login_window,
+            },
             desk: desk.clone(),
             hub: hub.clone(),
             config,

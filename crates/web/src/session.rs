@@ -2,7 +2,7 @@
 //! and answers the CSRF token and who you are; `GET` tells a page the same again;
 //! `DELETE` logs out.
 
-use std::{net::SocketAddr, time::Instant};
+use std::net::SocketAddr;
 
 use axum::{
     Json,
@@ -10,7 +10,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use ictdesk_desk::{auth::SESSION_LIFETIME, users::User};
+use ictdesk_desk::{auth::SESSION_LIFETIME, timestamps, users::User};
 use ictdesk_hub::client_addr::client_ip;
 use serde::{Deserialize, Serialize};
 
@@ -80,14 +80,19 @@ pub async fn login(
         format!("ip:{client}"),
         format!("email:{}", request.email.trim().to_lowercase()),
     ];
-    if let Err(wait) = state.login_limiter.check(&keys, Instant::now()) {
+    let desk = &state.desk;
+    if let Some(wait) = desk
+        .login_wait(&keys, state.login_limit, timestamps::now())
+        .await?
+    {
         return Ok(too_many_attempts(wait.as_secs()));
     }
     let logged_in = match state.desk.login(&request.email, &request.password).await {
         Ok(logged_in) => logged_in,
         Err(error) => {
             if error.kind() == ictdesk_desk::ErrorKind::Unauthenticated {
-                state.login_limiter.record_failure(&keys, Instant::now());
+                desk.record_login_failure(&keys, state.login_limit, timestamps::now())
+                    .await?;
             }
             return Err(error.into());
         }

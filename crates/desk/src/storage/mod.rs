@@ -122,6 +122,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn session(&self, token_hash: &str, now: &str) -> Result<Option<(User, String)>>;
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
     async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
+    /// When `key`'s failed logins after `since` happened, newest first, `newest` at most.
+    async fn login_failures(&self, key: &str, since: &str, newest: i64) -> Result<Vec<String>>;
 
     async fn tickets(&self, query: &TicketQuery, page: Page) -> Result<Paged<Ticket>>;
     /// Counts over the tickets `requester_id` may see (all of them for `None`).
@@ -170,6 +172,9 @@ pub trait Transaction: Send {
     async fn insert_session(&mut self, session: &Session) -> Result<()>;
     async fn delete_session(&mut self, token_hash: &str) -> Result<bool>;
     async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()>;
+    async fn insert_login_failure(&mut self, key: &str, at: &str) -> Result<()>;
+    /// Forgets the failed logins before `before`.
+    async fn forget_login_failures(&mut self, before: &str) -> Result<()>;
     async fn insert_api_token(
         &mut self,
         user_id: i64,

@@ -141,6 +141,18 @@ impl Storage for PostgresStorage {
             .await?)
     }
 
+    async fn login_failures(&self, key: &str, since: &str, newest: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT failed_at FROM login_failures WHERE key = $1 AND failed_at > $2 \
+             ORDER BY failed_at DESC LIMIT $3",
+        )
+        .bind(key)
+        .bind(since)
+        .bind(newest)
+        .fetch_all(&self.db.pool)
+        .await?)
+    }
+
     async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
         Ok(sqlx::query_as(
             "SELECT id, user_id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id",
@@ -507,6 +519,23 @@ impl Transaction for PostgresTransaction {
             .execute(self.conn())
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_login_failure(&mut self, key: &str, at: &str) -> Result<()> {
+        sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(at)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn forget_login_failures(&mut self, before: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
+            .bind(before)
+            .execute(self.conn())
+            .await?;
+        Ok(())
     }
 
     async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()> {

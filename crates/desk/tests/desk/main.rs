@@ -8,6 +8,7 @@ mod audiences;
 mod auth;
 mod demo;
 mod equipment;
+mod login_limit;
 mod notifications;
 mod tickets;
 mod users;
