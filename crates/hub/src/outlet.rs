@@ -152,7 +152,9 @@ impl Outlet {
         state.cursor = last;
         match self.send(&mut state, frames, true) {
             Offer::Full => Err(QueueFull),
-            Offer::Taken | Offer::Skipped => Ok(count as u64),
+            Offer::Taken => Ok(count as u64),
+            // The socket has failed: nothing is delivered, the connection is ending.
+            Offer::Skipped => Ok(0),
         }
     }
 
