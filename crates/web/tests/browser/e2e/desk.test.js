@@ -4,19 +4,12 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { Server, launch, signedIn, until, chromiumMissing } = require('../lib/harness');
+const { demoDesk, signedIn, until, chromiumMissing } = require('../lib/harness');
 
 const skip = chromiumMissing();
 
 test('desk pages in Chromium', { skip, timeout: 240000 }, async (t) => {
-  const server = new Server();
-  await server.start();
-  const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    await server.stop();
-    server.cleanup();
-  });
+  const { server, browser } = await demoDesk(t);
   const mode = (page) => page.getAttribute('#connection', 'data-mode');
   const live = (page) => until('the page to be live', async () => (await mode(page)) === 'websocket');
 

@@ -5,19 +5,12 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { Server, launch, signedIn, until, chromiumMissing } = require('../lib/harness');
+const { demoDesk, signedIn, until, chromiumMissing } = require('../lib/harness');
 
 const skip = chromiumMissing();
 
 test('live pages in Chromium', { skip, timeout: 240000 }, async (t) => {
-  const server = new Server();
-  await server.start();
-  const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    await server.stop();
-    server.cleanup();
-  });
+  const { server, browser } = await demoDesk(t);
 
   const agent = await signedIn(browser, server, 'agent@demo.local');
   const requester = await signedIn(browser, server, 'user@demo.local');

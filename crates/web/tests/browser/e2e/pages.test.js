@@ -3,19 +3,12 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { Server, launch, signedIn, until, chromiumMissing } = require('../lib/harness');
+const { demoDesk, signedIn, until, chromiumMissing } = require('../lib/harness');
 
 const skip = chromiumMissing();
 
 test('pages in Chromium', { skip, timeout: 180000 }, async (t) => {
-  const server = new Server();
-  await server.start();
-  const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    await server.stop();
-    server.cleanup();
-  });
+  const { server, browser } = await demoDesk(t);
   const requesterApi = await server.login('user@demo.local');
   const live = (page) => until('live', async () => (await page.getAttribute('#connection', 'data-mode')) === 'websocket');
 

@@ -133,4 +133,17 @@ async function signedIn(browser, server, email, options = {}) {
   return page;
 }
 
-module.exports = { Server, launch, signedIn, until, chromiumMissing };
+/** A demo server and a browser for one test (`t`), both ended after it. */
+async function demoDesk(t) {
+  const server = new Server();
+  await server.start();
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    await server.stop();
+    server.cleanup();
+  });
+  return { server, browser };
+}
+
+module.exports = { Server, launch, demoDesk, signedIn, until, chromiumMissing };
