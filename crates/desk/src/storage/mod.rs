@@ -90,6 +90,23 @@ impl<T> Paged<T> {
             per_page: page.per_page,
         }
     }
+
+    /// The same page with every item converted; fails at the first that does not.
+    pub(crate) fn try_map<U, E>(
+        self,
+        convert: impl FnMut(T) -> std::result::Result<U, E>,
+    ) -> std::result::Result<Paged<U>, E> {
+        Ok(Paged {
+            items: self
+                .items
+                .into_iter()
+                .map(convert)
+                .collect::<std::result::Result<_, _>>()?,
+            total: self.total,
+            page: self.page,
+            per_page: self.per_page,
+        })
+    }
 }
 
 /// A session's user and CSRF token, as both backends read them.

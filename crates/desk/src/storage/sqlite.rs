@@ -32,6 +32,36 @@ impl SqliteStorage {
     pub fn new(db: SqliteDatabase) -> Self {
         Self { db }
     }
+
+    /// One page of a list: the rows of `select` that `filter` keeps, in `order`, and
+    /// how many there are in all (counted over `from` with the same filter).
+    async fn page_of<'a, T>(
+        &self,
+        from: &str,
+        select: &str,
+        filter: impl Fn(&mut QueryBuilder<'a, Sqlite>),
+        order: &str,
+        page: Page,
+    ) -> Result<Paged<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    {
+        let mut count = QueryBuilder::new(format!("SELECT COUNT(*) FROM {from}"));
+        filter(&mut count);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.db.reader)
+            .await?;
+        let mut list = QueryBuilder::new(select);
+        filter(&mut list);
+        list.push(order)
+            .push(" LIMIT ")
+            .push_bind(page.limit())
+            .push(" OFFSET ")
+            .push_bind(page.offset());
+        let items = list.build_query_as().fetch_all(&self.db.reader).await?;
+        Ok(Paged::new(items, total, page))
+    }
 }
 
 pub struct SqliteTransaction {
@@ -97,20 +127,14 @@ impl Storage for SqliteStorage {
                     .push(" ESCAPE '\\')");
             }
         };
-        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM users u");
-        filter(&mut count);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.db.reader)
-            .await?;
-        let mut list = QueryBuilder::new(USER_SELECT);
-        filter(&mut list);
-        list.push(" ORDER BY u.name, u.id LIMIT ")
-            .push_bind(page.limit())
-            .push(" OFFSET ")
-            .push_bind(page.offset());
-        let items = list.build_query_as().fetch_all(&self.db.reader).await?;
-        Ok(Paged::new(items, total, page))
+        self.page_of(
+            "users u",
+            USER_SELECT,
+            filter,
+            " ORDER BY u.name, u.id",
+            page,
+        )
+        .await
     }
 
     async fn count_users(&self) -> Result<i64> {
@@ -165,20 +189,14 @@ impl Storage for SqliteStorage {
     }
 
     async fn tickets(&self, query: &TicketQuery, page: Page) -> Result<Paged<Ticket>> {
-        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM tickets t");
-        push_ticket_filters(&mut count, query);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.db.reader)
-            .await?;
-        let mut list = QueryBuilder::new(TICKET_SELECT);
-        push_ticket_filters(&mut list, query);
-        list.push(" ORDER BY t.updated_at DESC, t.id DESC LIMIT ")
-            .push_bind(page.limit())
-            .push(" OFFSET ")
-            .push_bind(page.offset());
-        let items = list.build_query_as().fetch_all(&self.db.reader).await?;
-        Ok(Paged::new(items, total, page))
+        self.page_of(
+            "tickets t",
+            TICKET_SELECT,
+            |qb| push_ticket_filters(qb, query),
+            " ORDER BY t.updated_at DESC, t.id DESC",
+            page,
+        )
+        .await
     }
 
     async fn ticket_stats(
@@ -226,20 +244,14 @@ impl Storage for SqliteStorage {
     }
 
     async fn equipment_list(&self, query: &EquipmentQuery, page: Page) -> Result<Paged<Equipment>> {
-        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM equipment q");
-        push_equipment_filters(&mut count, query);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.db.reader)
-            .await?;
-        let mut list = QueryBuilder::new(EQUIPMENT_SELECT);
-        push_equipment_filters(&mut list, query);
-        list.push(" ORDER BY q.inventory_number LIMIT ")
-            .push_bind(page.limit())
-            .push(" OFFSET ")
-            .push_bind(page.offset());
-        let items = list.build_query_as().fetch_all(&self.db.reader).await?;
-        Ok(Paged::new(items, total, page))
+        self.page_of(
+            "equipment q",
+            EQUIPMENT_SELECT,
+            |qb| push_equipment_filters(qb, query),
+            " ORDER BY q.inventory_number",
+            page,
+        )
+        .await
     }
 
     async fn equipment(&self, id: i64) -> Result<Option<Equipment>> {
@@ -285,25 +297,13 @@ impl Storage for SqliteStorage {
                 qb.push(" AND ar.category_id = ").push_bind(category_id);
             }
         };
-        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM articles ar");
-        filter(&mut count);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.db.reader)
-            .await?;
-        let mut list = QueryBuilder::new(ARTICLE_SELECT);
-        filter(&mut list);
-        list.push(if search.is_some() {
+        let order = if search.is_some() {
             " ORDER BY bm25(articles_fts), ar.id"
         } else {
             " ORDER BY ar.updated_at DESC, ar.id DESC"
-        });
-        list.push(" LIMIT ")
-            .push_bind(page.limit())
-            .push(" OFFSET ")
-            .push_bind(page.offset());
-        let items = list.build_query_as().fetch_all(&self.db.reader).await?;
-        Ok(Paged::new(items, total, page))
+        };
+        self.page_of("articles ar", ARTICLE_SELECT, filter, order, page)
+            .await
     }
 
     async fn article(&self, id: i64) -> Result<Option<Article>> {
@@ -338,24 +338,16 @@ impl Storage for SqliteStorage {
                     .push("))");
             }
         };
-        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM notifications n");
-        filter(&mut count);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.db.reader)
+        let rows: Paged<NotificationRow> = self
+            .page_of(
+                "notifications n",
+                NOTIFICATION_SELECT,
+                filter,
+                " ORDER BY n.created_at DESC, n.id DESC",
+                page,
+            )
             .await?;
-        let mut list = QueryBuilder::new(NOTIFICATION_SELECT);
-        filter(&mut list);
-        list.push(" ORDER BY n.created_at DESC, n.id DESC LIMIT ")
-            .push_bind(page.limit())
-            .push(" OFFSET ")
-            .push_bind(page.offset());
-        let rows: Vec<NotificationRow> = list.build_query_as().fetch_all(&self.db.reader).await?;
-        let items = rows
-            .into_iter()
-            .map(Notification::try_from)
-            .collect::<Result<_>>()?;
-        Ok(Paged::new(items, total, page))
+        rows.try_map(Notification::try_from)
     }
 }
 
