@@ -77,7 +77,7 @@ struct State {
 pub(crate) enum Offer {
     Taken,
     /// Not sent: the socket has failed.
-    Skipped,
+    SocketFailed,
     /// The queue is full: the client does not read.
     Full,
 }
@@ -128,12 +128,13 @@ impl Outlet {
                 .iter()
                 .filter(move |event| event.id > cursor && event.visible_to(&self.viewer))
         };
-        let (count, bytes, last) = fresh().fold((0, 0, cursor), |(count, bytes, _), event| {
-            (count + 1, bytes + event.wire.len(), event.id)
+        // One pass to size the write; a second only when there are several frames.
+        let (count, bytes, last) = fresh().fold((0, 0, None), |(count, bytes, _), event| {
+            (count + 1, bytes + event.wire.len(), Some(event))
         });
-        if count == 0 {
+        let Some(last) = last else {
             return Ok(0);
-        }
+        };
         if let Some(held) = &mut state.held {
             if held.len() + count > self.capacity {
                 return Err(QueueFull);
@@ -141,20 +142,19 @@ impl Outlet {
             held.extend(fresh().cloned());
             return Ok(count as u64);
         }
-        let frames = match fresh().next() {
-            Some(only) if count == 1 => only.wire.clone(),
-            _ => {
-                let mut frames = BytesMut::with_capacity(bytes);
-                fresh().for_each(|event| frames.extend_from_slice(&event.wire));
-                frames.freeze()
-            }
+        let frames = if count == 1 {
+            last.wire.clone()
+        } else {
+            let mut frames = BytesMut::with_capacity(bytes);
+            fresh().for_each(|event| frames.extend_from_slice(&event.wire));
+            frames.freeze()
         };
-        state.cursor = last;
+        state.cursor = last.id;
         match self.send(&mut state, frames, true) {
             Offer::Full => Err(QueueFull),
             Offer::Taken => Ok(count as u64),
-            // The socket has failed: nothing is delivered, the connection is ending.
-            Offer::Skipped => Ok(0),
+            // Nothing is delivered; the connection is ending.
+            Offer::SocketFailed => Ok(0),
         }
     }
 
@@ -175,7 +175,7 @@ impl Outlet {
                 self.control.close(CloseReason::SLOW_CONSUMER);
                 Err(io::Error::other("the client does not read"))
             }
-            Offer::Taken | Offer::Skipped => Ok(()),
+            Offer::Taken | Offer::SocketFailed => Ok(()),
         }
     }
 
@@ -250,7 +250,7 @@ impl Outlet {
     /// otherwise queues it (refused when `bounded` and the queue is full).
     fn send(&self, state: &mut State, mut frame: Bytes, bounded: bool) -> Offer {
         if state.failed {
-            return Offer::Skipped;
+            return Offer::SocketFailed;
         }
         if state.queue.is_empty() && !state.unflushed {
             match state.write_now(&mut frame) {
