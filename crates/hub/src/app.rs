@@ -42,6 +42,13 @@ pub trait Application: Send + Sync + 'static {
 
     /// Whether `viewer` may see (and be seen) on a ticket's presence list.
     async fn may_see_ticket(&self, viewer: &Viewer, ticket_id: i64) -> bool;
+
+    /// Whether events of this type are the application's own, which only it may append:
+    /// `POST /broadcast` refuses them, so that no other program can speak for it (a forged
+    /// `ticket_created` would reach whoever its made-up audience names).
+    fn owns_event_type(&self, _kind: &str) -> bool {
+        false
+    }
 }
 
 /// `ictdesk hub`: no application behind the hub. Requests are unsupported; tickets

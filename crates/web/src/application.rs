@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use ictdesk_desk::{
-    Desk, Page,
+    Desk, Page, events,
     tickets::{Priority, TicketQuery, TicketStatus},
     timestamps,
     users::User,
@@ -149,6 +149,11 @@ impl Application for DeskApplication {
             Ok(Some(user)) => self.desk.may_see_ticket(&user, ticket_id).await,
             _ => false,
         }
+    }
+
+    /// The desk's event types (`events::ALL`): only the desk appends them.
+    fn owns_event_type(&self, kind: &str) -> bool {
+        events::ALL.contains(&kind)
     }
 }
 

@@ -55,6 +55,13 @@ pub(crate) async fn publish(
     let request: BroadcastRequest = parse_json(&body)?;
     let kind = EventType::parse(&request.kind)
         .map_err(|error| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "type", error))?;
+    if hub.inner.app.owns_event_type(kind.as_str()) {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "type",
+            format!("'{kind}' is the desk's own event type; only the desk publishes it"),
+        ));
+    }
     let data = match request.data {
         Some(data) => data,
         None => RawValue::from_string("null".into()).map_err(ApiError::unavailable)?,

@@ -326,17 +326,31 @@ impl TestApp {
         self.hub.log().head().await.expect("the log's head")
     }
 
-    /// Publishes an event everyone may see (the anonymous included), through the hub.
-    pub async fn broadcast_sentinel(&self) {
+    /// `POST /broadcast` with the broadcast token, as another application would.
+    pub async fn broadcast(&self, body: Value) -> Reply {
         let response = self
             .http
             .post(self.url("/broadcast"))
             .bearer_auth(BROADCAST_TOKEN)
-            .json(&json!({"type": "sentinel", "data": {}}))
+            .json(&body)
             .send()
             .await
             .expect("broadcast");
-        assert_eq!(response.status(), 202);
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// Publishes an event everyone may see (the anonymous included), through the hub.
+    pub async fn broadcast_sentinel(&self) {
+        self.broadcast(json!({"type": "sentinel", "data": {}}))
+            .await
+            .expect(202);
     }
 
     pub async fn ws_connect(&self, client: &Client, since: Option<i64>) -> WsClient {

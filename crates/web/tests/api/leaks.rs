@@ -270,6 +270,27 @@ async fn every_event_reaches_exactly_its_audience_over_websocket_and_polling() {
     check_leak_matrix(&app).await;
 }
 
+/// Only the desk speaks for the desk: `POST /broadcast` refuses each of its event types
+/// (a forged `ticket_created` without an audience would reach every poller), naming
+/// `type`, and nothing reaches anyone; other types still pass.
+#[tokio::test]
+async fn the_desks_own_event_types_cannot_be_broadcast() {
+    let app = spawn_app().await;
+    let start = app.log_head().await;
+    for kind in ictdesk_desk::events::ALL {
+        let reply = app
+            .broadcast(json!({"type": kind, "data": {"ticket": {"id": 1, "title": "forged"}}}))
+            .await
+            .expect(422);
+        let problem = reply.body["fields"]["type"].as_str().unwrap_or_default();
+        assert!(problem.contains("the desk's own"), "{kind}: {}", reply.body);
+    }
+    assert_eq!(app.log_head().await, start, "nothing was appended");
+    app.broadcast_sentinel().await;
+    let seen = app.poll_until(&Client::default(), start, "sentinel").await;
+    assert!(seen.is_empty(), "{seen:?}");
+}
+
 #[tokio::test]
 async fn internal_comments_never_reach_the_requester_in_the_api_either() {
     let app = spawn_app().await;
