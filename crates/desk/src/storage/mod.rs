@@ -1,10 +1,12 @@
-//! Storage: one use-case trait pair with one implementation per backend, native SQL in
-//! each, chosen once from the hub's [`Database`].
+//! Storage: one use-case trait pair, chosen once from the hub's [`Database`].
 //!
 //! [`Storage`] answers the read side (lists, pages, sessions) from the read pool;
 //! [`Transaction`] is the unit of work of a change: the service reads what it changes
 //! (locked, on PostgreSQL), writes, records history and appends the event through it,
 //! then commits — or drops it, which rolls everything back.
+//!
+//! Both backends share one body of native SQL (`body.rs`); `sqlite.rs` and
+//! `postgres.rs` hold only their [`Dialect`]: what the two databases do differently.
 
 pub mod postgres;
 pub mod sqlite;
@@ -13,6 +15,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ictdesk_hub::{Database, NewEvent};
+use sqlx::{Pool, QueryBuilder, migrate::Migrator};
 
 use crate::{
     articles::{Article, ArticleQuery},
@@ -232,6 +235,35 @@ pub trait Transaction: Send {
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 
+/// What differs between the databases; the shared body (`body.rs`) asks these hooks
+/// and nothing else.
+pub(crate) trait Dialect {
+    type Db: sqlx::Database;
+
+    /// Where reads go (SQLite: its read pool).
+    fn reader(&self) -> &Pool<Self::Db>;
+    /// Where changes and migrations go (SQLite: its single writer connection).
+    fn writer(&self) -> &Pool<Self::Db>;
+    /// This backend's migrations folder.
+    fn migrator() -> Migrator;
+    /// What follows a transaction's `SELECT … WHERE alias.id = $1` of a row it is about
+    /// to change, so that a concurrent change waits for this one.
+    fn lock_row(alias: &str) -> String;
+    /// Appends the change's event to the hub's log inside the transaction.
+    async fn append(
+        conn: &mut <Self::Db as sqlx::Database>::Connection,
+        event: &NewEvent,
+    ) -> Result<i64>;
+    /// The text of a knowledge-base search as this database's full-text query; `None`
+    /// when it has no words to search for.
+    fn article_search(text: &str) -> Option<String>;
+    /// Pushes, after `FROM articles ar`, the join and `WHERE` that keep the articles
+    /// matching `search` (further conditions follow with `AND`).
+    fn push_article_match(qb: &mut QueryBuilder<'_, Self::Db>, search: &str);
+    /// Pushes the `ORDER BY` of search results, best match first.
+    fn push_article_rank(qb: &mut QueryBuilder<'_, Self::Db>, search: &str);
+}
+
 /// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`, lower-cases, and wraps the text
 /// in `%…%`.
 pub(crate) fn like_pattern(text: &str) -> String {
@@ -265,9 +297,12 @@ pub(crate) const TICKET_SELECT: &str = "SELECT t.id, t.title, t.description, t.t
     LEFT JOIN equipment e ON e.id = t.equipment_id \
     LEFT JOIN users ub ON ub.id = t.updated_by";
 
-pub(crate) const USER_SELECT: &str = "SELECT u.id, u.name, u.email, u.role, u.status, u.locale, \
-    u.created_at, u.last_login_at, u.version, u.updated_by, ub.name AS updated_by_name \
-    FROM users u LEFT JOIN users ub ON ub.id = u.updated_by";
+/// A user's columns, as `u`; queries that need more (the password hash, a session's
+/// CSRF token) list theirs before these.
+pub(crate) const USER_COLUMNS: &str = "u.id, u.name, u.email, u.role, u.status, u.locale, \
+    u.created_at, u.last_login_at, u.version, u.updated_by, ub.name AS updated_by_name";
+
+pub(crate) const USER_FROM: &str = "FROM users u LEFT JOIN users ub ON ub.id = u.updated_by";
 
 pub(crate) const EQUIPMENT_SELECT: &str = "SELECT q.id, q.inventory_number, q.name, q.kind, q.serial, \
     q.status, q.location_id, l.name AS location_name, l.building AS location_building, \
@@ -295,6 +330,20 @@ pub(crate) const NOTIFICATION_SELECT: &str = "SELECT n.id, n.title, n.message, n
 pub(crate) const HISTORY_SELECT: &str = "SELECT h.id, h.entity_kind, h.entity_id, h.actor_id, \
     u.name AS actor_name, h.field, h.old_value, h.new_value, h.at \
     FROM history h LEFT JOIN users u ON u.id = h.actor_id";
+
+/// Counts per status and the other cards, over the tickets of `$1` (NULL: all).
+pub(crate) const STATS_SQL: &str = "SELECT COUNT(*) AS total, \
+    COUNT(*) FILTER (WHERE status = 'new') AS new, \
+    COUNT(*) FILTER (WHERE status = 'in_progress') AS in_progress, \
+    COUNT(*) FILTER (WHERE status = 'waiting') AS waiting, \
+    COUNT(*) FILTER (WHERE status = 'resolved') AS resolved, \
+    COUNT(*) FILTER (WHERE status = 'closed') AS closed, \
+    COUNT(*) FILTER (WHERE assignee_id IS NULL AND status IN ('new', 'in_progress', 'waiting')) AS unassigned, \
+    COUNT(*) FILTER (WHERE (assignee_id = $2 OR ($1 IS NOT NULL AND requester_id = $2)) \
+        AND status IN ('new', 'in_progress', 'waiting')) AS mine, \
+    COUNT(*) FILTER (WHERE created_at >= $3) AS created_today, \
+    COUNT(*) FILTER (WHERE resolved_at >= $3) AS resolved_today \
+    FROM tickets WHERE ($1 IS NULL OR requester_id = $1)";
 
 #[cfg(test)]
 mod tests {

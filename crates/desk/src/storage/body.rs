@@ -1,0 +1,836 @@
+//! The one body of both backends: every query, written once in SQL that SQLite and
+//! PostgreSQL both accept. This file is compiled once per backend, as the `body` module
+//! of `sqlite.rs` and of `postgres.rs` (`#[path = "body.rs"] mod body;`); there
+//! `super::Store` is that backend's storage type, and what differs between the two
+//! databases is asked of its [`Dialect`] hooks. Why this and not a macro or a generic
+//! over `sqlx::Database`: docs/architecture.md, "One storage body".
+
+use async_trait::async_trait;
+use ictdesk_hub::NewEvent;
+use sqlx::{Database, QueryBuilder};
+
+use super::Store;
+use crate::{
+    articles::{Article, ArticleQuery},
+    categories::{Category, CategoryScope},
+    comments::Comment,
+    equipment::{Equipment, EquipmentQuery},
+    error::{Error, Result, unique_as_field},
+    history::{EntityKind, HistoryEntry, NewHistory},
+    locations::Location,
+    notifications::{Notification, NotificationRow},
+    storage::{
+        ARTICLE_SELECT, COMMENT_SELECT, Dialect, EQUIPMENT_SELECT, HISTORY_SELECT, LoginRow,
+        NOTIFICATION_SELECT, Page, Paged, STATS_SQL, SessionRow, Storage, TICKET_SELECT,
+        Transaction, USER_COLUMNS, USER_FROM, like_pattern, like_pattern_as_typed,
+    },
+    tickets::{Ticket, TicketQuery, TicketStats},
+    users::{ApiToken, Session, User, UserQuery},
+};
+
+type Db = <Store as Dialect>::Db;
+type Builder<'a> = QueryBuilder<'a, Db>;
+
+/// A change in progress on this backend's writer.
+pub struct BodyTransaction {
+    tx: sqlx::Transaction<'static, Db>,
+}
+
+impl BodyTransaction {
+    fn conn(&mut self) -> &mut <Db as Database>::Connection {
+        &mut self.tx
+    }
+}
+
+impl Store {
+    /// One page of a list: the rows of `select` that `filter` keeps, in the order
+    /// `order` pushes, and how many there are in all (counted over `from` with the same
+    /// filter).
+    async fn page_of<'a, T>(
+        &self,
+        from: &str,
+        select: &str,
+        filter: impl Fn(&mut Builder<'a>),
+        order: impl FnOnce(&mut Builder<'a>),
+        page: Page,
+    ) -> Result<Paged<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, <Db as Database>::Row> + Send + Unpin,
+    {
+        let mut count = QueryBuilder::new(format!("SELECT COUNT(*) FROM {from}"));
+        filter(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(self.reader()).await?;
+        let mut list = QueryBuilder::new(select);
+        filter(&mut list);
+        order(&mut list);
+        list.push(" LIMIT ")
+            .push_bind(page.limit())
+            .push(" OFFSET ")
+            .push_bind(page.offset());
+        let items = list.build_query_as().fetch_all(self.reader()).await?;
+        Ok(Paged::new(items, total, page))
+    }
+}
+
+/// An `order` for [`Store::page_of`] without binds.
+fn order_by<'a>(sql: &'static str) -> impl FnOnce(&mut Builder<'a>) {
+    move |qb| {
+        qb.push(sql);
+    }
+}
+
+#[async_trait]
+impl Storage for Store {
+    async fn migrate(&self) -> Result<()> {
+        let mut migrator = Store::migrator();
+        // The hub keeps its own migrations in the same database.
+        migrator.set_ignore_missing(true);
+        migrator.run(self.writer()).await?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Transaction>> {
+        let tx = self.writer().begin().await?;
+        Ok(Box::new(BodyTransaction { tx }))
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?)
+    }
+
+    async fn user_for_login(&self, email: &str) -> Result<Option<LoginRow>> {
+        let sql = format!("SELECT u.password_hash, {USER_COLUMNS} {USER_FROM} WHERE u.email = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(email)
+            .fetch_optional(self.reader())
+            .await?)
+    }
+
+    async fn users(&self, query: &UserQuery, page: Page) -> Result<Paged<User>> {
+        let filter = |qb: &mut Builder<'_>| {
+            qb.push(" WHERE 1 = 1");
+            if let Some(role) = query.role {
+                qb.push(" AND u.role = ").push_bind(role.as_str());
+            }
+            if let Some(status) = query.status {
+                qb.push(" AND u.status = ").push_bind(status.as_str());
+            }
+            if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
+                // lower() folds ASCII only here, so a name is also matched as typed
+                // ("Иван" finds "Иван Петров").
+                qb.push(" AND (u.email LIKE ")
+                    .push_bind(like_pattern(q.trim()))
+                    .push(" ESCAPE '\\' OR lower(u.name) LIKE ")
+                    .push_bind(like_pattern(q.trim()))
+                    .push(" ESCAPE '\\' OR u.name LIKE ")
+                    .push_bind(like_pattern_as_typed(q.trim()))
+                    .push(" ESCAPE '\\')");
+            }
+        };
+        self.page_of(
+            "users u",
+            &format!("SELECT {USER_COLUMNS} {USER_FROM}"),
+            filter,
+            order_by(" ORDER BY u.name, u.id"),
+            page,
+        )
+        .await
+    }
+
+    async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.reader())
+            .await?)
+    }
+
+    async fn session(&self, token_hash: &str, now: &str) -> Result<Option<(User, String)>> {
+        let sql = format!(
+            "SELECT s.csrf_token, {USER_COLUMNS} {USER_FROM} JOIN sessions s ON s.user_id = u.id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.status = 'active'"
+        );
+        let row: Option<SessionRow> = sqlx::query_as(&sql)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row.map(|row| (row.user, row.csrf_token)))
+    }
+
+    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} {USER_FROM} JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND u.status = 'active'"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(token_hash)
+            .fetch_optional(self.reader())
+            .await?)
+    }
+
+    async fn login_failures(&self, key: &str, since: &str, newest: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT failed_at FROM login_failures WHERE key = $1 AND failed_at > $2 \
+             ORDER BY failed_at DESC LIMIT $3",
+        )
+        .bind(key)
+        .bind(since)
+        .bind(newest)
+        .fetch_all(self.reader())
+        .await?)
+    }
+
+    async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        Ok(sqlx::query_as(
+            "SELECT id, user_id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id",
+        )
+        .bind(user_id)
+        .fetch_all(self.reader())
+        .await?)
+    }
+
+    async fn tickets(&self, query: &TicketQuery, page: Page) -> Result<Paged<Ticket>> {
+        self.page_of(
+            "tickets t",
+            TICKET_SELECT,
+            |qb| push_ticket_filters(qb, query),
+            order_by(" ORDER BY t.updated_at DESC, t.id DESC"),
+            page,
+        )
+        .await
+    }
+
+    async fn ticket_stats(
+        &self,
+        requester_id: Option<i64>,
+        me: i64,
+        day_start: &str,
+    ) -> Result<TicketStats> {
+        let stats = sqlx::query_as(STATS_SQL)
+            .bind(requester_id)
+            .bind(me)
+            .bind(day_start)
+            .fetch_one(self.reader())
+            .await?;
+        Ok(stats)
+    }
+
+    async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
+        let sql = format!("{TICKET_SELECT} WHERE t.id = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?)
+    }
+
+    async fn comments(&self, ticket_id: i64, with_internal: bool) -> Result<Vec<Comment>> {
+        let sql = format!(
+            "{COMMENT_SELECT} WHERE cm.ticket_id = $1 AND (NOT cm.internal OR $2) ORDER BY cm.id"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(ticket_id)
+            .bind(with_internal)
+            .fetch_all(self.reader())
+            .await?)
+    }
+
+    async fn history(&self, kind: EntityKind, id: i64) -> Result<Vec<HistoryEntry>> {
+        let sql =
+            format!("{HISTORY_SELECT} WHERE h.entity_kind = $1 AND h.entity_id = $2 ORDER BY h.id");
+        Ok(sqlx::query_as(&sql)
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_all(self.reader())
+            .await?)
+    }
+
+    async fn equipment_list(&self, query: &EquipmentQuery, page: Page) -> Result<Paged<Equipment>> {
+        self.page_of(
+            "equipment q",
+            EQUIPMENT_SELECT,
+            |qb| push_equipment_filters(qb, query),
+            order_by(" ORDER BY q.inventory_number"),
+            page,
+        )
+        .await
+    }
+
+    async fn equipment(&self, id: i64) -> Result<Option<Equipment>> {
+        let sql = format!("{EQUIPMENT_SELECT} WHERE q.id = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?)
+    }
+
+    async fn locations(&self) -> Result<Vec<Location>> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, building, room FROM locations ORDER BY building, room, name",
+        )
+        .fetch_all(self.reader())
+        .await?)
+    }
+
+    async fn categories(&self, scope: Option<CategoryScope>) -> Result<Vec<Category>> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, scope, active FROM categories WHERE ($1 IS NULL OR scope = $1) ORDER BY scope, name",
+        )
+        .bind(scope.map(CategoryScope::as_str))
+        .fetch_all(self.reader())
+        .await?)
+    }
+
+    async fn articles(&self, query: &ArticleQuery, page: Page) -> Result<Paged<Article>> {
+        let search = query.q.as_deref().and_then(Store::article_search);
+        let filter = |qb: &mut Builder<'_>| {
+            match &search {
+                Some(search) => Store::push_article_match(qb, search),
+                None => {
+                    qb.push(" WHERE 1 = 1");
+                }
+            }
+            if !query.with_agents_only {
+                qb.push(" AND ar.visibility = 'everyone'");
+            }
+            if let Some(category_id) = query.category_id {
+                qb.push(" AND ar.category_id = ").push_bind(category_id);
+            }
+        };
+        let order = |qb: &mut Builder<'_>| match &search {
+            Some(search) => Store::push_article_rank(qb, search),
+            None => {
+                qb.push(" ORDER BY ar.updated_at DESC, ar.id DESC");
+            }
+        };
+        self.page_of("articles ar", ARTICLE_SELECT, filter, order, page)
+            .await
+    }
+
+    async fn article(&self, id: i64) -> Result<Option<Article>> {
+        let sql = format!("{ARTICLE_SELECT} WHERE ar.id = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?)
+    }
+
+    async fn notifications(
+        &self,
+        viewer: Option<&User>,
+        now: &str,
+        with_expired: bool,
+        page: Page,
+    ) -> Result<Paged<Notification>> {
+        let filter = |qb: &mut Builder<'_>| {
+            qb.push(" WHERE 1 = 1");
+            if !with_expired {
+                qb.push(" AND (n.expires_at IS NULL OR n.expires_at > ")
+                    .push_bind(now.to_owned())
+                    .push(")");
+            }
+            if let Some(viewer) = viewer {
+                qb.push(" AND (n.audience = 'everyone' OR (n.audience = 'agents' AND ")
+                    .push_bind(viewer.role.is_staff())
+                    .push(") OR (n.audience = 'admins' AND ")
+                    .push_bind(viewer.role.is_admin())
+                    .push(") OR (n.audience = 'user' AND n.audience_user_id = ")
+                    .push_bind(viewer.id)
+                    .push("))");
+            }
+        };
+        let rows: Paged<NotificationRow> = self
+            .page_of(
+                "notifications n",
+                NOTIFICATION_SELECT,
+                filter,
+                order_by(" ORDER BY n.created_at DESC, n.id DESC"),
+                page,
+            )
+            .await?;
+        rows.try_map(Notification::try_from)
+    }
+}
+
+fn push_ticket_filters(qb: &mut Builder<'_>, query: &TicketQuery) {
+    qb.push(" WHERE 1 = 1");
+    if let Some(status) = query.status {
+        qb.push(" AND t.status = ").push_bind(status.as_str());
+    }
+    if let Some(priority) = query.priority {
+        qb.push(" AND t.priority = ").push_bind(priority.as_str());
+    }
+    if let Some(assignee_id) = query.assignee_id {
+        qb.push(" AND t.assignee_id = ").push_bind(assignee_id);
+    }
+    if query.unassigned {
+        qb.push(" AND t.assignee_id IS NULL");
+    }
+    if let Some(requester_id) = query.requester_id {
+        qb.push(" AND t.requester_id = ").push_bind(requester_id);
+    }
+    if let Some(category_id) = query.category_id {
+        qb.push(" AND t.category_id = ").push_bind(category_id);
+    }
+    if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        qb.push(" AND t.search_text LIKE ")
+            .push_bind(like_pattern(q.trim()))
+            .push(" ESCAPE '\\'");
+    }
+}
+
+fn push_equipment_filters(qb: &mut Builder<'_>, query: &EquipmentQuery) {
+    qb.push(" WHERE 1 = 1");
+    if let Some(status) = query.status {
+        qb.push(" AND q.status = ").push_bind(status.as_str());
+    }
+    if let Some(kind) = query.kind {
+        qb.push(" AND q.kind = ").push_bind(kind.as_str());
+    }
+    if let Some(location_id) = query.location_id {
+        qb.push(" AND q.location_id = ").push_bind(location_id);
+    }
+    if let Some(user_id) = query.assigned_user_id {
+        qb.push(" AND q.assigned_user_id = ").push_bind(user_id);
+    }
+    if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        let pattern = like_pattern(q.trim());
+        qb.push(" AND (lower(q.inventory_number) LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR lower(q.name) LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR lower(q.serial) LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+}
+
+#[async_trait]
+impl Transaction for BodyTransaction {
+    async fn user(&mut self, id: i64) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} {USER_FROM} WHERE u.id = $1{}",
+            Store::lock_row("u")
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    async fn user_by_email(&mut self, email: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.email = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(email)
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    async fn insert_user(&mut self, user: &User, password_hash: &str) -> Result<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO users (name, email, role, status, locale, password_hash, created_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&user.name)
+        .bind(&user.email)
+        .bind(user.role.as_str())
+        .bind(user.status.as_str())
+        .bind(user.locale.as_str())
+        .bind(password_hash)
+        .bind(&user.created_at)
+        .bind(user.updated_by)
+        .fetch_one(self.conn())
+        .await
+        .map_err(unique_as_field("email", "email"))
+    }
+
+    async fn update_user(&mut self, user: &User, actor_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET name = $1, email = $2, role = $3, status = $4, locale = $5, \
+             version = version + 1, updated_by = $6 WHERE id = $7",
+        )
+        .bind(&user.name)
+        .bind(&user.email)
+        .bind(user.role.as_str())
+        .bind(user.status.as_str())
+        .bind(user.locale.as_str())
+        .bind(actor_id)
+        .bind(user.id)
+        .execute(self.conn())
+        .await
+        .map_err(unique_as_field("email", "email"))?;
+        Ok(())
+    }
+
+    async fn set_password(&mut self, user_id: i64, password_hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn record_login(&mut self, user_id: i64, at: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn count_users(&mut self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.conn())
+            .await?)
+    }
+
+    async fn insert_session(&mut self, session: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&session.token_hash)
+        .bind(session.user_id)
+        .bind(&session.csrf_token)
+        .bind(&session.created_at)
+        .bind(&session.expires_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&mut self, token_hash: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_login_failure(&mut self, key: &str, at: &str) -> Result<()> {
+        sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(at)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn forget_login_failures(&mut self, before: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
+            .bind(before)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_api_token(
+        &mut self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        at: &str,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(at)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn delete_api_token(&mut self, user_id: i64, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn location(&mut self, id: i64) -> Result<Option<Location>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, building, room FROM locations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.conn())
+                .await?,
+        )
+    }
+
+    async fn insert_location(&mut self, location: &Location) -> Result<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO locations (name, building, room) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(&location.name)
+        .bind(&location.building)
+        .bind(&location.room)
+        .fetch_one(self.conn())
+        .await
+        .map_err(unique_as_field("name", "name"))
+    }
+
+    async fn category(&mut self, id: i64) -> Result<Option<Category>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, scope, active FROM categories WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.conn())
+                .await?,
+        )
+    }
+
+    async fn insert_category(&mut self, category: &Category) -> Result<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO categories (name, scope, active) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(&category.name)
+        .bind(category.scope.as_str())
+        .bind(category.active)
+        .fetch_one(self.conn())
+        .await
+        .map_err(unique_as_field("name", "name"))
+    }
+
+    async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>> {
+        let sql = format!("{TICKET_SELECT} WHERE t.id = $1{}", Store::lock_row("t"));
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    async fn insert_ticket(&mut self, ticket: &Ticket) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO tickets (title, description, type, status, priority, category_id, requester_id, \
+             assignee_id, equipment_id, resolution, search_text, created_at, updated_at, resolved_at, \
+             closed_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+        )
+        .bind(&ticket.title)
+        .bind(&ticket.description)
+        .bind(ticket.ticket_type.as_str())
+        .bind(ticket.status.as_str())
+        .bind(ticket.priority.as_str())
+        .bind(ticket.category_id)
+        .bind(ticket.requester_id)
+        .bind(ticket.assignee_id)
+        .bind(ticket.equipment_id)
+        .bind(&ticket.resolution)
+        .bind(ticket.search_text())
+        .bind(&ticket.created_at)
+        .bind(&ticket.updated_at)
+        .bind(&ticket.resolved_at)
+        .bind(&ticket.closed_at)
+        .bind(ticket.updated_by)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn update_ticket(&mut self, ticket: &Ticket, actor_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE tickets SET title = $1, description = $2, type = $3, status = $4, priority = $5, \
+             category_id = $6, assignee_id = $7, equipment_id = $8, resolution = $9, search_text = $10, \
+             updated_at = $11, resolved_at = $12, closed_at = $13, version = version + 1, updated_by = $14 \
+             WHERE id = $15",
+        )
+        .bind(&ticket.title)
+        .bind(&ticket.description)
+        .bind(ticket.ticket_type.as_str())
+        .bind(ticket.status.as_str())
+        .bind(ticket.priority.as_str())
+        .bind(ticket.category_id)
+        .bind(ticket.assignee_id)
+        .bind(ticket.equipment_id)
+        .bind(&ticket.resolution)
+        .bind(ticket.search_text())
+        .bind(&ticket.updated_at)
+        .bind(&ticket.resolved_at)
+        .bind(&ticket.closed_at)
+        .bind(actor_id)
+        .bind(ticket.id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_comment(&mut self, comment: &Comment) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO ticket_comments (ticket_id, author_id, body, internal, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(comment.ticket_id)
+        .bind(comment.author_id)
+        .bind(&comment.body)
+        .bind(comment.internal)
+        .bind(&comment.created_at)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn comment(&mut self, id: i64) -> Result<Option<Comment>> {
+        let sql = format!("{COMMENT_SELECT} WHERE cm.id = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    async fn equipment(&mut self, id: i64) -> Result<Option<Equipment>> {
+        let sql = format!("{EQUIPMENT_SELECT} WHERE q.id = $1{}", Store::lock_row("q"));
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    async fn insert_equipment(&mut self, equipment: &Equipment, actor_id: i64) -> Result<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO equipment (inventory_number, name, kind, serial, status, location_id, \
+             assigned_user_id, notes, created_at, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(&equipment.inventory_number)
+        .bind(&equipment.name)
+        .bind(equipment.kind.as_str())
+        .bind(&equipment.serial)
+        .bind(equipment.status.as_str())
+        .bind(equipment.location_id)
+        .bind(equipment.assigned_user_id)
+        .bind(&equipment.notes)
+        .bind(&equipment.created_at)
+        .bind(&equipment.updated_at)
+        .bind(actor_id)
+        .fetch_one(self.conn())
+        .await
+        .map_err(unique_as_field("inventory_number", "inventory_number"))
+    }
+
+    async fn update_equipment(&mut self, equipment: &Equipment, actor_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE equipment SET inventory_number = $1, name = $2, kind = $3, serial = $4, status = $5, \
+             location_id = $6, assigned_user_id = $7, notes = $8, updated_at = $9, \
+             version = version + 1, updated_by = $10 WHERE id = $11",
+        )
+        .bind(&equipment.inventory_number)
+        .bind(&equipment.name)
+        .bind(equipment.kind.as_str())
+        .bind(&equipment.serial)
+        .bind(equipment.status.as_str())
+        .bind(equipment.location_id)
+        .bind(equipment.assigned_user_id)
+        .bind(&equipment.notes)
+        .bind(&equipment.updated_at)
+        .bind(actor_id)
+        .bind(equipment.id)
+        .execute(self.conn())
+        .await
+        .map_err(unique_as_field("inventory_number", "inventory_number"))?;
+        Ok(())
+    }
+
+    async fn article(&mut self, id: i64) -> Result<Option<Article>> {
+        let sql = format!("{ARTICLE_SELECT} WHERE ar.id = $1{}", Store::lock_row("ar"));
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    async fn insert_article(&mut self, article: &Article) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO articles (title, body, category_id, visibility, author_id, created_at, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $5) RETURNING id",
+        )
+        .bind(&article.title)
+        .bind(&article.body)
+        .bind(article.category_id)
+        .bind(article.visibility.as_str())
+        .bind(article.author_id)
+        .bind(&article.created_at)
+        .bind(&article.updated_at)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn update_article(&mut self, article: &Article, actor_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE articles SET title = $1, body = $2, category_id = $3, visibility = $4, updated_at = $5, \
+             version = version + 1, updated_by = $6 WHERE id = $7",
+        )
+        .bind(&article.title)
+        .bind(&article.body)
+        .bind(article.category_id)
+        .bind(article.visibility.as_str())
+        .bind(&article.updated_at)
+        .bind(actor_id)
+        .bind(article.id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_notification(&mut self, notification: &Notification) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO notifications (title, message, level, audience, audience_user_id, author_id, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&notification.title)
+        .bind(&notification.message)
+        .bind(notification.level.as_str())
+        .bind(notification.audience.kind())
+        .bind(notification.audience.user_id())
+        .bind(notification.author_id)
+        .bind(&notification.created_at)
+        .bind(&notification.expires_at)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn notification(&mut self, id: i64) -> Result<Option<Notification>> {
+        let sql = format!("{NOTIFICATION_SELECT} WHERE n.id = $1");
+        let row: Option<NotificationRow> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(Notification::try_from).transpose()
+    }
+
+    async fn insert_history(&mut self, entries: &[NewHistory]) -> Result<()> {
+        for entry in entries {
+            sqlx::query(
+                "INSERT INTO history (entity_kind, entity_id, actor_id, field, old_value, new_value, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(entry.entity_kind.as_str())
+            .bind(entry.entity_id)
+            .bind(entry.actor_id)
+            .bind(entry.field)
+            .bind(&entry.old_value)
+            .bind(&entry.new_value)
+            .bind(&entry.at)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn append(&mut self, event: &NewEvent) -> Result<i64> {
+        Store::append(self.conn(), event).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await.map_err(Error::from)
+    }
+}
