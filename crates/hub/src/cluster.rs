@@ -12,6 +12,7 @@ use crate::{
     Hub,
     log::{LogError, NodeRecord},
     presence::PresenceEntry,
+    supervisor::TaskError,
 };
 
 /// How often a node reports itself.
@@ -46,7 +47,7 @@ pub(crate) async fn nodes(hub: &Hub) -> Result<Vec<NodeRecord>, LogError> {
 }
 
 /// Reports this node every few seconds; removes it on shutdown.
-pub(crate) async fn report_node(hub: Hub) {
+pub(crate) async fn report_node(hub: Hub) -> Result<(), TaskError> {
     let inner = &hub.inner;
     loop {
         let record = NodeRecord {
@@ -55,35 +56,37 @@ pub(crate) async fn report_node(hub: Hub) {
             started_at: inner.started_at.clone(),
             seen_at_ms: now_ms(),
         };
-        if let Err(error) = inner.log.upsert_node(&record).await {
-            tracing::warn!(%error, "cannot report this node to the cluster");
-        }
+        inner.log.upsert_node(&record).await?;
         tokio::select! {
             () = inner.shutdown.cancelled() => break,
             () = tokio::time::sleep(NODE_HEARTBEAT) => {}
         }
     }
-    if let Err(error) = inner.log.remove_node(&inner.config.node).await {
-        tracing::warn!(%error, "cannot remove this node from the cluster");
-    }
+    inner.log.remove_node(&inner.config.node).await?;
+    Ok(())
+}
+
+/// What the presence relay reads: the other nodes' snapshots and the tickets whose local
+/// presence changed.
+pub(crate) struct RelayInputs {
+    pub snapshots: mpsc::Receiver<String>,
+    pub changed: mpsc::Receiver<i64>,
 }
 
 /// Keeps presence in step: sends this node's changed lists to the others, takes theirs,
 /// marks idle watchers, and forgets nodes that went quiet.
-pub(crate) async fn relay_presence(
-    hub: Hub,
-    mut incoming: mpsc::Receiver<String>,
-    mut changed: mpsc::Receiver<i64>,
-) {
+pub(crate) async fn relay_presence(hub: Hub) -> Result<(), TaskError> {
     let inner = &hub.inner;
+    let mut inputs = inner.relay_inputs.lock().await;
+    let RelayInputs { snapshots, changed } = &mut *inputs;
     let sweep_every = (inner.config.presence_idle_after / 10)
         .clamp(Duration::from_millis(100), Duration::from_secs(10));
     let mut sweep = tokio::time::interval(sweep_every);
     let mut refresh = tokio::time::interval(PRESENCE_REFRESH);
     loop {
         tokio::select! {
-            () = inner.shutdown.cancelled() => return,
-            Some(payload) = incoming.recv() => receive(&hub, &payload),
+            () = inner.shutdown.cancelled() => return Ok(()),
+            Some(payload) = snapshots.recv() => receive(&hub, &payload),
             Some(ticket_id) = changed.recv() => send(&hub, ticket_id).await,
             _ = sweep.tick() => {
                 for announcement in inner.presence.sweep(PRESENCE_TTL) {

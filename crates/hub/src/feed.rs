@@ -60,13 +60,15 @@ impl Feed {
     }
 
     /// Keeps a tailed batch. Call before `set_head`, so that whoever sees the new head
-    /// finds the events up to it here.
+    /// finds the events up to it here. Events it already keeps are skipped (a restarted
+    /// tailer reads its last batch again).
     pub fn remember(&self, batch: &[Arc<Delivered>]) {
         let mut recent = self
             .recent
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for event in batch {
+        let newest = recent.events.back().map_or(recent.base, |event| event.id);
+        for event in batch.iter().filter(|event| event.id > newest) {
             if recent.events.len() == self.capacity
                 && let Some(oldest) = recent.events.pop_front()
             {

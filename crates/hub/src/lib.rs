@@ -21,6 +21,7 @@ mod outlet;
 mod presence;
 pub mod protocol;
 mod registry;
+pub mod supervisor;
 mod tailer;
 mod transport;
 
@@ -42,8 +43,12 @@ pub use http::router;
 pub use identity::{Credentials, HubTokens, Identify, IdentifyError};
 pub use log::{Database, EventLog, LogError};
 pub use registry::CloseReason;
+pub use supervisor::{Supervisor, TaskError};
 
-use crate::{feed::Feed, metrics::Metrics, presence::Presence, registry::Registry};
+use crate::{
+    cluster::RelayInputs, feed::Feed, metrics::Metrics, presence::Presence, registry::Registry,
+    tailer::Progress,
+};
 
 /// Events an in-process listener may fall behind by before it misses some.
 const LISTENER_CAPACITY: usize = 1024;
@@ -58,6 +63,7 @@ struct Inner {
     config: HubConfig,
     log: EventLog,
     feed: Feed,
+    tailer: Progress,
     registry: Registry,
     presence: Presence,
     metrics: Metrics,
@@ -66,15 +72,19 @@ struct Inner {
     started_at: String,
     started: Instant,
     shutdown: CancellationToken,
+    supervisor: Supervisor,
     /// Every delivered event, for in-process listeners (see [`Hub::subscribe`]).
     listeners: broadcast::Sender<Arc<Delivered>>,
     /// Tickets whose local presence changed, for the relay to other nodes.
     presence_changes: mpsc::Sender<i64>,
+    /// What the presence relay reads; kept here so that a restarted relay finds it.
+    relay_inputs: tokio::sync::Mutex<RelayInputs>,
 }
 
 impl Hub {
-    /// Starts the tailer (and, on PostgreSQL, the listener for other nodes' commits).
-    /// Live delivery begins at the log's current head.
+    /// Starts the tailer (and, on PostgreSQL, the listener for other nodes' commits) and
+    /// the cluster's tasks, each under the hub's [`Supervisor`]. Live delivery begins at
+    /// the log's current head.
     pub async fn start(
         config: HubConfig,
         log: EventLog,
@@ -83,31 +93,51 @@ impl Hub {
     ) -> Result<Self, LogError> {
         let head = log.head().await?;
         let (presence_changes, changed) = mpsc::channel(1024);
+        let shutdown = CancellationToken::new();
+        let snapshots = log.watch_other_processes(shutdown.child_token());
         let hub = Hub {
             inner: Arc::new(Inner {
                 feed: Feed::new(head, config.recent_events),
+                tailer: Progress::new(head),
                 registry: Registry::new(config.queue_capacity, config.max_connections_per_ip),
                 presence: Presence::new(config.node.clone(), config.presence_idle_after),
                 metrics: Metrics::new(),
                 started_at: event::timestamp_now(),
                 started: Instant::now(),
-                shutdown: CancellationToken::new(),
+                supervisor: Supervisor::new(shutdown.clone()),
+                shutdown,
                 listeners: broadcast::Sender::new(LISTENER_CAPACITY),
                 presence_changes,
+                relay_inputs: tokio::sync::Mutex::new(RelayInputs { snapshots, changed }),
                 config,
                 log,
                 app,
                 identify,
             }),
         };
-        let snapshots = hub
-            .inner
-            .log
-            .watch_other_processes(hub.inner.shutdown.child_token());
-        tokio::spawn(tailer::run(hub.clone()));
-        tokio::spawn(cluster::report_node(hub.clone()));
-        tokio::spawn(cluster::relay_presence(hub.clone(), snapshots, changed));
+        // The fan-out runs inside the tailer's task: its failures are the tailer's.
+        hub.supervise("tailer", tailer::run);
+        hub.supervise("cluster_heartbeat", cluster::report_node);
+        hub.supervise("presence_relay", cluster::relay_presence);
         Ok(hub)
+    }
+
+    /// Runs `task(hub)` in the background under the hub's supervisor (see
+    /// [`Supervisor::spawn`]): restarted with backoff when it panics or fails, and named
+    /// by `/healthz` while it is down. The task should return `Ok(())` once
+    /// [`Hub::stopped`] completes.
+    pub fn supervise<F, Fut>(&self, name: &'static str, task: F)
+    where
+        F: Fn(Hub) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), TaskError>> + Send + 'static,
+    {
+        let hub = self.clone();
+        self.inner.supervisor.spawn(name, move || task(hub.clone()));
+    }
+
+    /// The supervisor of this hub's background tasks.
+    pub fn supervisor(&self) -> &Supervisor {
+        &self.inner.supervisor
     }
 
     pub fn config(&self) -> &HubConfig {

@@ -1,40 +1,63 @@
 //! The tailer: the one reader of the log on this node. Woken after each commit (and
 //! periodically, in case a wake-up was missed), it reads the rows after its cursor in id
 //! order, serializes each event once, and fans it out.
+//!
+//! It runs supervised (`supervisor.rs`). Its progress — the last id fully fanned out —
+//! lives in [`Progress`], outside the run, so that a run that failed half-way through a
+//! batch is followed by one that reads that batch again: each connection's outlet skips
+//! the events it already had (its cursor) and the feed those it keeps, so nobody gets an
+//! event twice or misses one.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::{
+    Arc,
+    atomic::{AtomicI64, Ordering},
+};
 
-use crate::{Hub, event::Delivered};
+use crate::{Hub, event::Delivered, supervisor::TaskError};
 
 /// Rows read per round; a burst larger than this is fanned out in several batches.
 const BATCH: u32 = 1024;
 
-pub(crate) async fn run(hub: Hub) {
+/// How far the tailer got, across its restarts.
+pub(crate) struct Progress {
+    fanned_out: AtomicI64,
+}
+
+impl Progress {
+    pub fn new(head: i64) -> Self {
+        Self {
+            fanned_out: AtomicI64::new(head),
+        }
+    }
+
+    /// The last id fanned out to every connection and listener.
+    pub fn fanned_out(&self) -> i64 {
+        self.fanned_out.load(Ordering::Acquire)
+    }
+}
+
+/// One run of the tailer: until shutdown (`Ok`) or a failure to read the log.
+pub(crate) async fn run(hub: Hub) -> Result<(), TaskError> {
     let inner = &hub.inner;
     let wake = inner.log.wake_signal();
-    let mut cursor = inner.feed.head();
+    let mut cursor = inner.tailer.fanned_out();
     loop {
+        // Catch up first: a restarted run may be behind.
+        loop {
+            let rows = inner.log.read_after(cursor, BATCH).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let full = rows.len() == BATCH as usize;
+            cursor = deliver(&hub, rows).await;
+            if !full {
+                break;
+            }
+        }
         tokio::select! {
-            () = inner.shutdown.cancelled() => return,
+            () = inner.shutdown.cancelled() => return Ok(()),
             () = wake.notified() => {}
             () = tokio::time::sleep(inner.config.poll_interval) => {}
-        }
-        loop {
-            match inner.log.read_after(cursor, BATCH).await {
-                Ok(rows) if rows.is_empty() => break,
-                Ok(rows) => {
-                    let full = rows.len() == BATCH as usize;
-                    cursor = deliver(&hub, rows).await;
-                    if !full {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot read the event log; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    break;
-                }
-            }
         }
     }
 }
@@ -74,6 +97,7 @@ async fn deliver(hub: &Hub, rows: Vec<crate::event::StoredEvent>) -> i64 {
             let _ = inner.listeners.send(event.clone());
         }
     }
+    inner.tailer.fanned_out.store(cursor, Ordering::Release);
     tracing::debug!(
         events = batch.len(),
         deliveries = outcome.deliveries,

@@ -2,9 +2,14 @@
 //! (the API, `ictdesk user block`, another node): by watching the event log for
 //! `user_status_changed` events that block someone, rather than at each call site.
 
-use ictdesk_hub::{CloseReason, Delivered, Hub};
+use std::sync::Arc;
+
+use ictdesk_hub::{CloseReason, Delivered, Hub, TaskError};
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{
+    Mutex,
+    broadcast::{Receiver, error::RecvError},
+};
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -31,12 +36,24 @@ fn blocked_user(event: &Delivered) -> Option<i64> {
     (envelope.data.new_status.as_deref() == Some("blocked")).then_some(envelope.data.user.id)
 }
 
-/// Runs until the hub stops.
-pub async fn close_blocked_users(hub: Hub) {
-    let mut events = hub.subscribe();
+/// Starts closing blocked users' connections, under the hub's supervisor. The
+/// subscription outlives a failed run, so that the next run misses no event.
+pub fn supervise(hub: &Hub) {
+    let events = Arc::new(Mutex::new(hub.subscribe()));
+    hub.supervise("blocked_users", move |hub| {
+        close_blocked_users(hub, events.clone())
+    });
+}
+
+/// One run: until the hub stops.
+async fn close_blocked_users(
+    hub: Hub,
+    events: Arc<Mutex<Receiver<Arc<Delivered>>>>,
+) -> Result<(), TaskError> {
+    let mut events = events.lock().await;
     loop {
         let event = tokio::select! {
-            () = hub.stopped() => return,
+            () = hub.stopped() => return Ok(()),
             event = events.recv() => event,
         };
         match event {
@@ -52,7 +69,7 @@ pub async fn close_blocked_users(hub: Hub) {
                     "fell behind the event stream; some blocks may close sockets late"
                 );
             }
-            Err(RecvError::Closed) => return,
+            Err(RecvError::Closed) => return Ok(()),
         }
     }
 }

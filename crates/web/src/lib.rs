@@ -91,7 +91,7 @@ impl App {
         let identify = Arc::new(DeskIdentify::new(desk.clone(), config.clone()));
         let application = Arc::new(DeskApplication::new(desk.clone()));
         let hub = Hub::start(hub_config, log, application, identify).await?;
-        tokio::spawn(blocked::close_blocked_users(hub.clone()));
+        blocked::supervise(&hub);
         let state = AppState {
             login_limit: LoginLimit {
                 attempts: config.login_attempts,

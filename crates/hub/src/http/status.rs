@@ -18,12 +18,17 @@ pub(crate) async fn test() -> Json<Value> {
 
 pub(crate) async fn status(State(hub): State<Hub>) -> Json<Value> {
     let inner = &hub.inner;
-    // The cluster view needs the database; /status still answers without it.
+    // The cluster view and the tailer's lag need the database; /status still answers
+    // without it.
     let cluster = match cluster_nodes(&hub).await {
         Ok(nodes) => json!({
             "nodes": nodes.len(),
             "clients": nodes.iter().map(|node| node.clients).sum::<i64>(),
         }),
+        Err(_) => Value::Null,
+    };
+    let tailer_lag = match inner.log.head().await {
+        Ok(committed) => json!((committed - inner.tailer.fanned_out()).max(0)),
         Err(_) => Value::Null,
     };
     Json(json!({
@@ -34,6 +39,8 @@ pub(crate) async fn status(State(hub): State<Hub>) -> Json<Value> {
         "events_published": inner.metrics.events.get(),
         "messages_sent": inner.metrics.messages_sent.get(),
         "last_id": hub.head(),
+        "tailer_lag": tailer_lag,
+        "tasks": inner.supervisor.statuses(),
         "version": env!("CARGO_PKG_VERSION"),
         "node": inner.config.node,
         "websocket_enabled": inner.config.websocket_enabled,
@@ -79,24 +86,30 @@ async fn cluster_nodes(hub: &Hub) -> Result<Vec<NodeRecord>, ApiError> {
     Ok(nodes)
 }
 
+/// 200 when the node can do its work: the database answers and every background task
+/// runs. Otherwise 503, naming what is wrong, so that a load balancer sends clients
+/// elsewhere.
 pub(crate) async fn healthz(State(hub): State<Hub>) -> Response {
-    match hub.log().ping().await {
-        Ok(()) if !hub.is_shutting_down() => {
-            Json(json!({"status": "ok", "database": "ok"})).into_response()
-        }
-        Ok(()) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "stopping", "database": "ok"})),
-        )
-            .into_response(),
+    let database = match hub.log().ping().await {
+        Ok(()) => "ok",
         Err(error) => {
             tracing::warn!(%error, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "database": "unreachable"})),
-            )
-                .into_response()
+            "unreachable"
         }
+    };
+    let tasks_down = hub.supervisor().down();
+    let status = if hub.is_shutting_down() {
+        "stopping"
+    } else if database != "ok" || !tasks_down.is_empty() {
+        "unavailable"
+    } else {
+        "ok"
+    };
+    let body = Json(json!({"status": status, "database": database, "tasks_down": tasks_down}));
+    if status == "ok" {
+        body.into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
     }
 }
 

@@ -78,7 +78,10 @@ async fn healthz_checks_the_database() {
     let app = spawn_hub().await;
     assert_eq!(
         app.get("/healthz").await,
-        (200, json!({"status": "ok", "database": "ok"}))
+        (
+            200,
+            json!({"status": "ok", "database": "ok", "tasks_down": []})
+        )
     );
 }
 

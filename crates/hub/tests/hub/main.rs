@@ -31,3 +31,4 @@ mod endpoints;
 mod log_order;
 mod presence;
 mod slow_clients;
+mod supervision;
