@@ -64,6 +64,8 @@ pub struct HubConfig {
     pub presence_idle_after: Duration,
     /// How often the tailer looks at the log without being woken.
     pub poll_interval: Duration,
+    /// Pusher apps served at `/app/{key}` and `/apps/{id}/` (none: those paths are 404).
+    pub pusher_apps: Vec<crate::pusher::PusherApp>,
 }
 
 impl Default for HubConfig {
@@ -84,6 +86,7 @@ impl Default for HubConfig {
             max_invalid_messages: 10,
             presence_idle_after: Duration::from_secs(300),
             poll_interval: Duration::from_secs(1),
+            pusher_apps: Vec::new(),
         }
     }
 }

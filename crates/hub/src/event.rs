@@ -23,6 +23,8 @@ pub enum EventTypeError {
     Empty,
     #[error("must be at most 64 characters")]
     TooLong,
+    #[error("must be at most 200 characters")]
+    TooLongForPusher,
     #[error("may contain only a-z, 0-9, '_', '.', '-' and ':'")]
     BadCharacter,
     #[error("'{0}' is reserved for the protocol")]
@@ -47,6 +49,16 @@ impl EventType {
         Ok(Self(name.to_owned()))
     }
 
+    /// A Pusher event name: 1–200 characters of any kind, as the Pusher protocol allows
+    /// (Laravel names events after their class, `App\\Events\\OrderShipped`).
+    pub fn pusher(name: &str) -> Result<Self, EventTypeError> {
+        match name.chars().count() {
+            0 => Err(EventTypeError::Empty),
+            1..=200 => Ok(Self(name.to_owned())),
+            _ => Err(EventTypeError::TooLongForPusher),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -58,12 +70,26 @@ impl fmt::Display for EventType {
     }
 }
 
+/// Where a Pusher event goes: one channel of one app (docs/pusher.md). Native
+/// viewers never see such events; the channel's subscribers do, except `except_socket`
+/// (the publisher's own connection, as the Pusher protocol asks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic {
+    pub app: String,
+    pub channel: String,
+    pub except_socket: Option<String>,
+    /// The member who sent a client event on a presence channel.
+    pub user_id: Option<String>,
+}
+
 /// An event about to be appended. `data` is JSON text, kept byte for byte.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub kind: EventType,
     pub data: Box<RawValue>,
     pub audience: Audience,
+    /// `Some` for an event of a Pusher channel.
+    pub topic: Option<Topic>,
 }
 
 impl NewEvent {
@@ -76,6 +102,7 @@ impl NewEvent {
             kind,
             data: serde_json::value::to_raw_value(data)?,
             audience,
+            topic: None,
         })
     }
 
@@ -95,6 +122,10 @@ pub struct StoredEvent {
     pub created_at: String,
     pub data: String,
     pub audience: Option<String>,
+    pub app: Option<String>,
+    pub channel: Option<String>,
+    pub except_socket: Option<String>,
+    pub user_id: Option<String>,
 }
 
 /// An event ready for delivery: its audience, and its envelope serialized once.
@@ -103,7 +134,9 @@ pub struct Delivered {
     pub id: i64,
     pub kind: String,
     pub audience: Audience,
-    /// The envelope as JSON (for polling).
+    /// The Pusher channel of the event, if it is one's.
+    pub topic: Option<Topic>,
+    /// The envelope as JSON (for polling; the Pusher message for a Pusher event).
     pub frame: String,
     /// The envelope as an encoded WebSocket frame, written as is to every socket.
     pub wire: Bytes,
@@ -125,6 +158,18 @@ struct Envelope<'a> {
     data: &'a RawValue,
 }
 
+/// A Pusher channel event as its subscribers receive it; `id` is this server's
+/// extension (the log id, for resuming: docs/pusher.md).
+#[derive(Serialize)]
+struct PusherMessage<'a> {
+    event: &'a str,
+    channel: &'a str,
+    data: &'a RawValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    id: i64,
+}
+
 impl Delivered {
     pub fn from_stored(row: StoredEvent) -> Result<Self, CorruptEvent> {
         let corrupt = |source| CorruptEvent { id: row.id, source };
@@ -133,24 +178,45 @@ impl Delivered {
             None => Audience::everyone(),
         };
         let data: &RawValue = serde_json::from_str(&row.data).map_err(corrupt)?;
-        let envelope = Envelope {
-            id: row.id,
-            kind: &row.kind,
-            timestamp: &row.created_at,
-            data,
+        let topic = match (row.app, row.channel) {
+            (Some(app), Some(channel)) => Some(Topic {
+                app,
+                channel,
+                except_socket: row.except_socket,
+                user_id: row.user_id,
+            }),
+            _ => None,
         };
-        let frame = serde_json::to_string(&envelope).map_err(corrupt)?;
+        let frame = match &topic {
+            None => serde_json::to_string(&Envelope {
+                id: row.id,
+                kind: &row.kind,
+                timestamp: &row.created_at,
+                data,
+            }),
+            Some(topic) => serde_json::to_string(&PusherMessage {
+                event: &row.kind,
+                channel: &topic.channel,
+                data,
+                user_id: topic.user_id.as_deref(),
+                id: row.id,
+            }),
+        }
+        .map_err(corrupt)?;
         Ok(Self {
             id: row.id,
             kind: row.kind,
             audience,
+            topic,
             wire: crate::outlet::text_frame(&frame),
             frame,
         })
     }
 
+    /// Whether a native viewer (`/ws`, `/messages`) receives the event: never a Pusher
+    /// channel's, whose subscribers are decided at subscription (see `pusher`).
     pub fn visible_to(&self, viewer: &Viewer) -> bool {
-        self.audience.includes(viewer)
+        self.topic.is_none() && self.audience.includes(viewer)
     }
 }
 
@@ -200,6 +266,10 @@ mod tests {
             created_at: "2026-11-21T10:15:02.123Z".into(),
             data: r#"{"b":1,"a":[1.50,"x"]}"#.into(),
             audience: Some(r#"{"roles":["agent"]}"#.into()),
+            app: None,
+            channel: None,
+            except_socket: None,
+            user_id: None,
         };
         let delivered = Delivered::from_stored(row).expect("valid row");
         assert_eq!(

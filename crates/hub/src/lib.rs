@@ -20,6 +20,7 @@ mod metrics;
 mod outlet;
 mod presence;
 pub mod protocol;
+pub mod pusher;
 mod registry;
 pub mod supervisor;
 mod tailer;
@@ -42,6 +43,7 @@ pub use event::{Delivered, EventType, NewEvent};
 pub use http::router;
 pub use identity::{Credentials, HubTokens, Identify, IdentifyError};
 pub use log::{Database, EventLog, LogError};
+pub use pusher::{BadPusherApp, PusherApp};
 pub use registry::CloseReason;
 pub use supervisor::{Supervisor, TaskError};
 
@@ -66,6 +68,7 @@ struct Inner {
     tailer: Progress,
     registry: Registry,
     presence: Presence,
+    pusher: pusher::Pusher,
     metrics: Metrics,
     app: Arc<dyn Application>,
     identify: Arc<dyn Identify>,
@@ -101,6 +104,11 @@ impl Hub {
                 tailer: Progress::new(head),
                 registry: Registry::new(config.queue_capacity, config.max_connections_per_ip),
                 presence: Presence::new(config.node.clone(), config.presence_idle_after),
+                pusher: pusher::Pusher::new(
+                    config.pusher_apps.clone(),
+                    head,
+                    config.queue_capacity,
+                ),
                 metrics: Metrics::new(),
                 started_at: event::timestamp_now(),
                 started: Instant::now(),
@@ -115,6 +123,7 @@ impl Hub {
                 identify,
             }),
         };
+        pusher::start(&hub).await?;
         // The fan-out runs inside the tailer's task: its failures are the tailer's.
         hub.supervise("tailer", tailer::run);
         hub.supervise("cluster_heartbeat", cluster::report_node);

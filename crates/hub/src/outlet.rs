@@ -345,6 +345,7 @@ mod tests {
             id,
             kind: "test".into(),
             audience: Audience::everyone(),
+            topic: None,
             wire: text_frame(&json),
             frame: json,
         })

@@ -84,8 +84,12 @@ async fn deliver(hub: &Hub, rows: Vec<crate::event::StoredEvent>) -> i64 {
         .registry
         .fan_out(batch.clone(), || inner.feed.set_head(cursor))
         .await;
+    let pusher_deliveries = inner.pusher.fan_out(&batch);
     inner.metrics.events.inc_by(batch.len() as u64);
-    inner.metrics.messages_sent.inc_by(outcome.deliveries);
+    inner
+        .metrics
+        .messages_sent
+        .inc_by(outcome.deliveries + pusher_deliveries);
     inner
         .metrics
         .slow_consumers_dropped

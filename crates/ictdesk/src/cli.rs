@@ -5,6 +5,7 @@
 use std::{num::NonZeroU64, path::PathBuf};
 
 use clap::{ArgAction, Args, Parser, Subcommand, builder::BoolishValueParser};
+use ictdesk_hub::PusherApp;
 use ipnet::IpNet;
 
 #[derive(Debug, Parser)]
@@ -177,6 +178,16 @@ pub struct HubSettings {
     /// Messages per second one connection may send.
     #[arg(long, env = "ICTDESK_CLIENT_RATE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub client_rate: u32,
+
+    /// A Pusher app served at /app/{key} and /apps/{id}/ (repeatable; commas between several in the environment).
+    #[arg(
+        long = "pusher-app",
+        env = "ICTDESK_PUSHER_APPS",
+        value_name = "ID:KEY:SECRET",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub pusher_apps: Vec<PusherApp>,
 
     /// This node's name in /status (default: host name and process id).
     #[arg(long, env = "ICTDESK_NODE")]

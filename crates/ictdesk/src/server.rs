@@ -170,6 +170,7 @@ fn hub_config(settings: &HubSettings) -> HubConfig {
         publish_timeout: Duration::from_secs(settings.websocket_timeout.get()),
         max_connections_per_ip: settings.max_connections_per_ip as usize,
         client_messages_per_second: settings.client_rate,
+        pusher_apps: settings.pusher_apps.clone(),
         ..HubConfig::default()
     }
 }

@@ -70,6 +70,7 @@ pub(crate) async fn publish(
         kind,
         data,
         audience: request.audience.unwrap_or_default(),
+        topic: None,
     };
     let timeout = hub.config().publish_timeout;
     let id = tokio::time::timeout(timeout, hub.log().append(&event))

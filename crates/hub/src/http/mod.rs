@@ -28,7 +28,13 @@ use crate::{
 };
 
 pub fn router(hub: Hub) -> Router {
-    Router::new()
+    // Without a Pusher app, `/app/` and `/apps/` stay unknown paths (404).
+    let pusher = if hub.inner.pusher.is_enabled() {
+        crate::pusher::router()
+    } else {
+        Router::new()
+    };
+    pusher
         .route("/ws", get(ws::upgrade))
         .route("/messages", get(polling::messages))
         .route(

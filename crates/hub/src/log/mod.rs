@@ -60,6 +60,7 @@ impl Database {
     pub fn event_log(&self) -> EventLog {
         EventLog {
             backend: self.backend(),
+            database: self.clone(),
             committed: Arc::new(Notify::new()),
         }
     }
@@ -121,6 +122,9 @@ pub struct NodeRecord {
 #[derive(Clone)]
 pub struct EventLog {
     backend: Arc<dyn LogBackend>,
+    /// For modules with tables of their own beside the log (Pusher presence), which
+    /// append inside their own transactions.
+    database: Database,
     committed: Arc<Notify>,
 }
 
@@ -140,6 +144,10 @@ impl EventLog {
 
     pub async fn read_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
         self.backend.read_after(after, limit).await
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.database
     }
 
     pub async fn head(&self) -> Result<i64> {

@@ -52,12 +52,17 @@ pub async fn append(conn: &mut PgConnection, event: &NewEvent) -> Result<i64, sq
         .execute(&mut *conn)
         .await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO events (type, created_at, data, audience) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO events (type, created_at, data, audience, app, channel, except_socket, user_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(event.kind.as_str())
     .bind(timestamp_now())
     .bind(event.data.get())
     .bind(event.audience_json())
+    .bind(event.topic.as_ref().map(|topic| topic.app.as_str()))
+    .bind(event.topic.as_ref().map(|topic| topic.channel.as_str()))
+    .bind(event.topic.as_ref().and_then(|topic| topic.except_socket.as_deref()))
+    .bind(event.topic.as_ref().and_then(|topic| topic.user_id.as_deref()))
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query("SELECT pg_notify($1, $2)")
@@ -86,7 +91,7 @@ impl LogBackend for PostgresDatabase {
 
     async fn read_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
         let rows = sqlx::query_as(
-            "SELECT id, type, created_at, data, audience FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+            "SELECT id, type, created_at, data, audience, app, channel, except_socket, user_id FROM events WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(i64::from(limit))

@@ -47,12 +47,17 @@ impl SqliteDatabase {
 /// Appends `event` inside the caller's transaction (or connection) and returns its id.
 pub async fn append(conn: &mut SqliteConnection, event: &NewEvent) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO events (type, created_at, data, audience) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO events (type, created_at, data, audience, app, channel, except_socket, user_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(event.kind.as_str())
     .bind(timestamp_now())
     .bind(event.data.get())
     .bind(event.audience_json())
+    .bind(event.topic.as_ref().map(|topic| topic.app.as_str()))
+    .bind(event.topic.as_ref().map(|topic| topic.channel.as_str()))
+    .bind(event.topic.as_ref().and_then(|topic| topic.except_socket.as_deref()))
+    .bind(event.topic.as_ref().and_then(|topic| topic.user_id.as_deref()))
     .fetch_one(conn)
     .await
 }
@@ -80,7 +85,7 @@ impl LogBackend for SqliteDatabase {
 
     async fn read_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
         let rows = sqlx::query_as(
-            "SELECT id, type, created_at, data, audience FROM events WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, type, created_at, data, audience, app, channel, except_socket, user_id FROM events WHERE id > ? ORDER BY id LIMIT ?",
         )
         .bind(after)
         .bind(i64::from(limit))

@@ -44,7 +44,7 @@ type Socket = WebSocketStream<Wire>;
 
 /// Bytes reserved for reading client frames; they are small, and every idle
 /// connection pays for this buffer.
-const READ_BUFFER: usize = 1024;
+pub(crate) const READ_BUFFER: usize = 1024;
 /// Events per page when replaying from the log.
 const REPLAY_PAGE: usize = 256;
 /// How long the last frames (the close frame) may take on a connection that does not
@@ -102,7 +102,7 @@ pub(crate) async fn upgrade(
 }
 
 /// Checks the WebSocket handshake and answers it (101 Switching Protocols).
-fn handshake(request: &Request) -> Result<Response, ApiError> {
+pub(crate) fn handshake(request: &Request) -> Result<Response, ApiError> {
     if request.extensions().get::<OnUpgrade>().is_none() {
         return Err(ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
@@ -122,13 +122,13 @@ fn handshake(request: &Request) -> Result<Response, ApiError> {
 
 /// One WebSocket connection per address slot; released when the connection ends (or
 /// when the upgrade never completes).
-struct IpSlot {
+pub(crate) struct IpSlot {
     hub: Hub,
     ip: IpAddr,
 }
 
 impl IpSlot {
-    fn reserve(hub: &Hub, ip: IpAddr) -> Option<Self> {
+    pub(crate) fn reserve(hub: &Hub, ip: IpAddr) -> Option<Self> {
         hub.inner.registry.reserve_ip(ip).then(|| Self {
             hub: hub.clone(),
             ip,
@@ -231,7 +231,7 @@ enum Step {
     Close(CloseReason),
 }
 
-type Ended = Option<CloseReason>;
+pub(crate) type Ended = Option<CloseReason>;
 
 impl Session {
     /// Runs until the connection ends; returns how to close it, if the server closes.
@@ -477,7 +477,7 @@ impl Session {
 }
 
 /// Maps a read error to the close the RFC asks for.
-fn protocol_error(id: ConnectionId, error: tungstenite::Error) -> Ended {
+pub(crate) fn protocol_error(id: ConnectionId, error: tungstenite::Error) -> Ended {
     let reason = match error {
         tungstenite::Error::Utf8(_) => CloseReason::INVALID_UTF8,
         tungstenite::Error::Capacity(_) => CloseReason::TOO_BIG,
@@ -489,14 +489,14 @@ fn protocol_error(id: ConnectionId, error: tungstenite::Error) -> Ended {
 }
 
 /// A token bucket: `rate` messages a second, bursts of twice that.
-struct Allowance {
+pub(crate) struct Allowance {
     rate: f32,
     tokens: f32,
     refilled: Instant,
 }
 
 impl Allowance {
-    fn new(per_second: u32) -> Self {
+    pub(crate) fn new(per_second: u32) -> Self {
         let rate = per_second.max(1) as f32;
         Self {
             rate,
@@ -505,7 +505,7 @@ impl Allowance {
         }
     }
 
-    fn take(&mut self) -> bool {
+    pub(crate) fn take(&mut self) -> bool {
         let now = Instant::now();
         let earned = now.duration_since(self.refilled).as_secs_f32() * self.rate;
         self.tokens = (self.tokens + earned).min(self.rate * 2.0);

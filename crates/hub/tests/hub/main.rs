@@ -30,5 +30,6 @@ mod delivery;
 mod endpoints;
 mod log_order;
 mod presence;
+mod pusher;
 mod slow_clients;
 mod supervision;
