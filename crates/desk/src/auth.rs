@@ -8,6 +8,7 @@ use time::Duration;
 use crate::{
     desk::{Desk, require_active},
     error::{Error, Result, required_text},
+    login_limit::{Admission, LoginLimit},
     timestamps,
     users::{ApiToken, Email, Session, User, UserStatus},
 };
@@ -49,27 +50,51 @@ pub fn token_hash(token: &str) -> String {
 }
 
 impl Desk {
-    /// Checks email and password and opens a session. Unknown email and wrong password
-    /// get the same error (and take about the same time); blocked users are refused.
+    /// Checks email and password against the login attempt limit (see `login_limit`)
+    /// and opens a session: [`Error::TooManyAttempts`] when `address` has used up its
+    /// failures, else what [`Desk::login`] answers.
+    pub async fn login_from(
+        &self,
+        address: &str,
+        email: &str,
+        password: &str,
+        limit: LoginLimit,
+    ) -> Result<LoggedIn> {
+        let attempt = match self.admit_login(address, email, limit).await? {
+            Admission::Admitted(attempt) => attempt,
+            Admission::Refused { retry_after } => {
+                return Err(Error::TooManyAttempts { retry_after });
+            }
+        };
+        tokio::time::sleep(attempt.delay).await;
+        let result = self.login(email, password).await;
+        // Only a wrong password (or unknown email, or blocked account) is a failure.
+        if !matches!(result, Err(Error::InvalidCredentials)) {
+            self.forget_login_attempt(attempt).await?;
+        }
+        result
+    }
+
+    /// Checks email and password and opens a session. An unknown email, a wrong
+    /// password and a blocked account all get the same error and take about the same
+    /// time, so that the answer tells nothing about the account.
     pub async fn login(&self, email: &str, password: &str) -> Result<LoggedIn> {
         let email = Email::parse(email).map_err(|_| Error::InvalidCredentials)?;
         let Some(row) = self.store.user_for_login(email.as_str()).await? else {
             // Spend the time a real check would, so response times do not tell which
             // emails exist.
-            let _ = self.passwords.hash(password).await;
+            let _ = self.passwords.hash(password).await?;
             return Err(Error::InvalidCredentials);
         };
-        if !self.passwords.verify(&row.password_hash, password).await {
+        let right = self.passwords.verify(&row.password_hash, password).await?;
+        if !right || row.user.status == UserStatus::Blocked {
             return Err(Error::InvalidCredentials);
-        }
-        if row.user.status == UserStatus::Blocked {
-            return Err(Error::forbidden("this account is blocked"));
         }
         self.open_session(row.user).await
     }
 
     async fn open_session(&self, user: User) -> Result<LoggedIn> {
-        let now = timestamps::now();
+        let now = self.database_now().await?;
         let session_token = random_token();
         let session = Session {
             token_hash: token_hash(&session_token),
@@ -91,10 +116,9 @@ impl Desk {
     }
 
     /// The user of a session cookie and the session's CSRF token, if the session is
-    /// valid and the user active.
+    /// valid (by the database's clock) and the user active.
     pub async fn session_user(&self, session_token: &str) -> Result<Option<(User, String)>> {
-        let now = timestamps::format(timestamps::now());
-        self.store.session(&token_hash(session_token), &now).await
+        self.store.session(&token_hash(session_token)).await
     }
 
     /// Ends a session; `false` if there was none.

@@ -27,6 +27,12 @@ pub enum Error {
         to: String,
         reason: String,
     },
+    /// The login attempt limit: try again after `retry_after`.
+    #[error("too many failed logins; try again in {} s", .retry_after.as_secs().max(1))]
+    TooManyAttempts { retry_after: std::time::Duration },
+    /// Too many passwords are being checked at once (see `passwords`).
+    #[error("the server is busy checking other passwords; try again in a moment")]
+    Busy,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -43,6 +49,8 @@ pub enum ErrorKind {
     Forbidden,
     Validation,
     Conflict,
+    TooManyRequests,
+    Unavailable,
     Internal,
 }
 
@@ -55,6 +63,8 @@ impl Error {
             Error::Validation { .. } => ErrorKind::Validation,
             // SPEC: both a stale version and an invalid status transition are a 409.
             Error::Conflict { .. } | Error::InvalidTransition { .. } => ErrorKind::Conflict,
+            Error::TooManyAttempts { .. } => ErrorKind::TooManyRequests,
+            Error::Busy => ErrorKind::Unavailable,
             Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -70,8 +80,16 @@ impl Error {
         Error::Forbidden(message.into())
     }
 
-    /// The field errors, when this is a validation error.
-    /// Who changed the object since it was read, when this is a stale version.
+    /// How long the client should wait before trying again, when that is known.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::TooManyAttempts { retry_after } => Some(*retry_after),
+            Error::Busy => Some(std::time::Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+
+    /// Who the object since it was read, when this is a stale version.
     pub fn changed_by(&self) -> Option<&str> {
         match self {
             Error::Conflict { changed_by } => Some(changed_by),
@@ -79,6 +97,7 @@ impl Error {
         }
     }
 
+    /// The field errors, when this is a validation error.
     pub fn fields(&self) -> Option<&FieldErrors> {
         match self {
             Error::Validation { fields } => Some(fields),

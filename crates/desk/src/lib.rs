@@ -32,6 +32,7 @@ pub mod articles;
 pub mod audience;
 pub mod auth;
 pub mod categories;
+pub mod clock;
 mod choice;
 pub mod comments;
 pub mod demo;

@@ -178,7 +178,8 @@ pub struct NewUser {
     pub locale: Option<String>,
 }
 
-/// `PATCH /users/{id}`: any of `{status, role, name, email, locale, password}`.
+/// `PATCH /users/{id}`: any of `{status, role, name, email, locale, password}`;
+/// changing one's own password also needs `current_password`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserChange {
     #[serde(default)]
@@ -195,6 +196,8 @@ pub struct UserChange {
     pub locale: Option<String>,
     #[serde(default)]
     pub password: Option<String>,
+    #[serde(default)]
+    pub current_password: Option<String>,
 }
 
 /// The outcome of a user change. `blocked`: the user was just blocked, so the web
@@ -343,6 +346,20 @@ impl Desk {
         id: i64,
         change: &UserChange,
     ) -> Result<UserChanged> {
+        self.change_user_in_session(actor, None, id, change).await
+    }
+
+    /// [`Desk::change_user`] by someone signed in with `session_token`. A new password
+    /// ends the person's sessions — all but this one when it is their own (issue 9
+    /// point 6) — and one's own password changes only with the current one (an admin
+    /// resetting someone else's needs none).
+    pub async fn change_user_in_session(
+        &self,
+        actor: &User,
+        session_token: Option<&str>,
+        id: i64,
+        change: &UserChange,
+    ) -> Result<UserChanged> {
         require_active(actor)?;
         let own = actor.id == id;
         if !actor.role.is_admin() {
@@ -357,19 +374,49 @@ impl Desk {
                 "admins cannot change their own role or status",
             ));
         }
-        self.change_user_as(Some(actor), id, change).await
+        let mut keep = None;
+        if own && change.password.is_some() {
+            self.check_current_password(actor, change.current_password.as_deref())
+                .await?;
+            keep = session_token.map(crate::auth::token_hash);
+        }
+        self.change_user_as(Some(actor), id, change, keep.as_deref())
+            .await
+    }
+
+    async fn check_current_password(&self, actor: &User, current: Option<&str>) -> Result<()> {
+        let Some(current) = current else {
+            return Err(Error::field(
+                "current_password",
+                "is required to change your own password",
+            ));
+        };
+        let row = self
+            .store
+            .user_for_login(&actor.email)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        if !self.passwords.verify(&row.password_hash, current).await? {
+            return Err(Error::field(
+                "current_password",
+                "is not your current password",
+            ));
+        }
+        Ok(())
     }
 
     /// The command line (`ictdesk user block|unblock`) changes an account.
     pub async fn change_user_by_system(&self, id: i64, change: &UserChange) -> Result<UserChanged> {
-        self.change_user_as(None, id, change).await
+        self.change_user_as(None, id, change, None).await
     }
 
+    /// `keep`: the token hash of a session a password change does not end.
     async fn change_user_as(
         &self,
         actor: Option<&User>,
         id: i64,
         change: &UserChange,
+        keep: Option<&str>,
     ) -> Result<UserChanged> {
         let mut fields = Fields::new();
         let name = change
@@ -421,6 +468,7 @@ impl Desk {
         changed(&mut changes, "locale", &old.locale, &new.locale);
         if let Some(hash) = &password_hash {
             tx.set_password(id, hash).await?;
+            tx.delete_sessions_of(id, keep).await?;
             changes.push(FieldChange {
                 field: "password",
                 old: None,
@@ -437,7 +485,7 @@ impl Desk {
         tx.update_user(&new, actor.map_or(id, |actor| actor.id))
             .await?;
         if blocked {
-            tx.delete_sessions_of(id).await?;
+            tx.delete_sessions_of(id, None).await?;
         }
         let user = tx.user(id).await?.ok_or(Error::NotFound("user"))?;
         let data = UserEvent {

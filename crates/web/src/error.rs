@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use ictdesk_desk::ErrorKind;
@@ -61,6 +61,8 @@ fn desk_status(kind: ErrorKind) -> StatusCode {
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -95,7 +97,14 @@ impl IntoResponse for Error {
                     fields: error.fields().unwrap_or(&empty),
                     changed_by: error.changed_by(),
                 };
-                (desk_status(kind), Json(body)).into_response()
+                let mut response = (desk_status(kind), Json(body)).into_response();
+                if let Some(wait) = error.retry_after() {
+                    let seconds = wait.as_secs().max(1);
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                }
+                response
             }
         }
     }

@@ -15,7 +15,7 @@ pub mod pages;
 pub mod requests;
 pub mod session;
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc};
 
 use axum::Router;
 use ictdesk_desk::{Desk, DeskOptions, login_limit::LoginLimit};
@@ -29,9 +29,8 @@ use crate::{application::DeskApplication, identity::DeskIdentify};
 pub struct WebConfig {
     /// Marks the session cookie `Secure` (set when serving over TLS).
     pub secure_cookies: bool,
-    /// Failed logins allowed per client address and per email within `login_window`.
-    pub login_attempts: u32,
-    pub login_window: Duration,
+    /// The login attempt limit (per address and account, per address, window).
+    pub login_limit: LoginLimit,
     /// Origins (`https://desk.example.org`) allowed besides the request's own host, for
     /// WebSocket upgrades, polls and logins behind proxies that rewrite `Host`.
     pub allowed_origins: Vec<String>,
@@ -43,8 +42,7 @@ impl Default for WebConfig {
     fn default() -> Self {
         Self {
             secure_cookies: false,
-            login_attempts: 10,
-            login_window: Duration::from_secs(300),
+            login_limit: LoginLimit::default(),
             allowed_origins: Vec::new(),
             desk: DeskOptions::default(),
         }
@@ -93,10 +91,7 @@ impl App {
         let hub = Hub::start(hub_config, log, application, identify).await?;
         blocked::supervise(&hub);
         let state = AppState {
-            login_limit: LoginLimit {
-                attempts: config.login_attempts,
-                window: config.login_window,
-            },
+            login_limit: config.login_limit,
             desk: desk.clone(),
             hub: hub.clone(),
             config,

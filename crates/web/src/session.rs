@@ -10,7 +10,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use ictdesk_desk::{auth::SESSION_LIFETIME, timestamps, users::User};
+use ictdesk_desk::{auth::SESSION_LIFETIME, users::User};
 use ictdesk_hub::client_addr::client_ip;
 use serde::{Deserialize, Serialize};
 
@@ -76,42 +76,18 @@ pub async fn login(
     // The hub's rule, with the hub's ICTDESK_TRUSTED_PROXIES: one answer to "who is
     // the client" for the login limit, the allow-list and the connection limit.
     let client = client_ip(peer.ip(), &headers, &state.hub.config().trusted_proxies);
-    let keys = [
-        format!("ip:{client}"),
-        format!("email:{}", request.email.trim().to_lowercase()),
-    ];
-    let desk = &state.desk;
-    if let Some(wait) = desk
-        .login_wait(&keys, state.login_limit, timestamps::now())
-        .await?
-    {
-        return Ok(too_many_attempts(wait.as_secs()));
-    }
-    let logged_in = match state.desk.login(&request.email, &request.password).await {
-        Ok(logged_in) => logged_in,
-        Err(error) => {
-            if error.kind() == ictdesk_desk::ErrorKind::Unauthenticated {
-                desk.record_login_failure(&keys, state.login_limit, timestamps::now())
-                    .await?;
-            }
-            return Err(error.into());
-        }
-    };
+    let logged_in = state
+        .desk
+        .login_from(
+            &client.to_string(),
+            &request.email,
+            &request.password,
+            state.login_limit,
+        )
+        .await?;
     let cookie = session_cookie_header(&logged_in.session_token, &state.config)?;
     let body = SessionInfo::new(&logged_in.user, &logged_in.csrf_token);
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
-}
-
-fn too_many_attempts(retry_after: u64) -> Response {
-    let error = Error::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        format!("too many failed logins; try again in {retry_after} s"),
-    );
-    let mut response = error.into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    response
 }
 
 /// Who is signed in, and the CSRF token the page must send with changes.

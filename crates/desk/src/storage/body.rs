@@ -147,14 +147,20 @@ impl Storage for Store {
             .await?)
     }
 
-    async fn session(&self, token_hash: &str, now: &str) -> Result<Option<(User, String)>> {
+    async fn now(&self) -> Result<String> {
+        Ok(sqlx::query_scalar(&format!("SELECT {}", Store::NOW))
+            .fetch_one(self.reader())
+            .await?)
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<(User, String)>> {
         let sql = format!(
             "SELECT s.csrf_token, {USER_COLUMNS} {USER_FROM} JOIN sessions s ON s.user_id = u.id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.status = 'active'"
+             WHERE s.token_hash = $1 AND s.expires_at > {} AND u.status = 'active'",
+            Store::NOW
         );
         let row: Option<SessionRow> = sqlx::query_as(&sql)
             .bind(token_hash)
-            .bind(now)
             .fetch_optional(self.reader())
             .await?;
         Ok(row.map(|row| (row.user, row.csrf_token)))
@@ -170,10 +176,9 @@ impl Storage for Store {
             .await?)
     }
 
-    async fn login_failures(&self, key: &str, since: &str, newest: i64) -> Result<Vec<String>> {
+    async fn login_attempts(&self, key: &str, since: &str, newest: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT failed_at FROM login_failures WHERE key = $1 AND failed_at > $2 \
-             ORDER BY failed_at DESC LIMIT $3",
+            "SELECT at FROM login_attempts WHERE key = $1 AND at > $2 ORDER BY at DESC LIMIT $3",
         )
         .bind(key)
         .bind(since)
@@ -509,26 +514,38 @@ impl Transaction for BodyTransaction {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn insert_login_failure(&mut self, key: &str, at: &str) -> Result<()> {
-        sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)")
-            .bind(key)
-            .bind(at)
-            .execute(self.conn())
-            .await?;
+    async fn insert_login_attempt(&mut self, key: &str, at: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("INSERT INTO login_attempts (key, at) VALUES ($1, $2) RETURNING id")
+                .bind(key)
+                .bind(at)
+                .fetch_one(self.conn())
+                .await?,
+        )
+    }
+
+    async fn delete_login_attempts(&mut self, ids: &[i64]) -> Result<()> {
+        for id in ids {
+            sqlx::query("DELETE FROM login_attempts WHERE id = $1")
+                .bind(id)
+                .execute(self.conn())
+                .await?;
+        }
         Ok(())
     }
 
-    async fn forget_login_failures(&mut self, before: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
+    async fn forget_login_attempts(&mut self, before: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_attempts WHERE at < $1")
             .bind(before)
             .execute(self.conn())
             .await?;
         Ok(())
     }
 
-    async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+    async fn delete_sessions_of(&mut self, user_id: i64, except: Option<&str>) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
             .bind(user_id)
+            .bind(except)
             .execute(self.conn())
             .await?;
         Ok(())

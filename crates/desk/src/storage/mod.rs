@@ -138,12 +138,16 @@ pub trait Storage: Send + Sync + 'static {
     async fn user_for_login(&self, email: &str) -> Result<Option<LoginRow>>;
     async fn users(&self, query: &UserQuery, page: Page) -> Result<Paged<User>>;
     async fn count_users(&self) -> Result<i64>;
-    /// The session's user and CSRF token, if the session exists and has not expired.
-    async fn session(&self, token_hash: &str, now: &str) -> Result<Option<(User, String)>>;
+    /// The database's clock, in the stored format: every node takes the times of the
+    /// login limit and of sessions from it, so that nodes whose clocks differ agree.
+    async fn now(&self) -> Result<String>;
+    /// The session's user and CSRF token, if the session exists and has not expired by
+    /// the database's clock.
+    async fn session(&self, token_hash: &str) -> Result<Option<(User, String)>>;
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
     async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
-    /// When `key`'s failed logins after `since` happened, newest first, `newest` at most.
-    async fn login_failures(&self, key: &str, since: &str, newest: i64) -> Result<Vec<String>>;
+    /// When `key`'s login attempts after `since` happened, newest first, `newest` at most.
+    async fn login_attempts(&self, key: &str, since: &str, newest: i64) -> Result<Vec<String>>;
 
     async fn tickets(&self, query: &TicketQuery, page: Page) -> Result<Paged<Ticket>>;
     /// Counts over the tickets `requester_id` may see (all of them for `None`).
@@ -191,10 +195,12 @@ pub trait Transaction: Send {
 
     async fn insert_session(&mut self, session: &Session) -> Result<()>;
     async fn delete_session(&mut self, token_hash: &str) -> Result<bool>;
-    async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()>;
-    async fn insert_login_failure(&mut self, key: &str, at: &str) -> Result<()>;
-    /// Forgets the failed logins before `before`.
-    async fn forget_login_failures(&mut self, before: &str) -> Result<()>;
+    /// Ends every session of the user but `except` (a token hash).
+    async fn delete_sessions_of(&mut self, user_id: i64, except: Option<&str>) -> Result<()>;
+    async fn insert_login_attempt(&mut self, key: &str, at: &str) -> Result<i64>;
+    async fn delete_login_attempts(&mut self, ids: &[i64]) -> Result<()>;
+    /// Forgets the login attempts before `before`.
+    async fn forget_login_attempts(&mut self, before: &str) -> Result<()>;
     async fn insert_api_token(
         &mut self,
         user_id: i64,
@@ -246,6 +252,8 @@ pub(crate) trait Dialect {
     fn writer(&self) -> &Pool<Self::Db>;
     /// This backend's migrations folder.
     fn migrator() -> Migrator;
+    /// SQL for the database's clock in the stored format (see `crate::timestamps`).
+    const NOW: &'static str;
     /// What follows a transaction's `SELECT … WHERE alias.id = $1` of a row it is about
     /// to change, so that a concurrent change waits for this one.
     fn lock_row(alias: &str) -> String;

@@ -41,6 +41,9 @@ impl Dialect for PostgresStorage {
         sqlx::migrate!("./migrations/postgres")
     }
 
+    const NOW: &'static str =
+        "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+
     fn lock_row(alias: &str) -> String {
         format!(" FOR UPDATE OF {alias}")
     }

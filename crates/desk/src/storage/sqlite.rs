@@ -40,6 +40,8 @@ impl Dialect for SqliteStorage {
         sqlx::migrate!("./migrations/sqlite")
     }
 
+    const NOW: &'static str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
     /// Nothing: the single writer already serializes changes.
     fn lock_row(_alias: &str) -> String {
         String::new()

@@ -134,7 +134,12 @@ both!(
                 .expect("lookup")
                 .is_none()
         );
-        assert_forbidden(t.desk.login("maria@test.local", PASSWORD).await);
+        // The same answer as a wrong password: it must not tell that the password
+        // was right.
+        assert!(matches!(
+            t.desk.login("maria@test.local", PASSWORD).await,
+            Err(Error::InvalidCredentials)
+        ));
 
         let unblocked = t
             .desk
@@ -255,3 +260,79 @@ both!(requesters_cannot_list_users, |t: TestDesk| async move {
         .expect("list");
     assert_eq!(list.total, 1);
 });
+
+fn new_password(current: Option<&str>) -> UserChange {
+    UserChange {
+        password: Some("a brand new secret".into()),
+        current_password: current.map(str::to_owned),
+        ..UserChange::default()
+    }
+}
+
+both!(
+    ones_own_password_changes_only_with_the_current_one_and_ends_the_other_sessions,
+    |t: TestDesk| async move {
+        let here = t.desk.login("maria@test.local", PASSWORD).await.expect("in");
+        let elsewhere = t.desk.login("maria@test.local", PASSWORD).await.expect("in");
+        let me = &t.requester;
+        assert_field_error(
+            t.desk
+                .change_user_in_session(me, Some(&here.session_token), me.id, &new_password(None))
+                .await,
+            "current_password",
+        );
+        assert_field_error(
+            t.desk
+                .change_user_in_session(
+                    me,
+                    Some(&here.session_token),
+                    me.id,
+                    &new_password(Some("not my password")),
+                )
+                .await,
+            "current_password",
+        );
+        t.desk
+            .login("maria@test.local", PASSWORD)
+            .await
+            .expect("the old password still works after refused changes");
+
+        t.desk
+            .change_user_in_session(
+                me,
+                Some(&here.session_token),
+                me.id,
+                &new_password(Some(PASSWORD)),
+            )
+            .await
+            .expect("changed");
+        let session = |token: String| {
+            let desk = t.desk.clone();
+            async move { desk.session_user(&token).await.expect("lookup") }
+        };
+        assert!(session(here.session_token.clone()).await.is_some());
+        assert!(session(elsewhere.session_token.clone()).await.is_none());
+        t.desk
+            .login("maria@test.local", "a brand new secret")
+            .await
+            .expect("the new password works");
+    }
+);
+
+both!(
+    an_admin_resets_someone_elses_password_without_theirs_and_ends_all_their_sessions,
+    |t: TestDesk| async move {
+        let theirs = t.desk.login("maria@test.local", PASSWORD).await.expect("in");
+        t.desk
+            .change_user_in_session(&t.admin, None, t.requester.id, &new_password(None))
+            .await
+            .expect("reset");
+        assert!(
+            t.desk
+                .session_user(&theirs.session_token)
+                .await
+                .expect("lookup")
+                .is_none()
+        );
+    }
+);

@@ -1,13 +1,13 @@
 //! `/users`: list and search, create, read, change. Blocking someone closes their open
 //! WebSockets at once (SPEC §2); the desk has already ended their sessions.
 
-use axum::{Json, extract::State, response::Response};
+use axum::{Json, extract::State, http::HeaderMap, response::Response};
 use ictdesk_desk::users::{NewUser, Role, User, UserChange, UserQuery, UserStatus};
 
 use crate::{
     AppState,
     error::Result,
-    identity::Caller,
+    identity::{Caller, Proof, session_cookie},
     requests::{Id, JsonBody, KnownFields, List, Params, created},
 };
 
@@ -17,7 +17,14 @@ impl KnownFields for NewUser {
 
 impl KnownFields for UserChange {
     const FIELDS: &'static [&'static str] = &[
-        "version", "name", "email", "role", "status", "locale", "password",
+        "version",
+        "name",
+        "email",
+        "role",
+        "status",
+        "locale",
+        "password",
+        "current_password",
     ];
 }
 
@@ -53,10 +60,19 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Id(id): Id) -> R
 pub async fn change(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Id(id): Id,
     JsonBody(change): JsonBody<UserChange>,
 ) -> Result<Json<User>> {
     // Blocking closes the user's connections through the event it emits (blocked.rs).
-    let changed = state.desk.change_user(&caller.user, id, &change).await?;
+    // A new password ends the person's other sessions; this one stays.
+    let session = match caller.proof {
+        Proof::Session { .. } => session_cookie(&headers),
+        Proof::ApiToken => None,
+    };
+    let changed = state
+        .desk
+        .change_user_in_session(&caller.user, session, id, &change)
+        .await?;
     Ok(Json(changed.user))
 }

@@ -6,6 +6,7 @@ mod get_tickets;
 mod helpers;
 mod knowledge;
 mod leaks;
+mod login;
 mod pages;
 mod postgres;
 mod session;
