@@ -30,7 +30,7 @@ run() { # run RATE
     psql -q "$BASE_URL" -c "CREATE DATABASE $db"
     local url="${BASE_URL%/*}/$db" ws=() pids=()
     for node in 1 2 3; do
-        ICTDESK_BROADCAST_TOKEN=$TOKEN ICTDESK_MAX_CONNECTIONS_PER_IP=0 RUST_LOG=warn \
+        ICTDESK_BROADCAST_TOKEN=$TOKEN ICTDESK_MAX_CONNECTIONS_PER_IP=0 ICTDESK_MAX_HTTP_CONNECTIONS_PER_IP=0 RUST_LOG=warn \
             "$BIN/ictdesk" hub --port 0 --node "bench-$node" --database "$url" \
             --addr-file "$WORK/node$node" >"$WORK/node$node.log" 2>&1 &
         pids+=($!)

@@ -82,7 +82,7 @@ ensure_nginx() {
 start_ictdesk() {
     local dir=$WORK/$1
     mkdir -p "$dir"
-    ICTDESK_BROADCAST_TOKEN=$TOKEN ICTDESK_MAX_CONNECTIONS_PER_IP=0 RUST_LOG=warn \
+    ICTDESK_BROADCAST_TOKEN=$TOKEN ICTDESK_MAX_CONNECTIONS_PER_IP=0 ICTDESK_MAX_HTTP_CONNECTIONS_PER_IP=0 RUST_LOG=warn \
         "${NICE[@]}" "$ICTDESK" hub --port 0 --database "sqlite://$dir/bench.db" --addr-file "$dir/addr" \
         >"$dir/server.log" 2>&1 &
     SERVER_PID=$!

@@ -126,9 +126,7 @@ impl Desk {
                 i64::from(limit.attempts + DELAY_STEPS + 1),
             )
             .await?;
-        let failures_past_limit = on_account
-            .len()
-            .saturating_sub(limit.attempts as usize + 1);
+        let failures_past_limit = on_account.len().saturating_sub(limit.attempts as usize + 1);
         Ok(Admission::Admitted(LoginAttempt {
             ids,
             delay: delay_after(failures_past_limit),
@@ -164,7 +162,9 @@ impl Desk {
 /// Until the oldest of the counted attempts leaves the window (at least a second).
 fn retry_after(oldest: Option<&String>, now: OffsetDateTime, limit: LoginLimit) -> Duration {
     let oldest = oldest
-        .and_then(|at| OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok())
+        .and_then(|at| {
+            OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
+        })
         .unwrap_or(now);
     let until = (oldest + limit.window() - now).max(time::Duration::SECOND);
     Duration::try_from(until).unwrap_or(limit.window)

@@ -132,9 +132,7 @@ fn hash_with(params: &Params, password: &str, memory: &mut Vec<Block>) -> Result
     let failed = |error: &dyn std::fmt::Display| Error::Internal(format!("hashing: {error}"));
     let salt = SaltString::generate(&mut OsRng);
     let mut salt_bytes = [0u8; 64];
-    let salt_bytes = salt
-        .decode_b64(&mut salt_bytes)
-        .map_err(|e| failed(&e))?;
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| failed(&e))?;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     hasher
@@ -246,8 +244,18 @@ mod tests {
             .hash_password(b"correct horse", &salt)
             .expect("hashes")
             .to_string();
-        assert!(passwords.verify(&theirs, "correct horse").await.expect("ran"));
-        assert!(!passwords.verify(&theirs, "correct hors").await.expect("ran"));
+        assert!(
+            passwords
+                .verify(&theirs, "correct horse")
+                .await
+                .expect("ran")
+        );
+        assert!(
+            !passwords
+                .verify(&theirs, "correct hors")
+                .await
+                .expect("ran")
+        );
     }
 
     #[tokio::test]

@@ -34,6 +34,22 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Whether a request looks forwarded by a reverse proxy nobody said to trust: it names
+/// a client in `X-Forwarded-For` or `X-Real-IP` and comes from a loopback or private
+/// address, where proxies live, while no trusted proxies are set. Then every client
+/// behind that proxy counts as the proxy (issue 18 point 7).
+pub fn forwarded_by_unlisted_proxy(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> bool {
+    let forwarded = headers.contains_key("x-forwarded-for") || headers.contains_key("x-real-ip");
+    forwarded && trusted.is_empty() && is_internal(canonical(peer))
+}
+
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
+    }
+}
+
 fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
     trusted.iter().any(|net| net.contains(&ip))
 }
@@ -182,6 +198,33 @@ mod tests {
             client_ip(ip("127.0.0.1"), &HeaderMap::new(), &trusted),
             ip("127.0.0.1")
         );
+    }
+
+    #[test]
+    fn forwarding_from_an_internal_address_without_trusted_proxies_is_noticed() {
+        let forwarded = headers(&[("x-forwarded-for", "198.51.100.4")]);
+        for proxy in ["127.0.0.1", "10.0.0.5", "192.168.1.2", "::1", "fd00::5"] {
+            assert!(
+                forwarded_by_unlisted_proxy(ip(proxy), &forwarded, &[]),
+                "{proxy}"
+            );
+        }
+        let trusted = nets(&["127.0.0.1/32"]);
+        assert!(!forwarded_by_unlisted_proxy(
+            ip("127.0.0.1"),
+            &forwarded,
+            &trusted
+        ));
+        assert!(!forwarded_by_unlisted_proxy(
+            ip("203.0.113.9"),
+            &forwarded,
+            &[]
+        ));
+        assert!(!forwarded_by_unlisted_proxy(
+            ip("127.0.0.1"),
+            &HeaderMap::new(),
+            &[]
+        ));
     }
 
     #[test]

@@ -56,6 +56,12 @@ pub struct HubConfig {
     pub publish_timeout: Duration,
     /// WebSocket connections one address may hold (0 = unlimited).
     pub max_connections_per_ip: usize,
+    /// Connections still speaking HTTP (not yet WebSockets) one address may hold; more
+    /// are closed at accept (0 = unlimited; trusted proxies are exempt).
+    pub max_http_connections_per_ip: usize,
+    /// Time to send a request's headers, from when the connection opens or its
+    /// previous answer ended (so also how long an idle keep-alive connection stays).
+    pub header_timeout: Duration,
     /// Client messages per second a connection may send (bursts of twice that).
     pub client_messages_per_second: u32,
     /// Invalid messages after which a connection is closed with 1008.
@@ -82,6 +88,8 @@ impl Default for HubConfig {
             websocket_enabled: true,
             publish_timeout: Duration::from_secs(5),
             max_connections_per_ip: 1000,
+            max_http_connections_per_ip: 256,
+            header_timeout: Duration::from_secs(15),
             client_messages_per_second: 20,
             max_invalid_messages: 10,
             presence_idle_after: Duration::from_secs(300),

@@ -6,6 +6,7 @@ use std::{num::NonZeroU64, path::PathBuf};
 
 use clap::{ArgAction, Args, Parser, Subcommand, builder::BoolishValueParser};
 use ictdesk_hub::PusherApp;
+use ictdesk_web::origin::Origin;
 use ipnet::IpNet;
 
 #[derive(Debug, Parser)]
@@ -43,9 +44,30 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
 
-    /// Mark session cookies Secure (set this when users reach the desk over https).
+    /// Mark session cookies Secure and expect https origins (set this when users reach the desk over https).
     #[arg(long, env = "ICTDESK_SECURE_COOKIES", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
     pub secure_cookies: bool,
+
+    /// Origins (comma-separated, e.g. https://desk.example.org) allowed besides the desk's own for logins, WebSockets and polls.
+    #[arg(long, env = "ICTDESK_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub allowed_origins: Vec<Origin>,
+
+    /// Failed logins allowed per client address and account within --login-window.
+    #[arg(long, env = "ICTDESK_LOGIN_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_attempts: u32,
+
+    /// Failed logins allowed per client address, at any accounts, within --login-window.
+    #[arg(long, env = "ICTDESK_LOGIN_ADDRESS_ATTEMPTS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_address_attempts: u32,
+
+    /// Seconds over which failed logins are counted.
+    #[arg(
+        long,
+        env = "ICTDESK_LOGIN_WINDOW",
+        default_value = "300",
+        value_name = "SECONDS"
+    )]
+    pub login_window: NonZeroU64,
 
     #[command(flatten)]
     pub hub: HubSettings,
@@ -121,6 +143,15 @@ pub struct ListenArgs {
     /// PEM private key of --tls-cert.
     #[arg(long, env = "ICTDESK_TLS_KEY", value_name = "PEM")]
     pub tls_key: Option<PathBuf>,
+
+    /// With TLS: max-age of Strict-Transport-Security, in seconds (0 tells browsers to forget it).
+    #[arg(
+        long,
+        env = "ICTDESK_HSTS_MAX_AGE",
+        default_value_t = 31_536_000,
+        value_name = "SECONDS"
+    )]
+    pub hsts_max_age: u64,
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +205,23 @@ pub struct HubSettings {
     /// WebSocket connections allowed from one address (0 = unlimited).
     #[arg(long, env = "ICTDESK_MAX_CONNECTIONS_PER_IP", default_value_t = 1000)]
     pub max_connections_per_ip: u32,
+
+    /// Connections still speaking HTTP (not WebSockets) one address may hold; more are closed at once (0 = unlimited; trusted proxies exempt).
+    #[arg(
+        long,
+        env = "ICTDESK_MAX_HTTP_CONNECTIONS_PER_IP",
+        default_value_t = 256
+    )]
+    pub max_http_connections_per_ip: u32,
+
+    /// Seconds a connection may take to send a request's headers, from when it opens or its previous answer ended (so also the idle keep-alive limit).
+    #[arg(
+        long,
+        env = "ICTDESK_HEADER_TIMEOUT",
+        default_value = "15",
+        value_name = "SECONDS"
+    )]
+    pub header_timeout: NonZeroU64,
 
     /// Messages per second one connection may send.
     #[arg(long, env = "ICTDESK_CLIENT_RATE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -241,6 +289,10 @@ fn parse_network(text: &str) -> Result<IpNet, String> {
     text.parse::<IpNet>()
         .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
         .map_err(|_| format!("'{text}' is not an IP address or CIDR network (e.g. 10.0.0.0/8)"))
+}
+
+fn parse_origin(text: &str) -> Result<Origin, String> {
+    text.parse()
 }
 
 #[cfg(test)]

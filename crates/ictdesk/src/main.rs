@@ -2,6 +2,7 @@
 
 mod admin;
 mod cli;
+mod proxies;
 mod server;
 mod tls;
 

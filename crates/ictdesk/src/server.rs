@@ -3,8 +3,9 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use axum_server::tls_rustls::RustlsConfig;
+use ictdesk_desk::{Desk, login_limit::LoginLimit};
 use ictdesk_hub::{Database, Hub, HubConfig, HubTokens, NoApplication, Secret};
+use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpSocket};
 
 use ictdesk_web::{App, WebConfig};
@@ -16,7 +17,8 @@ pub struct Server {
     hub: Hub,
     router: ictdesk_hub::Router,
     /// Serve https:// and wss:// with this (`ICTDESK_TLS_CERT`/`ICTDESK_TLS_KEY`).
-    tls: Option<RustlsConfig>,
+    tls: Option<Arc<ServerConfig>>,
+    hsts_max_age: u64,
 }
 
 impl Server {
@@ -27,11 +29,18 @@ impl Server {
         let web_config = WebConfig {
             // A cookie for an https site must never travel over plain http.
             secure_cookies: args.secure_cookies || tls.is_some(),
+            allowed_origins: args.allowed_origins.clone(),
+            login_limit: LoginLimit {
+                attempts: args.login_attempts,
+                address_attempts: args.login_address_attempts,
+                window: Duration::from_secs(args.login_window.get()),
+            },
             ..WebConfig::default()
         };
         let app = App::build(&database, hub_config(&args.hub), web_config)
             .await
             .context("cannot start the desk")?;
+        warn_about_clock_skew(&app.desk).await;
         crate::admin::first_run(&app.desk, args.demo).await?;
         let listener = bind(&args.listen).await?;
         announce(&listener, &args.hub, tls.is_some())?;
@@ -40,6 +49,7 @@ impl Server {
             hub: app.hub,
             router: app.router,
             tls,
+            hsts_max_age: args.listen.hsts_max_age,
         })
     }
 
@@ -66,6 +76,7 @@ impl Server {
             hub,
             router,
             tls,
+            hsts_max_age: args.listen.hsts_max_age,
         })
     }
 
@@ -73,10 +84,12 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let router = crate::proxies::warn_about_untrusted_proxies(self.router, &self.hub);
         match self.tls {
-            None => ictdesk_hub::http::serve(self.listener, self.router, self.hub, shutdown).await,
+            None => ictdesk_hub::http::serve(self.listener, router, self.hub, shutdown).await,
             Some(tls) => {
-                crate::tls::serve(self.listener, self.router, self.hub, tls, shutdown).await
+                let max_age = self.hsts_max_age;
+                crate::tls::serve(self.listener, router, self.hub, tls, max_age, shutdown).await
             }
         }
         .context("server failed")?;
@@ -120,7 +133,7 @@ async fn bind(listen: &ListenArgs) -> anyhow::Result<TcpListener> {
 }
 
 /// Both files or neither: half a TLS setting is a mistake, not a reason to serve plain http.
-fn tls_config(listen: &ListenArgs) -> anyhow::Result<Option<RustlsConfig>> {
+fn tls_config(listen: &ListenArgs) -> anyhow::Result<Option<Arc<ServerConfig>>> {
     match (&listen.tls_cert, &listen.tls_key) {
         (None, None) => Ok(None),
         (Some(cert), Some(key)) => crate::tls::load(cert, key).map(Some),
@@ -153,6 +166,30 @@ fn announce(listener: &TcpListener, settings: &HubSettings, tls: bool) -> anyhow
     Ok(())
 }
 
+/// How far the node's clock may be from the database's before start-up warns: the
+/// login limit and sessions use the database's, but logs and the hub's timestamps use
+/// the node's (issue 18 point 3).
+const CLOCK_TOLERANCE: Duration = Duration::from_secs(5);
+
+async fn warn_about_clock_skew(desk: &Desk) {
+    match desk.clock_skew().await {
+        Ok(skew) if skew.unsigned_abs() > CLOCK_TOLERANCE => tracing::warn!(
+            "this node's clock is {:.1} s {} the database's: synchronize it (NTP); the login \
+             limit and session expiry follow the database's clock, event times this node's",
+            skew.as_seconds_f64().abs(),
+            if skew.is_positive() {
+                "ahead of"
+            } else {
+                "behind"
+            },
+        ),
+        Ok(_) => {}
+        Err(error) => {
+            tracing::warn!(%error, "cannot compare this node's clock with the database's")
+        }
+    }
+}
+
 fn hub_config(settings: &HubSettings) -> HubConfig {
     HubConfig {
         node: settings.node.clone().unwrap_or_else(default_node_name),
@@ -169,6 +206,8 @@ fn hub_config(settings: &HubSettings) -> HubConfig {
         websocket_enabled: settings.websocket_enabled,
         publish_timeout: Duration::from_secs(settings.websocket_timeout.get()),
         max_connections_per_ip: settings.max_connections_per_ip as usize,
+        max_http_connections_per_ip: settings.max_http_connections_per_ip as usize,
+        header_timeout: Duration::from_secs(settings.header_timeout.get()),
         client_messages_per_second: settings.client_rate,
         pusher_apps: settings.pusher_apps.clone(),
         ..HubConfig::default()

@@ -1,25 +1,27 @@
 //! Serving `https://` and `wss://` directly (`ICTDESK_TLS_CERT`, `ICTDESK_TLS_KEY`), with
-//! rustls on the ring provider.
+//! rustls on the ring provider, through the hub's connection handling (timeouts and
+//! per-address limits alike), and telling browsers to stay on https
+//! (`Strict-Transport-Security`, issue 18 point 8).
 
-use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use axum_server::{
-    accept::NoDelayAcceptor,
-    tls_rustls::{RustlsAcceptor, RustlsConfig},
-};
+use axum::http::{HeaderValue, header};
 use ictdesk_hub::{Hub, Router};
 use rustls::{
     ServerConfig,
     pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
 };
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower_http::set_header::SetResponseHeaderLayer;
 
-/// How long running requests may take to finish after a shutdown signal.
-const REQUEST_GRACE: Duration = Duration::from_secs(10);
+/// A client that opens a connection and never finishes its TLS handshake is dropped
+/// after this long.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads the PEM certificate chain and private key; every failure names its setting.
-pub fn load(cert: &Path, key: &Path) -> anyhow::Result<RustlsConfig> {
+pub fn load(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig>> {
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
         .with_context(|| {
@@ -50,34 +52,37 @@ pub fn load(cert: &Path, key: &Path) -> anyhow::Result<RustlsConfig> {
     // HTTP/1.1 only: WebSocket upgrades are an HTTP/1.1 mechanism, and browsers that
     // negotiated HTTP/2 would need extended CONNECT for `wss://`.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(RustlsConfig::from_config(Arc::new(config)))
+    Ok(Arc::new(config))
 }
 
 /// Like `ictdesk_hub::http::serve`, over TLS: when `shutdown` completes, the hub closes
 /// its WebSockets with 1001, new connections are refused, and running requests get
-/// `REQUEST_GRACE` to finish.
+/// `REQUEST_GRACE` to finish. Every answer carries `Strict-Transport-Security` with
+/// `hsts_max_age` seconds.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     hub: Hub,
-    config: RustlsConfig,
+    config: Arc<ServerConfig>,
+    hsts_max_age: u64,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    let stopping = hub.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        stopping.shutdown();
-        stopper.graceful_shutdown(Some(REQUEST_GRACE));
-    });
-    // TCP_NODELAY: events are small and must not wait for the previous one's ACK.
-    let acceptor = RustlsAcceptor::new(config).acceptor(NoDelayAcceptor::new());
-    axum_server::from_tcp(listener.into_std()?)?
-        .acceptor(acceptor)
-        .handle(handle)
-        .serve(router.into_make_service_with_connect_info::<SocketAddr>())
-        .await?;
-    hub.connections_closed(ictdesk_hub::http::CLOSE_GRACE).await;
-    Ok(())
+    let acceptor = TlsAcceptor::from(config);
+    let handshake = move |stream| {
+        let acceptor = acceptor.clone();
+        async move {
+            tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                .await
+                .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+        }
+    };
+    let router = router.layer(hsts(hsts_max_age));
+    ictdesk_hub::http::serve_with(listener, router, hub, handshake, shutdown).await
+}
+
+fn hsts(max_age: u64) -> SetResponseHeaderLayer<HeaderValue> {
+    // Digits only: always a valid header value.
+    let value = HeaderValue::from_str(&format!("max-age={max_age}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("max-age=31536000"));
+    SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, value)
 }

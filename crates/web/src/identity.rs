@@ -17,6 +17,7 @@ use ictdesk_hub::{Credentials, Identify, IdentifyError, Viewer};
 use crate::{
     AppState, WebConfig, csrf,
     error::{Error, Result},
+    origin::check_origin,
     session::SESSION_COOKIE,
 };
 
@@ -95,36 +96,6 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .filter(|value| !value.is_empty())
 }
 
-/// SPEC §7: a browser request from another site (a WebSocket upgrade, a poll, a login
-/// form) carries that site's `Origin`; refuse it unless it is our own host or listed.
-/// Requests without `Origin` (programs, same-origin GETs) are not cross-site requests.
-pub fn check_origin(headers: &HeaderMap, config: &WebConfig) -> Result<(), String> {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return Ok(());
-    };
-    let origin = origin
-        .to_str()
-        .map_err(|_| "the Origin header is not valid text".to_owned())?;
-    if config
-        .allowed_origins
-        .iter()
-        .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin))
-    {
-        return Ok(());
-    }
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest.trim_end_matches('/'))
-        .filter(|host| !host.is_empty() && !host.contains('/'));
-    let host = headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok());
-    match (origin_host, host) {
-        (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host) => Ok(()),
-        _ => Err(format!("requests from origin '{origin}' are not allowed")),
-    }
-}
-
 /// The hub's view of the desk's people.
 pub struct DeskIdentify {
     desk: Desk,
@@ -177,39 +148,5 @@ mod tests {
         let map = headers(&[(header::COOKIE, "theme=dark; ictdesk_session=abc; x=1")]);
         assert_eq!(session_cookie(&map), Some("abc"));
         assert_eq!(session_cookie(&headers(&[(header::COOKIE, "x=1")])), None);
-    }
-
-    #[test]
-    fn the_same_origin_is_allowed() {
-        let map = headers(&[
-            (header::ORIGIN, "http://desk.local:8080"),
-            (header::HOST, "desk.local:8080"),
-        ]);
-        assert!(check_origin(&map, &WebConfig::default()).is_ok());
-    }
-
-    #[test]
-    fn another_origin_is_refused_unless_listed() {
-        let map = headers(&[
-            (header::ORIGIN, "https://evil.example"),
-            (header::HOST, "desk.local:8080"),
-        ]);
-        assert!(check_origin(&map, &WebConfig::default()).is_err());
-        let config = WebConfig {
-            allowed_origins: vec!["https://evil.example".into()],
-            ..WebConfig::default()
-        };
-        assert!(check_origin(&map, &config).is_ok());
-    }
-
-    #[test]
-    fn a_null_origin_is_refused() {
-        let map = headers(&[(header::ORIGIN, "null"), (header::HOST, "desk.local")]);
-        assert!(check_origin(&map, &WebConfig::default()).is_err());
-    }
-
-    #[test]
-    fn no_origin_is_not_a_cross_site_request() {
-        assert!(check_origin(&HeaderMap::new(), &WebConfig::default()).is_ok());
     }
 }

@@ -11,6 +11,7 @@ mod blocked;
 pub mod csrf;
 pub mod error;
 pub mod identity;
+pub mod origin;
 pub mod pages;
 pub mod requests;
 pub mod session;
@@ -25,7 +26,7 @@ use tokio::net::TcpListener;
 use crate::{application::DeskApplication, identity::DeskIdentify};
 
 /// The web layer's settings. The binary fills them from flags and environment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Marks the session cookie `Secure` (set when serving over TLS).
     pub secure_cookies: bool,
@@ -33,20 +34,9 @@ pub struct WebConfig {
     pub login_limit: LoginLimit,
     /// Origins (`https://desk.example.org`) allowed besides the request's own host, for
     /// WebSocket upgrades, polls and logins behind proxies that rewrite `Host`.
-    pub allowed_origins: Vec<String>,
+    pub allowed_origins: Vec<origin::Origin>,
     /// Password hashing cost and other desk settings.
     pub desk: DeskOptions,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        Self {
-            secure_cookies: false,
-            login_limit: LoginLimit::default(),
-            allowed_origins: Vec::new(),
-            desk: DeskOptions::default(),
-        }
-    }
 }
 
 /// What every handler gets: cheap to clone, no globals (STYLE 3).

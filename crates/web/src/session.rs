@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::{
     AppState, WebConfig, csrf,
     error::{Error, Result},
-    identity::{Proof, check_origin, identify, session_cookie},
+    identity::{Proof, identify, session_cookie},
+    origin::check_origin,
     requests::{JsonBody, KnownFields},
 };
 

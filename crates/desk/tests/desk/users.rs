@@ -272,8 +272,16 @@ fn new_password(current: Option<&str>) -> UserChange {
 both!(
     ones_own_password_changes_only_with_the_current_one_and_ends_the_other_sessions,
     |t: TestDesk| async move {
-        let here = t.desk.login("maria@test.local", PASSWORD).await.expect("in");
-        let elsewhere = t.desk.login("maria@test.local", PASSWORD).await.expect("in");
+        let here = t
+            .desk
+            .login("maria@test.local", PASSWORD)
+            .await
+            .expect("in");
+        let elsewhere = t
+            .desk
+            .login("maria@test.local", PASSWORD)
+            .await
+            .expect("in");
         let me = &t.requester;
         assert_field_error(
             t.desk
@@ -322,7 +330,11 @@ both!(
 both!(
     an_admin_resets_someone_elses_password_without_theirs_and_ends_all_their_sessions,
     |t: TestDesk| async move {
-        let theirs = t.desk.login("maria@test.local", PASSWORD).await.expect("in");
+        let theirs = t
+            .desk
+            .login("maria@test.local", PASSWORD)
+            .await
+            .expect("in");
         t.desk
             .change_user_in_session(&t.admin, None, t.requester.id, &new_password(None))
             .await

@@ -2,12 +2,14 @@
 //! and operations endpoints. `router` is merged into the desk's router by `ictdesk serve`.
 
 mod broadcast;
+mod connections;
 pub mod error;
 mod status;
 
+pub use connections::{REQUEST_GRACE, serve_with};
+
 use std::{
     future::Future,
-    net::SocketAddr,
     time::{Duration, Instant},
 };
 
@@ -17,7 +19,6 @@ use axum::{
     middleware::{self, Next},
     response::Response,
     routing::{get, post},
-    serve::ListenerExt,
 };
 use tokio::net::TcpListener;
 
@@ -74,30 +75,16 @@ async fn track_latency(State(hub): State<Hub>, request: Request, next: Next) -> 
     response
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then shuts the hub down
-/// (closing WebSockets with 1001) and lets running requests finish.
+/// Serves `router` over plain HTTP on `listener` until `shutdown` completes, then
+/// shuts the hub down (closing WebSockets with 1001) and lets running requests finish.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     hub: Hub,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router.into_make_service_with_connect_info::<SocketAddr>();
-    let stopping = hub.clone();
-    // Events are small and must not wait for the previous one's ACK (Nagle).
-    let listener = listener.tap_io(|socket| {
-        if let Err(error) = socket.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stopping.shutdown();
-        })
-        .await?;
-    hub.connections_closed(CLOSE_GRACE).await;
-    Ok(())
+    let plain = |stream| std::future::ready(Ok(stream));
+    serve_with(listener, router, hub, plain, shutdown).await
 }
 
 /// How long WebSockets get, after a shutdown, to send their close frames.

@@ -115,3 +115,59 @@ async fn the_port_comes_from_websocket_port_unless_a_flag_says_otherwise() {
     assert_eq!(answer["ok"], true);
     child.kill().await.expect("stop");
 }
+
+/// Every flag of `serve --help` and `hub --help`, with its environment variable if it
+/// has one.
+async fn documented_flags(command: &str) -> Vec<(String, Option<String>)> {
+    let output = ictdesk()
+        .args([command, "--help"])
+        .output()
+        .await
+        .expect("runs");
+    let help = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mut flags: Vec<(String, Option<String>)> = Vec::new();
+    for line in help.lines().map(str::trim_start) {
+        let flag = line
+            .split_whitespace()
+            .find(|word| word.starts_with("--"))
+            .filter(|_| line.starts_with('-'))
+            .map(|word| word.trim_end_matches(',').to_owned());
+        if let Some(flag) = flag {
+            flags.push((flag, None));
+        } else if let (Some(last), Some((_, env))) = (flags.last_mut(), line.split_once("[env: ")) {
+            last.1 = env.split(['=', ']']).next().map(str::to_owned);
+        }
+    }
+    flags.retain(|(flag, _)| flag != "--help" && flag != "--version");
+    assert!(flags.len() > 10, "no flags found in:\n{help}");
+    flags
+}
+
+#[tokio::test]
+async fn every_flag_of_help_is_in_the_readme_table() {
+    let readme = include_str!("../../../../README.md");
+    let table: Vec<&str> = readme
+        .split("## Configuration")
+        .nth(1)
+        .and_then(|section| section.split("\n## ").next())
+        .expect("a Configuration section")
+        .lines()
+        .filter(|line| line.starts_with('|'))
+        .collect();
+    for command in ["serve", "hub"] {
+        for (flag, env) in documented_flags(command).await {
+            let row = table
+                .iter()
+                .find(|row| row.starts_with(&format!("| `{flag}` |")))
+                .unwrap_or_else(|| {
+                    panic!("{flag} of `{command} --help` is not in the README table")
+                });
+            if let Some(env) = env {
+                assert!(
+                    row.contains(&format!("`{env}`")),
+                    "the README row of {flag} does not name {env}: {row}"
+                );
+            }
+        }
+    }
+}

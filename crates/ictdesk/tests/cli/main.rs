@@ -3,6 +3,7 @@
 mod admin;
 mod cluster;
 mod config;
+mod connections;
 mod nginx;
 mod process;
 mod restart;

@@ -214,10 +214,11 @@ async fn the_hub_serves_https_and_wss() {
 }
 
 #[tokio::test]
-async fn serve_over_tls_marks_the_session_cookie_secure() {
+async fn serve_over_tls_marks_the_session_cookie_secure_and_sends_hsts() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let certificate = make_certificate(dir.path());
-    let mut desk = start("serve", dir.path(), &certificate, &["--demo"]);
+    let extra = ["--demo", "--hsts-max-age", "600"];
+    let mut desk = start("serve", dir.path(), &certificate, &extra);
     let stdout = desk.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     tokio::time::timeout(PATIENCE, async {
@@ -239,24 +240,28 @@ async fn serve_over_tls_marks_the_session_cookie_secure() {
         .await
         .expect("login over https");
     assert_eq!(answer.status, 200, "{}", answer.head);
-    let set_cookie = answer
-        .head
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("set-cookie")
-                .then(|| value.trim().to_owned())
-        })
-        .expect("a session cookie");
+    let set_cookie = header(&answer.head, "set-cookie").expect("a session cookie");
     let attributes: Vec<&str> = set_cookie.split(';').map(str::trim).collect();
     assert!(attributes.contains(&"Secure"), "{set_cookie}");
     assert!(attributes.contains(&"HttpOnly"), "{set_cookie}");
+    // Issue 18 point 8: browsers are told to stay on https, for the configured time.
+    let hsts = header(&answer.head, "strict-transport-security");
+    assert_eq!(hsts.as_deref(), Some("max-age=600"), "{}", answer.head);
 
     // The desk identifies the wss:// connection by that cookie.
     let cookie = attributes[0];
     let (_socket, welcome) =
         wss_connect(format!("wss://{addr}/ws"), Some(cookie), &certificate).await;
     assert_eq!(welcome["type"], "welcome", "{welcome}");
+}
+
+/// The first value of the header `name` in an answer's head.
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_owned())
+    })
 }
 
 /// Runs `ictdesk hub` with these TLS settings, expecting a refusal; returns stderr.

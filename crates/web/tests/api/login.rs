@@ -60,7 +60,9 @@ async fn parallel_wrong_passwords_get_no_more_checks_than_the_limit() {
             "{checked} of 60 parallel guesses were checked against a limit of 10: {statuses:?}"
         );
         assert!(
-            statuses.iter().all(|status| matches!(status, 401 | 429 | 503)),
+            statuses
+                .iter()
+                .all(|status| matches!(status, 401 | 429 | 503)),
             "{statuses:?}"
         );
     }
