@@ -73,12 +73,13 @@ pub(crate) async fn publish(
         topic: None,
     };
     let timeout = hub.config().publish_timeout;
-    let id = tokio::time::timeout(timeout, hub.log().append(&event))
+    let id = tokio::time::timeout(timeout, hub.log().append(event))
         .await
         .map_err(|_| {
+            // The append may still commit after this answer, so say only what is known.
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "the event log did not answer in time; not published",
+                "the event log did not confirm the event in time; it may or may not be published",
             )
         })?
         .map_err(ApiError::unavailable)?;

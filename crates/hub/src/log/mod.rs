@@ -1,6 +1,8 @@
 //! The event log: one ordered table, `events`, appended to inside the caller's
-//! transaction and read back by id. Two backends, chosen once from the database URL.
+//! transaction (the desk) or through group commit (`POST /broadcast`), and read back by
+//! id. Two backends, chosen once from the database URL.
 
+mod group_commit;
 pub mod postgres;
 pub mod sqlite;
 
@@ -12,6 +14,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::event::{NewEvent, StoredEvent};
+use group_commit::GroupCommit;
 
 pub use postgres::PostgresDatabase;
 pub use sqlite::SqliteDatabase;
@@ -24,6 +27,11 @@ pub enum LogError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The batch this append went in failed; every append of the batch gets the error.
+    #[error(transparent)]
+    Batch(Arc<LogError>),
+    #[error("the event log's writer has stopped")]
+    WriterStopped,
 }
 
 pub type Result<T, E = LogError> = std::result::Result<T, E>;
@@ -57,11 +65,16 @@ impl Database {
         }
     }
 
+    /// The hub's handle on the log. Starts its group-commit writer, so it must be called
+    /// inside a tokio runtime.
     pub fn event_log(&self) -> EventLog {
+        let backend = self.backend();
+        let committed = Arc::new(Notify::new());
         EventLog {
-            backend: self.backend(),
+            writer: GroupCommit::start(backend.clone(), committed.clone()),
+            backend,
             database: self.clone(),
-            committed: Arc::new(Notify::new()),
+            committed,
         }
     }
 }
@@ -84,8 +97,9 @@ fn redact_password(url: &str) -> String {
 #[async_trait]
 pub(crate) trait LogBackend: Send + Sync + 'static {
     async fn migrate(&self) -> Result<()>;
-    /// Appends in a transaction of its own and commits.
-    async fn append(&self, event: &NewEvent) -> Result<i64>;
+    /// Appends `events` in this order in one transaction of their own and commits;
+    /// returns their ids, in the same order.
+    async fn append_all(&self, events: &[NewEvent]) -> Result<Vec<i64>>;
     /// Committed events with `id > after`, in id order.
     async fn read_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>>;
     /// The highest committed id (0 for an empty log).
@@ -125,15 +139,16 @@ pub struct EventLog {
     /// For modules with tables of their own beside the log (Pusher presence), which
     /// append inside their own transactions.
     database: Database,
+    writer: GroupCommit,
     committed: Arc<Notify>,
 }
 
 impl EventLog {
-    /// Appends one event in its own transaction; durable when this returns.
-    pub async fn append(&self, event: &NewEvent) -> Result<i64> {
-        let id = self.backend.append(event).await?;
-        self.committed();
-        Ok(id)
+    /// Appends one event, committed together with the appends made meanwhile (group
+    /// commit); durable when this returns. If the caller stops waiting, the event may
+    /// still be committed.
+    pub async fn append(&self, event: NewEvent) -> Result<i64> {
+        self.writer.append(event).await
     }
 
     /// Tells the tailer that a transaction which appended events has committed. Callers

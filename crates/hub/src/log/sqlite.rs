@@ -45,6 +45,7 @@ impl SqliteDatabase {
 }
 
 /// Appends `event` inside the caller's transaction (or connection) and returns its id.
+/// SQLite has one writer at a time, so ids become visible in commit order by themselves.
 pub async fn append(conn: &mut SqliteConnection, event: &NewEvent) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO events (type, created_at, data, audience, app, channel, except_socket, user_id) \
@@ -76,11 +77,14 @@ impl LogBackend for SqliteDatabase {
         Ok(())
     }
 
-    async fn append(&self, event: &NewEvent) -> Result<i64> {
+    async fn append_all(&self, events: &[NewEvent]) -> Result<Vec<i64>> {
         let mut tx = self.writer.begin().await?;
-        let id = append(&mut tx, event).await?;
+        let mut ids = Vec::with_capacity(events.len());
+        for event in events {
+            ids.push(append(&mut tx, event).await?);
+        }
         tx.commit().await?;
-        Ok(id)
+        Ok(ids)
     }
 
     async fn read_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {

@@ -561,7 +561,7 @@ impl Session {
             }),
         };
         let timeout = self.hub.config().publish_timeout;
-        match tokio::time::timeout(timeout, self.hub.log().append(&event)).await {
+        match tokio::time::timeout(timeout, self.hub.log().append(event)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(error)) => Err(unavailable(error)),
             Err(_) => Err(Refused(4302, "the event log did not answer in time".into())),
