@@ -19,15 +19,15 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::process::{PATIENCE, TOKEN, ictdesk, publish, wait_for_addr};
 
-const HUB_SECRET: &str = "cluster-test-secret";
+pub(crate) const HUB_SECRET: &str = "cluster-test-secret";
 
-struct Node {
-    name: String,
-    child: Child,
-    addr: SocketAddr,
+pub(crate) struct Node {
+    pub(crate) name: String,
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
 }
 
-async fn start_node(dir: &Path, database: &str, name: &str) -> Node {
+pub(crate) async fn start_node(dir: &Path, database: &str, name: &str) -> Node {
     let addr_file: PathBuf = dir.join(format!("{name}-{}.addr", std::process::id()));
     let _ = std::fs::remove_file(&addr_file);
     let child = ictdesk()
@@ -50,11 +50,11 @@ async fn start_node(dir: &Path, database: &str, name: &str) -> Node {
 }
 
 impl Node {
-    fn ws(&self) -> String {
+    pub(crate) fn ws(&self) -> String {
         format!("ws://{}/ws", self.addr)
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
@@ -69,12 +69,12 @@ impl Node {
 
 /// A client that follows a list of node addresses: when its node goes away it moves to
 /// the next one and resumes with `?since=` its last id. Records every id it receives.
-struct FailoverClient {
+pub(crate) struct FailoverClient {
     received: Arc<Mutex<Vec<i64>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
-fn spawn_client(
+pub(crate) fn spawn_client(
     nodes: Arc<Mutex<Vec<String>>>,
     first: usize,
     until: Arc<Mutex<Option<i64>>>,
@@ -163,13 +163,14 @@ fn spawn_publisher(
 }
 
 /// Publishes the end marker and waits until every client has reached it; then checks
-/// that each received every acknowledged id once, in order.
-async fn finish(
+/// that each received every acknowledged id once, in order. Returns what each received.
+pub(crate) async fn finish(
     nodes: &Arc<Mutex<Vec<String>>>,
     until: &Arc<Mutex<Option<i64>>>,
     acknowledged: BTreeSet<i64>,
     clients: Vec<FailoverClient>,
-) {
+) -> Vec<Vec<i64>> {
+    let mut everything = Vec::new();
     let http = reqwest::Client::new();
     let base = nodes.lock().expect("nodes")[0]
         .replace("ws://", "http://")
@@ -193,13 +194,15 @@ async fn finish(
             received.windows(2).all(|pair| pair[0] < pair[1]),
             "client {index}: ids out of order or repeated: {received:?}"
         );
-        let got: BTreeSet<i64> = received.into_iter().collect();
+        let got: BTreeSet<i64> = received.iter().copied().collect();
         let missing: Vec<_> = acknowledged.difference(&got).collect();
         assert!(
             missing.is_empty(),
             "client {index} lost acknowledged events {missing:?}"
         );
+        everything.push(received);
     }
+    everything
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -383,7 +386,7 @@ async fn connect_as(
     socket
 }
 
-async fn head_of(node: &Node) -> i64 {
+pub(crate) async fn head_of(node: &Node) -> i64 {
     let status: Value = reqwest::get(node.url("/status"))
         .await
         .expect("GET")
@@ -394,7 +397,7 @@ async fn head_of(node: &Node) -> i64 {
 }
 
 /// Waits until `node` has delivered event `id`.
-async fn wait_for_events(node: &Node, id: i64) {
+pub(crate) async fn wait_for_events(node: &Node, id: i64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while head_of(node).await < id {
         assert!(
@@ -460,7 +463,7 @@ async fn nodes_ride_out_a_postgresql_restart_under_load() {
 }
 
 /// The node's head, once its database answers again.
-async fn head_of_when_up(node: &Node) -> i64 {
+pub(crate) async fn head_of_when_up(node: &Node) -> i64 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(response) = reqwest::get(node.url("/healthz")).await

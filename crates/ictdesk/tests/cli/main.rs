@@ -1,6 +1,7 @@
 //! Tests of the `ictdesk` binary as a user runs it: real processes, real signals.
 
 mod admin;
+mod append;
 mod cluster;
 mod config;
 mod connections;
