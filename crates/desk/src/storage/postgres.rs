@@ -29,8 +29,10 @@ mod body;
 impl Dialect for PostgresStorage {
     type Db = Postgres;
 
+    /// Reads have a pool of their own, so that writes waiting for the log's append
+    /// lock cannot take every connection from the pages (`ictdesk_hub::log::postgres`).
     fn reader(&self) -> &PgPool {
-        &self.db.pool
+        &self.db.reader
     }
 
     fn writer(&self) -> &PgPool {

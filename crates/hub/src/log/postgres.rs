@@ -37,10 +37,10 @@ const LOCK_TIMEOUT: &str = "4s";
 
 #[derive(Clone, Debug)]
 pub struct PostgresDatabase {
-    /// Writes (and, today, the desk's reads).
+    /// Writes.
     pub pool: PgPool,
-    /// The hub's reads (the tailer, polling, `/healthz`): a pool of their own, so that
-    /// writes waiting for the append lock cannot take every connection from them.
+    /// Reads (the tailer, polling, `/healthz`, the desk's pages): a pool of their own,
+    /// so that writes waiting for the append lock cannot take every connection from them.
     pub reader: PgPool,
 }
 
@@ -59,7 +59,7 @@ impl PostgresDatabase {
             .connect_with(options.clone())
             .await?;
         let reader = PgPoolOptions::new()
-            .max_connections(4)
+            .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
