@@ -11,7 +11,7 @@ wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or "")
 
 function request()
    local ticket = counter % tickets + 1
-   local status = (counter // tickets) % 2 == 0 and "in_progress" or "waiting"
+   local status = math.floor(counter / tickets) % 2 == 0 and "in_progress" or "waiting"
    counter = counter + 1
    return wrk.format(nil, "/api/v1/tickets/" .. ticket, nil, '{"status":"' .. status .. '"}')
 end
