@@ -4,6 +4,8 @@ use std::{fmt, time::Duration};
 
 use ipnet::IpNet;
 
+use crate::retention::Retention;
+
 /// A secret that never shows in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -72,6 +74,10 @@ pub struct HubConfig {
     pub poll_interval: Duration,
     /// Pusher apps served at `/app/{key}` and `/apps/{id}/` (none: those paths are 404).
     pub pusher_apps: Vec<crate::pusher::PusherApp>,
+    /// What the event log keeps (see [`crate::retention`]).
+    pub retention: Retention,
+    /// How often retention looks for events to prune.
+    pub retention_interval: Duration,
 }
 
 impl Default for HubConfig {
@@ -95,6 +101,8 @@ impl Default for HubConfig {
             presence_idle_after: Duration::from_secs(300),
             poll_interval: Duration::from_secs(1),
             pusher_apps: Vec::new(),
+            retention: Retention::default(),
+            retention_interval: Duration::from_secs(60),
         }
     }
 }

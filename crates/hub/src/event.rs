@@ -222,10 +222,16 @@ impl Delivered {
 
 /// Now, as the envelope's `timestamp`: RFC 3339, UTC, milliseconds.
 pub(crate) fn timestamp_now() -> String {
+    timestamp(time::OffsetDateTime::now_utc())
+}
+
+/// A time as events store it (`created_at`): fixed width, so that text order is time
+/// order.
+pub(crate) fn timestamp(at: time::OffsetDateTime) -> String {
     const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    time::OffsetDateTime::now_utc()
+    at.to_offset(time::UtcOffset::UTC)
         .format(FORMAT)
         .expect("the fixed format always applies to a UTC time")
 }

@@ -13,6 +13,7 @@ use crate::{
     audience::Viewer,
     event::Delivered,
     log::{EventLog, LogError},
+    retention,
 };
 
 /// Rows fetched per database page when a reader is behind the in-memory window.
@@ -37,6 +38,10 @@ pub(crate) struct Page {
     /// the viewer, so the next read starts after it.
     pub last_id: i64,
     pub has_more: bool,
+    /// Events after the reader's position were pruned (see [`crate::retention`]): it
+    /// gets none, and should re-fetch what it shows and continue from `last_id` (the
+    /// head).
+    pub reset: bool,
 }
 
 impl Feed {
@@ -100,6 +105,15 @@ impl Feed {
                 continue;
             }
             let rows = log.read_after(cursor, DB_PAGE).await?;
+            // Read after the rows: if a prune deleted some of them, its horizon shows.
+            if cursor < retention::horizon(log).await? {
+                return Ok(Page {
+                    events: Vec::new(),
+                    last_id: head,
+                    has_more: false,
+                    reset: true,
+                });
+            }
             let Some(last) = rows.last() else { break };
             let page_end = last.id;
             for row in rows.into_iter().take_while(|row| row.id <= head) {
@@ -119,6 +133,7 @@ impl Feed {
             }
         }
         Ok(Page {
+            reset: false,
             has_more: cursor < head,
             last_id: cursor.max(since),
             events,

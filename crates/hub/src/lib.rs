@@ -22,6 +22,7 @@ mod presence;
 pub mod protocol;
 pub mod pusher;
 mod registry;
+pub mod retention;
 pub mod supervisor;
 mod tailer;
 mod transport;
@@ -128,6 +129,7 @@ impl Hub {
         hub.supervise("tailer", tailer::run);
         hub.supervise("cluster_heartbeat", cluster::report_node);
         hub.supervise("presence_relay", cluster::relay_presence);
+        hub.supervise("retention", retention::run);
         Ok(hub)
     }
 

@@ -21,6 +21,7 @@ pub(crate) struct Metrics {
     pub events: Counter,
     pub messages_sent: Counter,
     pub slow_consumers_dropped: Counter,
+    pub events_pruned: Counter,
     pub requests: Family<RequestLabels, Histogram>,
 }
 
@@ -32,6 +33,7 @@ impl Metrics {
         let events = Counter::default();
         let messages_sent = Counter::default();
         let slow_consumers_dropped = Counter::default();
+        let events_pruned = Counter::default();
         let requests = Family::<RequestLabels, Histogram>::new_with_constructor(|| {
             Histogram::new([
                 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0,
@@ -63,6 +65,11 @@ impl Metrics {
             slow_consumers_dropped.clone(),
         );
         registry.register(
+            "events_pruned",
+            "Events deleted from the log by retention",
+            events_pruned.clone(),
+        );
+        registry.register(
             "http_request_duration_seconds",
             "HTTP request latency",
             requests.clone(),
@@ -74,6 +81,7 @@ impl Metrics {
             events,
             messages_sent,
             slow_consumers_dropped,
+            events_pruned,
             requests,
         }
     }

@@ -15,6 +15,11 @@ pub enum ServerMessage<'a> {
         heartbeat: u64,
     },
     Pong,
+    /// Events after the client's position were pruned from the log (retention): it
+    /// re-fetches what it shows and continues from `last_id`.
+    Reset {
+        last_id: i64,
+    },
     Error {
         code: &'a str,
         message: &'a str,

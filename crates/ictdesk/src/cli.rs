@@ -241,6 +241,15 @@ pub struct HubSettings {
     #[arg(long, env = "ICTDESK_NODE")]
     pub node: Option<String>,
 
+    /// Delete events older than this many days from the event log (0 = no age limit).
+    /// A client resuming from before what is left is told to reset and re-fetches.
+    #[arg(long, env = "ICTDESK_RETAIN_DAYS", default_value_t = 30)]
+    pub retain_days: u32,
+
+    /// Keep only the newest this many events in the log (0 = no count limit).
+    #[arg(long, env = "ICTDESK_RETAIN_EVENTS", default_value_t = 0)]
+    pub retain_events: u64,
+
     /// Write the listening address to this file once ready (for scripts that start on port 0).
     #[arg(long, env = "ICTDESK_ADDR_FILE")]
     pub addr_file: Option<PathBuf>,

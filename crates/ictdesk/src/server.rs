@@ -4,7 +4,9 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use ictdesk_desk::{Desk, login_limit::LoginLimit};
-use ictdesk_hub::{Database, Hub, HubConfig, HubTokens, NoApplication, Secret};
+use ictdesk_hub::{
+    Database, Hub, HubConfig, HubTokens, NoApplication, Secret, retention::Retention,
+};
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpSocket};
 
@@ -210,6 +212,10 @@ fn hub_config(settings: &HubSettings) -> HubConfig {
         header_timeout: Duration::from_secs(settings.header_timeout.get()),
         client_messages_per_second: settings.client_rate,
         pusher_apps: settings.pusher_apps.clone(),
+        retention: Retention {
+            days: settings.retain_days,
+            events: settings.retain_events,
+        },
         ..HubConfig::default()
     }
 }

@@ -571,6 +571,7 @@
       timeout: config.timeoutMs,
       lastId: config.lastId,
       onEvent,
+      onReset: refreshAll,
       onMessage: (frame) => { if (frame.type === 'presence') showPresence(frame); },
       onModeChange: showMode,
     });

@@ -2,13 +2,16 @@
  * LiveUpdates — the browser side of ictdesk's real-time hub (SPEC §6).
  *
  *   new LiveUpdates({apiEndpoint, csrfToken, useWebSocket, websocketUrl,
- *                    refreshInterval, onSuccess, onEvent, onModeChange})
+ *                    refreshInterval, onSuccess, onEvent, onModeChange, onReset})
  *
  * WebSocket first; when it fails or does not answer within `timeout`, long polling
  * (`longPolling: false`: plain polling every `refreshInterval` ms) while WebSocket is
  * retried with capped exponential backoff and jitter. Every (re)connection and poll
  * asks for the events after the last id applied, and an event is applied only when its
  * id is above that id, so switching transports neither loses nor repeats anything.
+ * When the events after that id were pruned from the hub's log, the hub answers with
+ * a reset instead (`{"type":"reset","last_id":N}`, or `"reset":true` in a poll): the
+ * page re-fetches what it shows (`onReset`) and the client continues from N.
  * `useWebSocket: false` (the hub's WebSocket is switched off) starts with polling;
  * every poll answer says whether it is on, and the client follows (`followServer`).
  *
@@ -58,6 +61,7 @@
       this.onEvent = o.onEvent || noop;
       this.onMessage = o.onMessage || noop;
       this.onModeChange = o.onModeChange || noop;
+      this.onReset = o.onReset || noop;
       // Where the page's server-rendered content ends: events after it are new.
       this.lastId = typeof o.lastId === 'number' ? o.lastId : null;
 
@@ -166,7 +170,8 @@
         this.onSuccess({ mode: this.mode, lastId: this.lastId });
         return;
       }
-      if (typeof frame.id === 'number') this.apply(frame);
+      if (frame.type === 'reset') this.reset(frame.last_id);
+      else if (typeof frame.id === 'number') this.apply(frame);
       else this.onMessage(frame);
     }
 
@@ -254,6 +259,7 @@
           if (generation !== this.pollGeneration) return;
           this.pollFailures = 0;
           if (this.mode === MODES.OFFLINE) this.setMode(MODES.POLLING);
+          if (body.reset) this.reset(body.last_id);
           (body.messages || []).forEach((event) => this.apply(event));
           if (typeof body.last_id === 'number' && (this.lastId === null || body.last_id > this.lastId)) {
             this.lastId = body.last_id;
@@ -305,6 +311,15 @@
       if (this.lastId !== null && event.id <= this.lastId) return;
       this.lastId = event.id;
       this.onEvent(event);
+    }
+
+    /**
+     * The events after `lastId` were pruned from the hub's log: they cannot be applied
+     * one by one, so the page re-fetches everything live once and goes on from `lastId`.
+     */
+    reset(lastId) {
+      if (typeof lastId === 'number') this.lastId = lastId;
+      this.onReset(lastId);
     }
 
     setMode(mode) {

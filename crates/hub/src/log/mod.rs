@@ -136,8 +136,8 @@ pub struct NodeRecord {
 #[derive(Clone)]
 pub struct EventLog {
     backend: Arc<dyn LogBackend>,
-    /// For modules with tables of their own beside the log (Pusher presence), which
-    /// append inside their own transactions.
+    /// For modules with tables of their own beside the log (Pusher presence,
+    /// retention), which work in transactions of their own.
     database: Database,
     writer: GroupCommit,
     committed: Arc<Notify>,

@@ -64,7 +64,7 @@ pub(crate) async fn messages(
             .visible_after(&inner.log, &viewer, since, limit)
             .await
             .map_err(ApiError::unavailable)?;
-        if !page.events.is_empty() || wait.is_zero() {
+        if !page.events.is_empty() || page.reset || wait.is_zero() {
             return Ok(respond(&page, websocket));
         }
         since = page.last_id;
@@ -95,7 +95,9 @@ impl Drop for Waiting<'_> {
 
 /// `{"messages":[…],"last_id":N,"has_more":b,"websocket":b}`, splicing the
 /// pre-serialized frames. `websocket` says whether `/ws` is open here, so that a page
-/// that had to poll switches to WebSocket by itself once it is.
+/// that had to poll switches to WebSocket by itself once it is. A reader from before
+/// the log's horizon gets `"reset":true` first: events it missed were pruned, so it
+/// re-fetches what it shows and continues from `last_id`.
 fn respond(page: &Page, websocket: bool) -> Response {
     let frames: usize = page
         .events
@@ -103,7 +105,11 @@ fn respond(page: &Page, websocket: bool) -> Response {
         .map(|event| event.frame.as_str().len() + 1)
         .sum();
     let mut body = String::with_capacity(frames + 64);
-    body.push_str(r#"{"messages":["#);
+    body.push_str(if page.reset {
+        r#"{"reset":true,"messages":["#
+    } else {
+        r#"{"messages":["#
+    });
     for (index, event) in page.events.iter().enumerate() {
         if index > 0 {
             body.push(',');

@@ -289,6 +289,9 @@ impl Session {
                     tracing::warn!(connection = self.outlet.id, %error, "replay failed");
                     Some(CloseReason::TRY_AGAIN)
                 })?;
+            if page.reset {
+                return self.reset(page.last_id);
+            }
             self.outlet.push_replayed(&page.events);
             inner.metrics.messages_sent.inc_by(page.events.len() as u64);
             cursor = cursor.max(page.last_id);
@@ -298,6 +301,16 @@ impl Session {
             }
             self.drain().await?;
         }
+    }
+
+    /// Tells the client that the events it asked for were pruned, and continues live
+    /// from `head` (the held live events after it follow).
+    fn reset(&self, head: i64) -> Result<(), Ended> {
+        let reset = ServerMessage::Reset { last_id: head }.to_json();
+        self.outlet.push(text_frame(&reset)).map_err(|_| None)?;
+        self.hub.inner.metrics.messages_sent.inc();
+        self.outlet.release(head);
+        Ok(())
     }
 
     /// Says goodbye: the close frame when the server closes, then whatever still waits

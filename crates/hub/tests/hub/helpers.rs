@@ -35,6 +35,8 @@ impl Backend {
 
 pub struct TestHub {
     pub addr: SocketAddr,
+    /// The database's URL, for tests that look at it directly.
+    pub database_url: String,
     pub hub: Hub,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
@@ -91,6 +93,7 @@ pub async fn spawn_hub_with(backend: Backend, config: HubConfig) -> TestHub {
     ));
     TestHub {
         addr,
+        database_url: url,
         hub,
         http: reqwest::Client::new(),
         stop: Some(stop),

@@ -31,5 +31,6 @@ mod endpoints;
 mod log_order;
 mod presence;
 mod pusher;
+mod retention;
 mod slow_clients;
 mod supervision;

@@ -71,6 +71,8 @@ async fn help_documents_every_setting() {
         "ICTDESK_BROADCAST_TOKEN",
         "ICTDESK_HUB_SECRET",
         "ICTDESK_ALLOWED_IPS",
+        "ICTDESK_RETAIN_DAYS",
+        "ICTDESK_RETAIN_EVENTS",
     ] {
         assert!(
             help.contains(setting),

@@ -8,4 +8,5 @@ mod connections;
 mod nginx;
 mod process;
 mod restart;
+mod retention;
 mod tls;

@@ -282,3 +282,40 @@ test('start is idempotent: one connection per client', () => {
   assert.equal(live.mode, 'stopped');
   assert.ok(w.sockets[0].closed);
 });
+
+// The hub's own answers when the events after the page's id were pruned from its log
+// (crates/hub/tests/hub/retention.rs checks that it sends exactly these).
+const RESET_FRAME = { type: 'reset', last_id: 40 };
+const RESET_POLL = { reset: true, messages: [], last_id: 40, has_more: false, websocket: true };
+
+test('a reset over WebSocket re-fetches the page once and continues from its id', async () => {
+  const w = world();
+  const resets = [];
+  const { live, seen } = client(w, { onReset: (lastId) => resets.push(lastId) });
+  live.start();
+  w.sockets[0].welcome(12);
+  w.sockets[0].onmessage({ data: JSON.stringify(RESET_FRAME) });
+  assert.deepEqual(resets, [40]);
+  assert.equal(live.lastId, 40);
+  w.sockets[0].event(40);
+  w.sockets[0].event(41);
+  assert.deepEqual(seen, [41]);
+  w.sockets[0].fail();
+  await w.advance(60000);
+  assert.ok(w.sockets[1].url.endsWith('since=41'), w.sockets[1].url);
+});
+
+test('a reset in a poll re-fetches the page once and polls on from its id', async () => {
+  const w = world();
+  const resets = [];
+  const { live, seen } = client(w, { useWebSocket: false, onReset: (lastId) => resets.push(lastId) });
+  live.start();
+  const poll = w.polls[0];
+  poll.answered = true;
+  poll.resolve({ ok: true, json: async () => RESET_POLL });
+  await settle();
+  assert.deepEqual(resets, [40]);
+  assert.deepEqual(seen, []);
+  await w.advance(1000);
+  assert.equal(w.openPolls()[0].url, '/messages?since=40&wait=25');
+});

@@ -1,0 +1,143 @@
+//! Retention: old events leave the log in batches, the newest stays, and a client
+//! resuming from before the horizon is told to reset — over WebSocket and polling.
+
+use std::time::Duration;
+
+use ictdesk_hub::{Database, HubConfig, retention::Retention};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, PATIENCE, TestHub, spawn_hub_with, test_config};
+
+on_both_backends!(
+    events_beyond_the_newest_n_are_pruned_and_late_readers_reset,
+    events_older_than_the_days_are_pruned_but_never_the_newest,
+);
+
+fn retaining(retention: Retention) -> HubConfig {
+    HubConfig {
+        retention,
+        retention_interval: Duration::from_millis(50),
+        // A one-event memory window: resumes go to the log, where pruning shows.
+        recent_events: 1,
+        ..test_config()
+    }
+}
+
+/// The ids left in the log.
+async fn log_ids(app: &TestHub) -> Vec<i64> {
+    let rows = app.hub.log().read_after(0, 1000).await.expect("read");
+    rows.iter().map(|row| row.id).collect()
+}
+
+async fn wait_for_log(app: &TestHub, ids: &[i64]) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let left = log_ids(app).await;
+        if left == ids {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the log kept {left:?}, expected {ids:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn publish(app: &TestHub, count: usize) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for n in 0..count {
+        ids.push(app.publish("ticket_created", json!({"n": n}), None).await);
+    }
+    app.wait_for_delivery(*ids.last().expect("published")).await;
+    ids
+}
+
+fn assert_reset(page: &Value, head: i64) {
+    assert_eq!(page["reset"], true, "{page}");
+    assert_eq!(page["last_id"], head, "{page}");
+    assert_eq!(page["messages"], json!([]), "{page}");
+}
+
+async fn events_beyond_the_newest_n_are_pruned_and_late_readers_reset(backend: Backend) {
+    let app = spawn_hub_with(backend, retaining(Retention { days: 0, events: 3 })).await;
+    let ids = publish(&app, 10).await;
+    let head = ids[9];
+    wait_for_log(&app, &ids[7..]).await;
+
+    // Polling: from before the horizon, a reset (also when waiting); from after it,
+    // the events as usual.
+    assert_reset(
+        &app.get(&format!("/messages?since={}", ids[0])).await.1,
+        head,
+    );
+    assert_reset(&app.get("/messages?since=0&wait=5").await.1, head);
+    let (status, page) = app.get(&format!("/messages?since={}", ids[6])).await;
+    assert_eq!(status, 200);
+    assert!(page.get("reset").is_none(), "{page}");
+    let got: Vec<i64> = page["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|event| event["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(got, ids[7..]);
+
+    // WebSocket: on connect with ?since=, then live from the head.
+    let mut late = app.connect(&format!("?since={}", ids[0])).await;
+    assert_eq!(
+        late.next_json().await,
+        json!({"type": "reset", "last_id": head})
+    );
+    let next = app.publish("ticket_created", json!({"n": 10}), None).await;
+    assert_eq!(late.event_ids(1).await, vec![next]);
+    late.assert_no_event_pending().await;
+
+    // …and on a resume.
+    late.send_json(json!({"type": "resume", "since": 0})).await;
+    assert_eq!(
+        late.next_json().await,
+        json!({"type": "reset", "last_id": next})
+    );
+    late.assert_no_event_pending().await;
+    assert!(app.metric("ictdesk_events_pruned_total").await >= 7);
+}
+
+async fn events_older_than_the_days_are_pruned_but_never_the_newest(backend: Backend) {
+    let app = spawn_hub_with(backend, retaining(Retention { days: 1, events: 0 })).await;
+    let ids = publish(&app, 5).await;
+    // Only the backdated events go: today's stay (the log must match exactly).
+    backdate(&app, ids[2], "2020-01-01T00:00:00.000Z").await;
+    wait_for_log(&app, &ids[3..]).await;
+    assert_reset(
+        &app.get(&format!("/messages?since={}", ids[1])).await.1,
+        ids[4],
+    );
+
+    backdate(&app, ids[4], "2020-01-01T00:00:00.000Z").await;
+    wait_for_log(&app, &ids[4..]).await;
+    let (_, page) = app.get(&format!("/messages?since={}", ids[3])).await;
+    assert!(page.get("reset").is_none(), "{page}");
+}
+
+/// Makes the events up to `through` look created at `at`.
+async fn backdate(app: &TestHub, through: i64, at: &str) {
+    let database = Database::connect(&app.database_url)
+        .await
+        .expect("database");
+    match database {
+        Database::Sqlite(db) => sqlx::query("UPDATE events SET created_at = ? WHERE id <= ?")
+            .bind(at)
+            .bind(through)
+            .execute(&db.writer)
+            .await
+            .map(|_| ()),
+        Database::Postgres(db) => sqlx::query("UPDATE events SET created_at = $1 WHERE id <= $2")
+            .bind(at)
+            .bind(through)
+            .execute(&db.pool)
+            .await
+            .map(|_| ()),
+    }
+    .expect("backdated");
+}
