@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::{
     cluster::{FailoverClient, Node, finish, head_of, spawn_client, start_node},
-    process::{PATIENCE, publish},
+    process::{PATIENCE, postgres_restart_command, publish},
 };
 
 const PUBLISHERS: usize = 64;
@@ -124,12 +124,7 @@ async fn acknowledged_appends_of_64_publishers_survive_kill_9_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "restarts the PostgreSQL server; run alone with ICTDESK_TEST_PG_RESTART set"]
 async fn acknowledged_appends_survive_kill_9_and_a_postgresql_restart() {
-    let Ok(restart) = std::env::var("ICTDESK_TEST_PG_RESTART") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but ICTDESK_TEST_PG_RESTART is not set"
-        );
-        eprintln!("skipped: set ICTDESK_TEST_PG_RESTART to the command that restarts PostgreSQL");
+    let Some(restart) = postgres_restart_command() else {
         return;
     };
     let Some(database) = fresh_postgres("append").await else {

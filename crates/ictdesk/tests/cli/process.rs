@@ -105,3 +105,17 @@ pub async fn publish(http: &reqwest::Client, url: &str, n: usize) -> Option<i64>
     let body: serde_json::Value = response.json().await.ok()?;
     body["id"].as_i64()
 }
+
+/// The command that restarts PostgreSQL (`ICTDESK_TEST_PG_RESTART`), or `None` (the test
+/// is skipped, with a note) — except under `CI=true`, where that fails.
+pub fn postgres_restart_command() -> Option<String> {
+    let Ok(restart) = std::env::var("ICTDESK_TEST_PG_RESTART") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but ICTDESK_TEST_PG_RESTART is not set"
+        );
+        eprintln!("skipped: set ICTDESK_TEST_PG_RESTART to the command that restarts PostgreSQL");
+        return None;
+    };
+    Some(restart)
+}
