@@ -39,12 +39,11 @@ pub fn users() -> Audience {
     Audience::roles([Role::Admin.as_str()])
 }
 
-/// Equipment events: agents, admins, and whoever had or now has the piece.
-pub fn equipment(assigned: impl IntoIterator<Item = Option<i64>>) -> Audience {
-    assigned
-        .into_iter()
-        .flatten()
-        .fold(staff(), Audience::and_user)
+/// Equipment events: agents, admins, and whoever has the piece now. Not whoever had
+/// it: the event carries the new record (notes included), which its previous holder
+/// may no longer read (issue 9 point 6).
+pub fn equipment(holder: Option<i64>) -> Audience {
+    holder.into_iter().fold(staff(), Audience::and_user)
 }
 
 /// Articles: every signed-in person, or agents and admins only.
@@ -106,11 +105,11 @@ mod tests {
     }
 
     #[test]
-    fn equipment_events_reach_the_old_and_new_holder() {
-        let audience = equipment([Some(5), None, Some(6)]);
-        assert!(audience.includes(&as_(5, Role::Requester)));
+    fn equipment_events_reach_the_holder_and_staff_only() {
+        let audience = equipment(Some(6));
         assert!(audience.includes(&as_(6, Role::Requester)));
         assert!(!audience.includes(&as_(7, Role::Requester)));
+        assert!(audience.includes(&as_(7, Role::Agent)));
     }
 
     #[test]

@@ -335,7 +335,7 @@ pub(crate) async fn create_equipment_in(
         tx,
         events::EQUIPMENT_STATUS_CHANGED,
         &data,
-        audience::equipment([piece.assigned_user_id]),
+        audience::equipment(piece.assigned_user_id),
     )
     .await?;
     Ok(piece)
@@ -482,7 +482,7 @@ pub(crate) async fn change_equipment_in(
         changes: changes.entries(),
         actor: actor.person(),
     };
-    let audience = audience::equipment([old.assigned_user_id, piece.assigned_user_id]);
+    let audience = audience::equipment(piece.assigned_user_id);
     events::append(tx, kind, &data, audience).await?;
     Ok(piece)
 }

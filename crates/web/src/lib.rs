@@ -14,6 +14,7 @@ pub mod identity;
 pub mod origin;
 pub mod pages;
 pub mod requests;
+mod security_headers;
 pub mod session;
 
 use std::{future::Future, sync::Arc};
@@ -86,7 +87,10 @@ impl App {
             hub: hub.clone(),
             config,
         };
-        let router = router(state).merge(ictdesk_hub::router(hub.clone()));
+        let router = router(state)
+            .merge(ictdesk_hub::router(hub.clone()))
+            .layer(axum::middleware::from_fn(requests::refuse_nul_in_query));
+        let router = security_headers::apply(router);
         Ok(App { hub, desk, router })
     }
 

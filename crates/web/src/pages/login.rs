@@ -56,13 +56,18 @@ async fn page(
 }
 
 /// Only a path on this site: `?next=https://evil.example` must not send people away.
+/// Browsers drop tabs and line breaks from URLs and read `\` as `/`, so
+/// `/%09/evil.example` would become `//evil.example` — another site (issue 9 point 6):
+/// no control characters, whitespace or backslashes at all, and no second leading `/`.
 fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
-        _ => "/tickets".to_owned(),
-    }
+    let local = |path: &&str| {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    };
+    next.filter(local).unwrap_or("/tickets").to_owned()
 }
 
 /// `GET /lang/ru` sets the language cookie and goes back where the person was.
@@ -95,5 +100,21 @@ mod tests {
         assert_eq!(local_path(Some("//evil.example/")), "/tickets");
         assert_eq!(local_path(Some("https://evil.example/")), "/tickets");
         assert_eq!(local_path(None), "/tickets");
+    }
+
+    #[test]
+    fn next_with_characters_browsers_drop_is_refused() {
+        for sneaky in [
+            "/\t/evil.example/x",
+            "/\n/evil.example/x",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/\\evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+        ] {
+            assert_eq!(local_path(Some(sneaky)), "/tickets", "{sneaky:?}");
+        }
+        assert_eq!(local_path(Some("/kb?q=a+b")), "/kb?q=a+b");
     }
 }

@@ -3,6 +3,7 @@
 mod blocked;
 mod csrf;
 mod get_tickets;
+mod hardening;
 mod helpers;
 mod knowledge;
 mod leaks;
