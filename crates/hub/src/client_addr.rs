@@ -25,6 +25,14 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
     real_ip(headers).unwrap_or(peer)
 }
 
+/// Whether the client of a request (through trusted proxies) is an operator's: loopback
+/// or within `ICTDESK_ALLOWED_IPS`. Only they may read `/metrics` and
+/// `/clients?all=1` (issue 9 point 5), as only they may publish.
+pub fn is_operator(peer: IpAddr, headers: &HeaderMap, config: &crate::HubConfig) -> bool {
+    let ip = client_ip(peer, headers, &config.trusted_proxies);
+    ip.is_loopback() || config.allowed_networks.iter().any(|net| net.contains(&ip))
+}
+
 /// IPv4 clients on a dual-stack socket show up as `::ffff:a.b.c.d`; lists and limits
 /// are written with the IPv4 form.
 pub fn canonical(ip: IpAddr) -> IpAddr {

@@ -1,16 +1,28 @@
 //! `/test`, `/status`, `/clients`, `/healthz`, `/metrics`.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, net::SocketAddr};
 
 use axum::{
     Json,
-    extract::{Query, State},
-    http::{HeaderValue, StatusCode, header},
+    extract::{ConnectInfo, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
 
-use crate::{Hub, cluster, http::error::ApiError, log::NodeRecord};
+use crate::{Hub, client_addr::is_operator, cluster, http::error::ApiError, log::NodeRecord};
+
+/// `/metrics` and the cluster's node list are for operators (loopback or
+/// `ICTDESK_ALLOWED_IPS`), not for whoever reaches the port.
+fn require_operator(hub: &Hub, peer: SocketAddr, headers: &HeaderMap) -> Result<(), ApiError> {
+    if is_operator(peer.ip(), headers, hub.config()) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "only loopback and ICTDESK_ALLOWED_IPS may read this",
+    ))
+}
 
 pub(crate) async fn test() -> Json<Value> {
     Json(json!({"ok": true, "message": "WebSocket server is running"}))
@@ -51,6 +63,8 @@ pub(crate) async fn status(State(hub): State<Hub>) -> Json<Value> {
 /// `{"clients": N}` on this node; with `?all=1` the whole cluster, node by node.
 pub(crate) async fn clients(
     State(hub): State<Hub>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     if !params
@@ -59,6 +73,7 @@ pub(crate) async fn clients(
     {
         return Ok(Json(json!({ "clients": hub.client_count() })));
     }
+    require_operator(&hub, peer, &headers)?;
     let nodes = cluster_nodes(&hub).await?;
     let total: i64 = nodes.iter().map(|node| node.clients).sum();
     let nodes: Vec<Value> = nodes
@@ -113,13 +128,18 @@ pub(crate) async fn healthz(State(hub): State<Hub>) -> Response {
     }
 }
 
-pub(crate) async fn metrics(State(hub): State<Hub>) -> Response {
-    (
+pub(crate) async fn metrics(
+    State(hub): State<Hub>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_operator(&hub, peer, &headers)?;
+    Ok((
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
         )],
         hub.inner.metrics.render(),
     )
-        .into_response()
+        .into_response())
 }

@@ -1,8 +1,9 @@
 //! The original system's endpoints and the operations ones, with their shapes.
 
-use serde_json::json;
+use ictdesk_hub::HubConfig;
+use serde_json::{Value, json};
 
-use crate::helpers::spawn_hub;
+use crate::helpers::{Backend, TestHub, spawn_hub, spawn_hub_with, test_config};
 
 #[tokio::test]
 async fn test_answers_like_the_original_server() {
@@ -110,4 +111,52 @@ async fn shutdown_closes_websockets_with_going_away() {
     let mut client = app.connect("").await;
     app.hub.shutdown();
     assert_eq!(client.close_code().await, Some(1001));
+}
+
+/// `path` as the client `client` behind a trusted proxy (the test itself, on loopback).
+async fn get_as(app: &TestHub, client: &str, path: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .get(app.url(path))
+        .header("X-Forwarded-For", client)
+        .send()
+        .await
+        .expect("an answer");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn metrics_and_the_node_list_answer_only_operators_while_the_rest_stays_public() {
+    let config = HubConfig {
+        trusted_proxies: vec!["127.0.0.1/32".parse().expect("a network")],
+        allowed_networks: vec!["198.51.100.0/24".parse().expect("a network")],
+        ..test_config()
+    };
+    let app = spawn_hub_with(Backend::Sqlite, config).await;
+    let stranger = "203.0.113.5";
+    let (status, body) = get_as(&app, stranger, "/metrics").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"].is_string(), "{body}");
+    assert_eq!(get_as(&app, stranger, "/clients?all=1").await.0, 403);
+    for public in ["/test", "/status", "/clients"] {
+        let (status, body) = get_as(&app, stranger, public).await;
+        assert_eq!(status, 200, "{public}: {body}");
+        // Counts and versions, nobody's name, address or e-mail.
+        let text = body.to_string();
+        assert!(
+            !text.contains('@') && !text.contains(stranger),
+            "{public}: {text}"
+        );
+    }
+    let operator = "198.51.100.9";
+    assert_eq!(get_as(&app, operator, "/clients?all=1").await.0, 200);
+    let response = app
+        .http
+        .get(app.url("/metrics"))
+        .header("X-Forwarded-For", operator)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 200);
 }

@@ -9,4 +9,5 @@ mod nginx;
 mod process;
 mod restart;
 mod retention;
+mod script;
 mod tls;
