@@ -2,19 +2,19 @@
 //! Tokens are random and only their SHA-256 hash is stored, so a copy of the database
 //! lets nobody in. Failed attempts are limited in `login_limit`.
 
+use ictdesk_hub::Audience;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
-use time::Duration;
 
 use crate::{
     desk::{Desk, require_active},
     error::{Error, Result, required_text},
+    events,
     login_limit::{Admission, LoginLimit},
+    storage::{ActiveSession, Transaction},
     timestamps,
     users::{ApiToken, Email, Session, User, UserStatus},
 };
-
-/// How long a session lasts without logging in again.
-pub const SESSION_LIFETIME: Duration = Duration::days(30);
 
 /// What a successful login gives the web layer: the cookie value (shown once, never
 /// stored) and the CSRF token the pages must send back.
@@ -101,7 +101,7 @@ impl Desk {
             user_id: user.id,
             csrf_token: random_token(),
             created_at: timestamps::format(now),
-            expires_at: timestamps::after(now, SESSION_LIFETIME),
+            expires_at: timestamps::after(now, self.session_lifetime()),
         };
         let mut tx = self.begin().await?;
         tx.insert_session(&session).await?;
@@ -115,17 +115,29 @@ impl Desk {
         })
     }
 
-    /// The user of a session cookie and the session's CSRF token, if the session is
-    /// valid (by the database's clock) and the user active.
-    pub async fn session_user(&self, session_token: &str) -> Result<Option<(User, String)>> {
+    /// How long a session lasts (`DeskOptions::session_lifetime`).
+    pub fn session_lifetime(&self) -> time::Duration {
+        time::Duration::try_from(self.session_lifetime).unwrap_or(time::Duration::MAX)
+    }
+
+    /// The session of a cookie, with its user and CSRF token, if the session is valid
+    /// (by the database's clock) and the user active.
+    pub async fn session_user(&self, session_token: &str) -> Result<Option<ActiveSession>> {
         self.store.session(&token_hash(session_token)).await
     }
 
-    /// Ends a session; `false` if there was none.
+    /// Ends a session; `false` if there was none. Its open connections close, on every
+    /// node (`user_session_ended`).
     pub async fn logout(&self, session_token: &str) -> Result<bool> {
+        let Some(session) = self.session_user(session_token).await? else {
+            return Ok(false);
+        };
         let mut tx = self.begin().await?;
         let deleted = tx.delete_session(&token_hash(session_token)).await?;
-        tx.commit().await?;
+        if deleted {
+            session_ended(tx.as_mut(), session.user.id).await?;
+        }
+        self.commit(tx).await?;
         Ok(deleted)
     }
 
@@ -156,18 +168,40 @@ impl Desk {
         self.store.api_tokens(actor.id).await
     }
 
+    /// Revokes one of the actor's API tokens; connections opened with it close, on
+    /// every node (`user_session_ended`).
     pub async fn delete_api_token(&self, actor: &User, id: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         if !tx.delete_api_token(actor.id, id).await? {
             return Err(Error::NotFound("API token"));
         }
-        tx.commit().await
+        session_ended(tx.as_mut(), actor.id).await?;
+        self.commit(tx).await
     }
 
     /// The active user an API token belongs to.
     pub async fn api_token_user(&self, secret: &str) -> Result<Option<User>> {
         self.store.api_token_user(&token_hash(secret)).await
     }
+}
+
+/// `user_session_ended`: one of the user's sessions or API tokens is gone. Only that
+/// user hears of it; it is there so that every node's connections of theirs identify
+/// again at this point of the log (see the hub's `rights` module).
+async fn session_ended(tx: &mut dyn Transaction, user_id: i64) -> Result<i64> {
+    #[derive(Serialize)]
+    struct Data {
+        user: UserRef,
+    }
+    #[derive(Serialize)]
+    struct UserRef {
+        id: i64,
+    }
+    let data = Data {
+        user: UserRef { id: user_id },
+    };
+    let audience = Audience::everyone().and_user(user_id);
+    events::append(tx, events::USER_SESSION_ENDED, &data, audience).await
 }
 
 #[cfg(test)]

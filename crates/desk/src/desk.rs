@@ -2,7 +2,7 @@
 //! change is one call that opens a transaction, checks permission, validates, writes,
 //! records history, appends exactly one event, and commits — or changes nothing.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use ictdesk_hub::{Database, EventLog};
 
@@ -13,9 +13,20 @@ use crate::{
     users::{Role, User, UserStatus},
 };
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct DeskOptions {
     pub password_cost: PasswordCost,
+    /// How long a session lasts without logging in again.
+    pub session_lifetime: Duration,
+}
+
+impl Default for DeskOptions {
+    fn default() -> Self {
+        Self {
+            password_cost: PasswordCost::default(),
+            session_lifetime: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -23,6 +34,7 @@ pub struct Desk {
     pub(crate) store: Arc<dyn Storage>,
     log: EventLog,
     pub(crate) passwords: Passwords,
+    pub(crate) session_lifetime: Duration,
 }
 
 impl Desk {
@@ -35,6 +47,7 @@ impl Desk {
             store,
             log,
             passwords: Passwords::new(options.password_cost),
+            session_lifetime: options.session_lifetime,
         })
     }
 

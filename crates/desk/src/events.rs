@@ -1,4 +1,5 @@
-//! The events the desk appends: the eleven types of SPEC §2, one per change.
+//! The events the desk appends: the eleven types of SPEC §2, one per change, and
+//! `user_session_ended`.
 
 use ictdesk_hub::{Audience, EventType, NewEvent};
 use serde::Serialize;
@@ -22,8 +23,12 @@ pub const EQUIPMENT_LOCATION_CHANGED: &str = "equipment_location_changed";
 pub const KNOWLEDGE_ARTICLE_CREATED: &str = "knowledge_article_created";
 pub const KNOWLEDGE_ARTICLE_UPDATED: &str = "knowledge_article_updated";
 pub const SYSTEM_NOTIFICATION_CREATED: &str = "system_notification_created";
+/// Not one of the eleven: one of a user's sessions or API tokens ended (logout,
+/// revocation), to that user only, so that their open connections identify again.
+pub const USER_SESSION_ENDED: &str = "user_session_ended";
 
-pub const ALL: [&str; 11] = [
+/// Every type the desk appends; only the desk may (`POST /broadcast` refuses them).
+pub const ALL: [&str; 12] = [
     TICKET_CREATED,
     TICKET_STATUS_CHANGED,
     TICKET_ASSIGNED,
@@ -35,6 +40,7 @@ pub const ALL: [&str; 11] = [
     KNOWLEDGE_ARTICLE_CREATED,
     KNOWLEDGE_ARTICLE_UPDATED,
     SYSTEM_NOTIFICATION_CREATED,
+    USER_SESSION_ENDED,
 ];
 
 /// Appends the change's one event inside its transaction.

@@ -24,6 +24,9 @@
 //! * new equipment: `equipment_status_changed` with `old_status: null`; equipment edits:
 //!   status changed → `equipment_status_changed`, else moved →
 //!   `equipment_location_changed`, else `equipment_status_changed` with equal statuses;
+//! * logout and revoking an API token: `user_session_ended`, to that user only — not one
+//!   of SPEC §2's types, but every node's open connections of theirs must identify
+//!   again at that point of the log;
 //! * locations and categories have no event type (SPEC §2 lists none); logins neither.
 //!
 //! Markdown is stored as written; rendering it (safely) is the web layer's job.

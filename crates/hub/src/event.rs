@@ -11,7 +11,7 @@ use crate::audience::{Audience, Viewer};
 
 /// Message types of the wire protocol itself; an event may not take one of these names,
 /// or a client could not tell the two apart.
-const RESERVED_TYPES: &[&str] = &["welcome", "error", "pong", "presence", "tickets"];
+const RESERVED_TYPES: &[&str] = &["welcome", "error", "pong", "presence", "tickets", "auth_ok"];
 
 /// The `type` of an event: 1–64 characters of `a-z`, `0-9`, `_`, `.`, `-`, `:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +126,18 @@ pub struct StoredEvent {
     pub channel: Option<String>,
     pub except_socket: Option<String>,
     pub user_id: Option<String>,
+}
+
+impl StoredEvent {
+    /// Whether `viewer` may see this row, reading only its audience (one that cannot be
+    /// read: no), so that a reader can skip what is not for them cheaply.
+    pub(crate) fn visible_to(&self, viewer: &Viewer) -> bool {
+        match &self.audience {
+            None => true,
+            Some(json) => serde_json::from_str::<Audience>(json)
+                .is_ok_and(|audience| audience.includes(viewer)),
+        }
+    }
 }
 
 /// An event ready for delivery: its audience, and its envelope serialized once.

@@ -11,13 +11,18 @@ use tokio::sync::watch;
 
 use crate::{
     audience::Viewer,
-    event::Delivered,
+    event::{Delivered, StoredEvent},
+    identity::Identify,
     log::{EventLog, LogError},
     retention,
 };
 
 /// Rows fetched per database page when a reader is behind the in-memory window.
 const DB_PAGE: u32 = 500;
+/// Events looked at per page at most, visible or not: a viewer who may see little of a
+/// long log (the anonymous, say) gets a page that says how far it got, rather than one
+/// read of the whole log (issue 9.6). Its cost does not grow with the log.
+pub(crate) const SCAN_BUDGET: usize = 1000;
 
 pub(crate) struct Feed {
     recent: RwLock<Recent>,
@@ -42,6 +47,91 @@ pub(crate) struct Page {
     /// gets none, and should re-fetch what it shows and continue from `last_id` (the
     /// head).
     pub reset: bool,
+    /// The page ends at an event that may change the viewer's rights: identify them
+    /// again before reading on.
+    pub rights_changed: bool,
+}
+
+/// Ends a page at the first event, committed after the viewer was identified, that may
+/// change their rights (see [`crate::rights`]).
+pub(crate) struct RightsWatch<'a> {
+    pub identify: &'a dyn Identify,
+    /// The head when the viewer was identified: changes up to it are already reflected.
+    pub identified_at: i64,
+}
+
+/// A page being gathered.
+struct Scan<'a> {
+    viewer: &'a Viewer,
+    watch: Option<&'a RightsWatch<'a>>,
+    head: i64,
+    limit: usize,
+    /// Events that may still be looked at.
+    budget: usize,
+    cursor: i64,
+    events: Vec<Arc<Delivered>>,
+    rights_changed: bool,
+}
+
+impl Scan<'_> {
+    fn goes_on(&self) -> bool {
+        self.cursor < self.head
+            && self.events.len() < self.limit
+            && self.budget > 0
+            && !self.rights_changed
+    }
+
+    /// Whether the event at `id` must be looked at whole (for a change of rights).
+    fn watches(&self, id: i64) -> bool {
+        self.watch.is_some_and(|watch| id > watch.identified_at)
+    }
+
+    /// Looks at the next event, in id order.
+    fn look(&mut self, event: &Arc<Delivered>) {
+        self.budget -= 1;
+        self.cursor = event.id;
+        if event.visible_to(self.viewer) {
+            self.events.push(event.clone());
+        }
+        if let Some(watch) = self.watch
+            && event.id > watch.identified_at
+            && watch
+                .identify
+                .rights_change(event)
+                .is_some_and(|change| change.concerns(self.viewer))
+        {
+            self.rights_changed = true;
+        }
+    }
+
+    /// Looks at a row read from the log; one the viewer may not see, and that needs no
+    /// closer look, is skipped without building its frames.
+    fn look_at_row(&mut self, row: StoredEvent) {
+        if !self.watches(row.id) && !row.visible_to(self.viewer) {
+            self.budget -= 1;
+            self.cursor = row.id;
+            return;
+        }
+        let id = row.id;
+        match Delivered::from_stored(row) {
+            Ok(event) => self.look(&Arc::new(event)),
+            Err(error) => {
+                tracing::error!(%error, "skipping an unreadable event");
+                self.budget -= 1;
+                self.cursor = id;
+            }
+        }
+    }
+
+    fn page(self, since: i64) -> Page {
+        Page {
+            reset: false,
+            has_more: self.cursor < self.head,
+            last_id: self.cursor.max(since),
+            events: self.events,
+            rights_changed: self.rights_changed,
+        }
+    }
 }
 
 impl Feed {
@@ -88,90 +178,87 @@ impl Feed {
     }
 
     /// The events after `since` that `viewer` may see, up to the current head, at most
-    /// `limit` of them: from memory when possible, else from the log.
+    /// `limit` of them and looking at no more than [`SCAN_BUDGET`] events: from memory
+    /// when possible, else from the log. With a `watch`, the page ends at a change of
+    /// the viewer's rights.
     pub async fn visible_after(
         &self,
         log: &EventLog,
         viewer: &Viewer,
         since: i64,
         limit: usize,
+        watch: Option<&RightsWatch<'_>>,
     ) -> Result<Page, LogError> {
-        let head = self.head();
-        let mut cursor = since;
-        let mut events = Vec::new();
-        while cursor < head && events.len() < limit {
-            if let Some(scanned) = self.scan_recent(viewer, cursor, head, limit, &mut events) {
-                cursor = scanned;
+        let mut scan = Scan {
+            viewer,
+            watch,
+            head: self.head(),
+            limit,
+            budget: SCAN_BUDGET,
+            cursor: since,
+            events: Vec::new(),
+            rights_changed: false,
+        };
+        while scan.goes_on() {
+            if self.scan_recent(&mut scan) {
                 continue;
             }
-            let rows = log.read_after(cursor, DB_PAGE).await?;
+            let wanted = u32::try_from(scan.budget).unwrap_or(DB_PAGE).min(DB_PAGE);
+            let rows = log.read_after(scan.cursor, wanted).await?;
             // Read after the rows: if a prune deleted some of them, its horizon shows.
-            if cursor < retention::horizon(log).await? {
+            if scan.cursor < retention::horizon(log).await? {
                 return Ok(Page {
                     events: Vec::new(),
-                    last_id: head,
+                    last_id: scan.head,
                     has_more: false,
                     reset: true,
+                    rights_changed: false,
                 });
             }
-            let Some(last) = rows.last() else { break };
-            let page_end = last.id;
-            for row in rows.into_iter().take_while(|row| row.id <= head) {
-                let id = row.id;
-                match Delivered::from_stored(row) {
-                    Ok(event) if event.visible_to(viewer) => events.push(Arc::new(event)),
-                    Ok(_) => {}
-                    Err(error) => tracing::error!(%error, "skipping an unreadable event"),
-                }
-                cursor = id;
-                if events.len() == limit {
+            // Fewer rows than asked for: the log holds nothing more up to the head.
+            let exhausted = rows.len() < wanted as usize;
+            for row in rows {
+                if !scan.goes_on() {
                     break;
                 }
+                if row.id > scan.head {
+                    // Every row up to the head has been looked at.
+                    scan.cursor = scan.head;
+                    break;
+                }
+                scan.look_at_row(row);
             }
-            if events.len() < limit {
-                cursor = cursor.max(page_end.min(head));
+            if exhausted && scan.goes_on() {
+                scan.cursor = scan.head;
             }
         }
-        Ok(Page {
-            reset: false,
-            has_more: cursor < head,
-            last_id: cursor.max(since),
-            events,
-        })
+        Ok(scan.page(since))
     }
 
-    /// Scans the in-memory window after `cursor`; `None` if it does not reach back that
-    /// far. Returns the id the scan reached.
-    fn scan_recent(
-        &self,
-        viewer: &Viewer,
-        cursor: i64,
-        head: i64,
-        limit: usize,
-        out: &mut Vec<Arc<Delivered>>,
-    ) -> Option<i64> {
+    /// Scans the in-memory window after the scan's cursor; false if it does not reach
+    /// back that far.
+    fn scan_recent(&self, scan: &mut Scan<'_>) -> bool {
         let recent = self
             .recent
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if cursor < recent.base {
-            return None;
+        if scan.cursor < recent.base {
+            return false;
         }
-        let start = recent.events.partition_point(|event| event.id <= cursor);
-        let mut reached = head;
-        for event in recent
+        let start = recent
             .events
-            .range(start..)
-            .take_while(|event| event.id <= head)
-        {
-            if event.visible_to(viewer) {
-                out.push(event.clone());
-                if out.len() == limit {
-                    reached = event.id;
-                    break;
-                }
+            .partition_point(|event| event.id <= scan.cursor);
+        for event in recent.events.range(start..) {
+            if event.id > scan.head {
+                break;
+            }
+            scan.look(event);
+            if !scan.goes_on() {
+                return true;
             }
         }
-        Some(reached)
+        // Every event up to the head was in the window.
+        scan.cursor = scan.head;
+        true
     }
 }

@@ -23,6 +23,7 @@ pub mod protocol;
 pub mod pusher;
 mod registry;
 pub mod retention;
+pub mod rights;
 pub mod supervisor;
 mod tailer;
 mod transport;
@@ -32,7 +33,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use app::{Application, NoApplication, RequestError};
@@ -42,19 +43,17 @@ pub use axum::Router;
 pub use config::{HubConfig, Secret};
 pub use event::{Delivered, EventType, NewEvent};
 pub use http::router;
-pub use identity::{Credentials, HubTokens, Identify, IdentifyError};
+pub use identity::{Credentials, HubTokens, Identify, IdentifyError, Identity};
 pub use log::{Database, EventLog, LogError};
 pub use pusher::{BadPusherApp, PusherApp};
 pub use registry::CloseReason;
+pub use rights::RightsChange;
 pub use supervisor::{Supervisor, TaskError};
 
 use crate::{
     cluster::RelayInputs, feed::Feed, metrics::Metrics, presence::Presence, registry::Registry,
     tailer::Progress,
 };
-
-/// Events an in-process listener may fall behind by before it misses some.
-const LISTENER_CAPACITY: usize = 1024;
 
 /// The running hub: cheap to clone, one per server.
 #[derive(Clone)]
@@ -77,8 +76,6 @@ struct Inner {
     started: Instant,
     shutdown: CancellationToken,
     supervisor: Supervisor,
-    /// Every delivered event, for in-process listeners (see [`Hub::subscribe`]).
-    listeners: broadcast::Sender<Arc<Delivered>>,
     /// Tickets whose local presence changed, for the relay to other nodes.
     presence_changes: mpsc::Sender<i64>,
     /// What the presence relay reads; kept here so that a restarted relay finds it.
@@ -115,7 +112,6 @@ impl Hub {
                 started: Instant::now(),
                 supervisor: Supervisor::new(shutdown.clone()),
                 shutdown,
-                listeners: broadcast::Sender::new(LISTENER_CAPACITY),
                 presence_changes,
                 relay_inputs: tokio::sync::Mutex::new(RelayInputs { snapshots, changed }),
                 config,
@@ -178,13 +174,6 @@ impl Hub {
     pub fn shutdown(&self) {
         self.inner.registry.close_all(CloseReason::GOING_AWAY);
         self.inner.shutdown.cancel();
-    }
-
-    /// Every event this node delivers, in order, as it is fanned out — also those
-    /// committed by other processes (the CLI, other nodes). For the application's own
-    /// reactions, such as closing a blocked user's connections on every node.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Delivered>> {
-        self.inner.listeners.subscribe()
     }
 
     /// Sends a changed presence list to the local connections on that ticket and has it

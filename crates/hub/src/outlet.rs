@@ -12,6 +12,7 @@ use std::{
     pin::Pin,
     sync::{Arc, Mutex, MutexGuard},
     task::{Context, Poll, Waker, ready},
+    time::SystemTime,
 };
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -26,6 +27,7 @@ use crate::{
     audience::Viewer,
     event::Delivered,
     registry::{CloseReason, ConnectionId, Control},
+    rights::{Identified, RightsChange},
 };
 
 /// The socket's write side (plain TCP or TLS).
@@ -47,8 +49,8 @@ pub(crate) fn text_frame(json: &str) -> Bytes {
 
 pub(crate) struct Outlet {
     pub id: ConnectionId,
-    pub viewer: Viewer,
-    /// Lets the fan-out (or an administrator) close the connection.
+    /// Lets the fan-out (or an administrator) close the connection, or have it identify
+    /// its viewer again.
     pub control: Control,
     /// Frames waiting at most (events, presence, replies) before the client counts as
     /// too slow.
@@ -64,10 +66,21 @@ struct State {
     queue: VecDeque<Bytes>,
     /// A flush the sink still owes (TLS keeps what it has encrypted until flushed).
     unflushed: bool,
+    /// Bytes the socket has taken so far: one that takes none for long is stalled.
+    written: u64,
     /// The last event id handed to this connection: none goes out twice.
     cursor: i64,
-    /// While the connection replays from the log, live events wait here, in order.
-    held: Option<Vec<Arc<Delivered>>>,
+    /// Who receives the events, as last identified.
+    viewer: Viewer,
+    /// When the viewer's session or token ends.
+    expires_at: Option<SystemTime>,
+    /// The connection replays from the log: live events wait in `held`.
+    replaying: bool,
+    /// The viewer's rights may have changed with this event: the events after it wait in
+    /// `held` until the connection has identified its viewer again.
+    stale_after: Option<i64>,
+    /// Live events waiting, in order, while replaying or stale.
+    held: Vec<Arc<Delivered>>,
     /// The socket failed; the connection's task ends.
     failed: bool,
 }
@@ -88,10 +101,12 @@ pub(crate) struct QueueFull;
 
 impl Outlet {
     /// An outlet whose first frame is `greeting` and whose live events start after
-    /// `cursor`; with `replaying`, they wait until [`Outlet::release`].
+    /// `cursor`; with `replaying`, they wait until [`Outlet::release`]. A viewer
+    /// identified before `cursor` may have had their rights changed since: their events
+    /// wait until they are identified again.
     pub fn new(
         id: ConnectionId,
-        viewer: Viewer,
+        identified: Identified,
         sink: Sink,
         capacity: usize,
         cursor: i64,
@@ -100,33 +115,91 @@ impl Outlet {
     ) -> Self {
         let outlet = Self {
             id,
-            viewer,
             control: Control::default(),
             capacity: capacity.max(1),
             state: Mutex::new(State {
                 sink,
                 queue: VecDeque::new(),
                 unflushed: false,
+                written: 0,
                 cursor,
-                held: replaying.then(Vec::new),
+                viewer: identified.identity.viewer,
+                expires_at: identified.identity.expires_at,
+                replaying,
+                stale_after: (identified.at < cursor).then_some(cursor),
+                held: Vec::new(),
                 failed: false,
             }),
             backlog: AtomicWaker::new(),
         };
+        if identified.at < cursor {
+            outlet.control.recheck();
+        }
         outlet.send(&mut outlet.lock(), greeting, false);
         outlet
     }
 
+    pub fn user_id(&self) -> Option<i64> {
+        self.lock().viewer.user_id()
+    }
+
     /// Hands over a batch of live events (the fan-out's, in id order): those this
     /// connection may see and has not had yet, written together — one write for the
-    /// lot when the fan-out is behind. Returns how many it took.
-    pub fn offer(&self, batch: &[Arc<Delivered>]) -> Result<u64, QueueFull> {
+    /// lot when the fan-out is behind. Returns how many it took. At a change of the
+    /// viewer's rights (`changes`, or their session's end by `now`) the rest waits until
+    /// the connection has identified them again — or, revoked, is not sent at all.
+    pub fn offer(
+        &self,
+        batch: &[Arc<Delivered>],
+        changes: &[(i64, RightsChange)],
+        now: SystemTime,
+    ) -> Result<u64, QueueFull> {
         let mut state = self.lock();
-        let cursor = state.cursor;
+        if self.control.is_closed() {
+            return Ok(0);
+        }
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return Ok(0);
+        };
+        if state.stale_after.is_none() && state.expires_at.is_some_and(|end| end <= now) {
+            // Everything before this batch was offered while the session still held.
+            state.stale_after = Some(first.id - 1);
+            self.control.recheck();
+        }
+        // Usually there is no change at all, and nothing is allocated.
+        let ours: Vec<(i64, RightsChange)> = changes
+            .iter()
+            .filter(|(id, change)| {
+                *id > state.cursor && *id <= last.id && change.concerns(&state.viewer)
+            })
+            .copied()
+            .collect();
+        let (Some(&(boundary, _)), Some(&(newest, _))) = (ours.first(), ours.last()) else {
+            return self.take(&mut state, batch);
+        };
+        let (before, after) = batch.split_at(batch.partition_point(|event| event.id <= boundary));
+        let taken = self.take(&mut state, before)?;
+        let revoked = ours.iter().find_map(|(_, change)| match change {
+            RightsChange::Revoke { reason, .. } => Some(*reason),
+            RightsChange::Recheck { .. } => None,
+        });
+        if let Some(reason) = revoked {
+            self.control.close(reason);
+            return Ok(taken);
+        }
+        state.stale_after = Some(state.stale_after.map_or(newest, |after| after.max(newest)));
+        self.control.recheck();
+        Ok(taken + self.take(&mut state, after)?)
+    }
+
+    /// Sends (or, while replaying or stale, holds) the events of `events` this
+    /// connection may see and has not had yet.
+    fn take(&self, state: &mut State, events: &[Arc<Delivered>]) -> Result<u64, QueueFull> {
+        let (cursor, viewer) = (state.cursor, &state.viewer);
         let fresh = || {
-            batch
+            events
                 .iter()
-                .filter(move |event| event.id > cursor && event.visible_to(&self.viewer))
+                .filter(move |event| event.id > cursor && event.visible_to(viewer))
         };
         // One pass to size the write; a second only when there are several frames.
         let (count, bytes, last) = fresh().fold((0, 0, None), |(count, bytes, _), event| {
@@ -135,11 +208,12 @@ impl Outlet {
         let Some(last) = last else {
             return Ok(0);
         };
-        if let Some(held) = &mut state.held {
-            if held.len() + count > self.capacity {
+        if state.holding() {
+            if state.held.len() + count > self.capacity {
                 return Err(QueueFull);
             }
-            held.extend(fresh().cloned());
+            let fresh: Vec<_> = fresh().cloned().collect();
+            state.held.extend(fresh);
             return Ok(count as u64);
         }
         let frames = if count == 1 {
@@ -150,7 +224,7 @@ impl Outlet {
             frames.freeze()
         };
         state.cursor = last.id;
-        match self.send(&mut state, frames, true) {
+        match self.send(state, frames, true) {
             Offer::Full => Err(QueueFull),
             Offer::Taken => Ok(count as u64),
             // Nothing is delivered; the connection is ending.
@@ -181,27 +255,64 @@ impl Outlet {
 
     /// Holds live events back (they wait in order) while the connection replays.
     pub fn hold(&self) {
-        self.lock().held.get_or_insert_with(Vec::new);
+        self.lock().replaying = true;
     }
 
-    /// Sends replayed events, in order, ahead of the live events held back.
-    pub fn push_replayed(&self, events: &[Arc<Delivered>]) {
+    /// Sends a replayed page, in order, ahead of the live events held back — but never
+    /// past a change of the viewer's rights not yet identified again. Returns how far
+    /// the replay got: `through` (the page's end), or that change.
+    pub fn push_replayed(&self, events: &[Arc<Delivered>], through: i64) -> i64 {
         let mut state = self.lock();
-        for event in events {
+        let through = state
+            .stale_after
+            .map_or(through, |after| after.min(through));
+        for event in events.iter().take_while(|event| event.id <= through) {
             self.send(&mut state, event.wire.clone(), false);
         }
+        through
+    }
+
+    /// Whether the events after some change of the viewer's rights wait for the
+    /// connection to identify them again.
+    pub fn is_stale(&self) -> bool {
+        self.lock().stale_after.is_some()
     }
 
     /// Ends a replay that sent every event up to `through`: the live events held back
     /// meanwhile follow, without those the replay already sent.
     pub fn release(&self, through: i64) {
         let mut state = self.lock();
-        let held = state.held.take().unwrap_or_default();
+        state.replaying = false;
         state.cursor = state.cursor.max(through);
-        for event in held {
-            if event.id > state.cursor {
+        self.flush_held(&mut state);
+    }
+
+    /// The viewer, identified again, carries on as that identity: the events held since
+    /// a change of their rights follow, if the identification came after every such
+    /// change.
+    pub fn adopt(&self, identified: Identified) {
+        let mut state = self.lock();
+        state.viewer = identified.identity.viewer;
+        state.expires_at = identified.identity.expires_at;
+        if state
+            .stale_after
+            .is_some_and(|after| after <= identified.at)
+        {
+            state.stale_after = None;
+        }
+        self.flush_held(&mut state);
+    }
+
+    /// Sends the held events, unless there is still a reason to hold them; each is
+    /// checked again against the viewer as identified now.
+    fn flush_held(&self, state: &mut State) {
+        if state.holding() {
+            return;
+        }
+        for event in std::mem::take(&mut state.held) {
+            if event.id > state.cursor && event.visible_to(&state.viewer) {
                 state.cursor = event.id;
-                self.send(&mut state, event.wire.clone(), false);
+                self.send(state, event.wire.clone(), false);
             }
         }
     }
@@ -209,6 +320,12 @@ impl Outlet {
     /// Drops what waits unsent (before closing a client that does not read).
     pub fn discard(&self) {
         self.lock().queue.clear();
+    }
+
+    /// Whether frames wait for the socket, and how many bytes it has taken so far.
+    pub fn progress(&self) -> (bool, u64) {
+        let state = self.lock();
+        (state.has_work(), state.written)
     }
 
     /// Completes when something waits for the connection's task to write it.
@@ -221,6 +338,28 @@ impl Outlet {
             // Registered under the lock that `send` holds when it queues: no lost wake-up.
             self.backlog.register(cx.waker());
             Poll::Pending
+        })
+    }
+
+    /// Writes out what waits, as the socket takes it: ready once all of it is written
+    /// and flushed (or the socket failed); while nothing waits, waits for something.
+    pub fn write_out(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        std::future::poll_fn(move |cx| {
+            let mut state = self.lock();
+            if !state.has_work() {
+                // Registered under the lock that `send` holds when it queues: no lost
+                // wake-up.
+                self.backlog.register(cx.waker());
+                return Poll::Pending;
+            }
+            if state.failed {
+                return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+            }
+            let drained = state.poll_drain(cx);
+            if let Poll::Ready(Err(_)) = drained {
+                state.failed = true;
+            }
+            drained
         })
     }
 
@@ -283,11 +422,15 @@ impl State {
         self.failed || self.unflushed || !self.queue.is_empty()
     }
 
+    fn holding(&self) -> bool {
+        self.replaying || self.stale_after.is_some()
+    }
+
     /// Writes as much of `frame` as the socket takes without waiting, and flushes;
     /// true when all of it went out. What is left stays in `frame` (and `unflushed`).
     fn write_now(&mut self, frame: &mut Bytes) -> io::Result<bool> {
         let mut cx = Context::from_waker(Waker::noop());
-        match poll_write_all(&mut self.sink, &mut cx, frame) {
+        match poll_write_all(&mut self.sink, &mut cx, frame, &mut self.written) {
             Poll::Ready(written) => written?,
             Poll::Pending => return Ok(false),
         }
@@ -304,7 +447,7 @@ impl State {
 
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while let Some(front) = self.queue.front_mut() {
-            ready!(poll_write_all(&mut self.sink, cx, front))?;
+            ready!(poll_write_all(&mut self.sink, cx, front, &mut self.written))?;
             self.queue.pop_front();
             self.unflushed = true;
         }
@@ -316,11 +459,12 @@ impl State {
     }
 }
 
-/// Writes all of `bytes`, advancing it past what was written.
+/// Writes all of `bytes`, advancing it past what was written and counting it.
 fn poll_write_all(
     sink: &mut Sink,
     cx: &mut Context<'_>,
     bytes: &mut Bytes,
+    total: &mut u64,
 ) -> Poll<io::Result<()>> {
     while bytes.has_remaining() {
         let written = ready!(sink.as_mut().poll_write(cx, bytes))?;
@@ -328,6 +472,7 @@ fn poll_write_all(
             return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
         }
         bytes.advance(written);
+        *total += written as u64;
     }
     Poll::Ready(Ok(()))
 }
@@ -351,12 +496,36 @@ mod tests {
         })
     }
 
-    /// An outlet on an in-memory pipe that takes `room` bytes before it blocks.
+    fn user(id: i64, role: &str) -> Viewer {
+        Viewer::User {
+            id,
+            role: role.into(),
+            name: None,
+        }
+    }
+
+    /// User 7, an agent, identified when the head was `at`.
+    fn identified(expires_at: Option<SystemTime>, at: i64) -> Identified {
+        Identified {
+            identity: crate::identity::Identity {
+                viewer: user(7, "agent"),
+                expires_at,
+            },
+            at,
+        }
+    }
+
+    /// Offers a live batch without rights changes.
+    fn live(outlet: &Outlet, batch: &[Arc<Delivered>]) -> Result<u64, QueueFull> {
+        outlet.offer(batch, &[], SystemTime::now())
+    }
+
+    /// An outlet of user 7, an agent, on an in-memory pipe that takes `room` bytes before it blocks.
     fn outlet(room: usize, capacity: usize, replaying: bool) -> (Outlet, DuplexStream) {
         let (ours, theirs) = duplex(room);
         let outlet = Outlet::new(
             1,
-            Viewer::Anonymous,
+            identified(None, 0),
             Box::pin(ours),
             capacity,
             0,
@@ -384,9 +553,9 @@ mod tests {
     #[tokio::test]
     async fn writes_straight_through_in_order_without_waking_anyone() {
         let (outlet, mut client) = outlet(4096, 8, false);
-        assert_eq!(outlet.offer(&[event(1)]), Ok(1));
-        assert_eq!(outlet.offer(&[event(2), event(3)]), Ok(2));
-        assert_eq!(outlet.offer(&[event(2)]), Ok(0));
+        assert_eq!(live(&outlet, &[event(1)]), Ok(1));
+        assert_eq!(live(&outlet, &[event(2), event(3)]), Ok(2));
+        assert_eq!(live(&outlet, &[event(2)]), Ok(0));
         assert!(!outlet.lock().has_work());
         assert_eq!(
             received(&mut client).await,
@@ -397,9 +566,9 @@ mod tests {
     #[tokio::test]
     async fn queues_what_the_socket_does_not_take_and_refuses_beyond_capacity() {
         let (outlet, mut client) = outlet(16, 2, false);
-        assert_eq!(outlet.offer(&[event(1)]), Ok(1)); // partly written, rest queued
-        assert_eq!(outlet.offer(&[event(2)]), Ok(1));
-        assert_eq!(outlet.offer(&[event(3)]), Err(QueueFull));
+        assert_eq!(live(&outlet, &[event(1)]), Ok(1)); // partly written, rest queued
+        assert_eq!(live(&outlet, &[event(2)]), Ok(1));
+        assert_eq!(live(&outlet, &[event(3)]), Err(QueueFull));
         assert!(outlet.lock().has_work());
         let reader = tokio::spawn(async move {
             let mut all = Vec::new();
@@ -420,11 +589,11 @@ mod tests {
     #[tokio::test]
     async fn live_events_wait_behind_a_replay_and_are_not_sent_twice() {
         let (outlet, mut client) = outlet(4096, 8, true);
-        assert_eq!(outlet.offer(&[event(3), event(4)]), Ok(2));
-        outlet.push_replayed(&[event(1), event(2), event(3)]);
+        assert_eq!(live(&outlet, &[event(3), event(4)]), Ok(2));
+        outlet.push_replayed(&[event(1), event(2), event(3)], 3);
         outlet.release(3);
-        assert_eq!(outlet.offer(&[event(4)]), Ok(0));
-        assert_eq!(outlet.offer(&[event(5)]), Ok(1));
+        assert_eq!(live(&outlet, &[event(4)]), Ok(0));
+        assert_eq!(live(&outlet, &[event(5)]), Ok(1));
         assert_eq!(
             received(&mut client).await,
             [
@@ -447,5 +616,75 @@ mod tests {
         assert!(outlet.push(Bytes::from_static(b"x")).is_err());
         let reason = outlet.control.closed().await;
         assert_eq!(reason, CloseReason::SLOW_CONSUMER);
+    }
+
+    #[tokio::test]
+    async fn after_a_change_of_the_viewers_rights_events_wait_for_a_newer_identification() {
+        let (outlet, mut client) = outlet(4096, 8, false);
+        let change = (2, RightsChange::Recheck { user_id: 7 });
+        let someone_else = (1, RightsChange::Recheck { user_id: 8 });
+        let batch = [event(1), event(2), event(3)];
+        assert_eq!(
+            outlet.offer(&batch, &[someone_else, change], SystemTime::now()),
+            Ok(3)
+        );
+        outlet.control.recheck_requested().await;
+        assert_eq!(live(&outlet, &[event(4)]), Ok(1));
+        // Identified before the change was committed: that proves nothing.
+        outlet.adopt(identified(None, 1));
+        assert!(outlet.is_stale());
+        outlet.adopt(identified(None, 4));
+        assert!(!outlet.is_stale());
+        assert_eq!(
+            received(&mut client).await,
+            [
+                "hello",
+                r#"{"id":1}"#,
+                r#"{"id":2}"#,
+                r#"{"id":3}"#,
+                r#"{"id":4}"#
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_revoked_viewer_gets_nothing_after_the_revoking_event() {
+        let (outlet, mut client) = outlet(4096, 8, false);
+        let revoke = (
+            2,
+            RightsChange::Revoke {
+                user_id: 7,
+                reason: CloseReason::USER_BLOCKED,
+            },
+        );
+        let batch = [event(1), event(2), event(3)];
+        assert_eq!(outlet.offer(&batch, &[revoke], SystemTime::now()), Ok(2));
+        assert_eq!(outlet.control.closed().await, CloseReason::USER_BLOCKED);
+        assert_eq!(live(&outlet, &[event(4)]), Ok(0));
+        assert_eq!(
+            received(&mut client).await,
+            ["hello", r#"{"id":1}"#, r#"{"id":2}"#]
+        );
+    }
+
+    #[tokio::test]
+    async fn events_offered_after_the_session_ended_wait_for_an_identification() {
+        let (outlet, mut client) = outlet(4096, 8, false);
+        outlet.adopt(identified(Some(SystemTime::now()), 0));
+        assert_eq!(live(&outlet, &[event(1)]), Ok(1));
+        assert!(outlet.is_stale());
+        assert_eq!(received(&mut client).await, ["hello"]);
+    }
+
+    #[tokio::test]
+    async fn a_replay_stops_at_a_change_of_rights_not_yet_identified() {
+        let (outlet, _client) = outlet(4096, 8, true);
+        let change = (5, RightsChange::Recheck { user_id: 7 });
+        assert_eq!(
+            outlet.offer(&[event(5)], &[change], SystemTime::now()),
+            Ok(1)
+        );
+        let page = [event(3), event(4), event(5), event(6)];
+        assert_eq!(outlet.push_replayed(&page, 6), 5);
     }
 }

@@ -20,6 +20,8 @@ pub enum ServerMessage<'a> {
     Reset {
         last_id: i64,
     },
+    /// The `auth` message's token was accepted.
+    AuthOk,
     Error {
         code: &'a str,
         message: &'a str,
@@ -38,6 +40,10 @@ pub enum ClientMessage {
     Ping,
     Resume {
         since: i64,
+    },
+    /// A token for the connection: a refreshed one, or the first (kept out of the URL).
+    Auth {
+        token: String,
     },
     View {
         ticket_id: i64,
@@ -87,6 +93,11 @@ struct Since {
 }
 
 #[derive(Deserialize)]
+struct Token {
+    token: String,
+}
+
+#[derive(Deserialize)]
 struct Ticket {
     ticket_id: i64,
 }
@@ -114,6 +125,9 @@ impl ClientMessage {
                 }
                 ClientMessage::Resume { since }
             }
+            "auth" => ClientMessage::Auth {
+                token: fields::<Token>(message)?.token,
+            },
             "view" => ClientMessage::View {
                 ticket_id: fields::<Ticket>(message)?.ticket_id,
             },
@@ -163,6 +177,12 @@ mod tests {
         assert_eq!(
             ClientMessage::parse(r#"{"type":"editing","ticket_id":7}"#),
             Ok(ClientMessage::Editing { ticket_id: 7 })
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"auth","token":"abc"}"#),
+            Ok(ClientMessage::Auth {
+                token: "abc".into()
+            })
         );
     }
 

@@ -11,6 +11,7 @@ use std::{
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     task::Poll,
+    time::SystemTime,
 };
 
 use bytes::Bytes;
@@ -18,9 +19,9 @@ use futures_util::task::AtomicWaker;
 use tokio::task::{JoinSet, coop::unconstrained};
 
 use crate::{
-    audience::Viewer,
     event::Delivered,
     outlet::{Offer, Outlet, QueueFull, Sink},
+    rights::{Identified, RightsChange},
 };
 
 pub type ConnectionId = u64;
@@ -44,6 +45,22 @@ impl CloseReason {
     pub const USER_BLOCKED: Self = Self {
         code: 1008,
         reason: "account blocked",
+    };
+    /// The viewer's session (or API token) ended: logout, password change, expiry,
+    /// revocation. The page signs in again.
+    pub const SESSION_ENDED: Self = Self {
+        code: 1008,
+        reason: "session ended",
+    };
+    /// The viewer now has another role: the page opens again with its new rights.
+    pub const ROLE_CHANGED: Self = Self {
+        code: 1008,
+        reason: "role changed",
+    };
+    /// A hub token reached its `exp` without being refreshed (`auth`).
+    pub const TOKEN_EXPIRED: Self = Self {
+        code: 1008,
+        reason: "token expired",
     };
     pub const ABUSE: Self = Self {
         code: 1008,
@@ -71,13 +88,15 @@ impl CloseReason {
     };
 }
 
-/// Lets the fan-out (or an administrator) tell a connection to close. Only the
-/// connection's own task waits on it, so an atomic flag and one waker do: checking it
-/// costs an atomic load on every wake-up of a busy connection, never a lock.
+/// Lets the fan-out (or an administrator) tell a connection to close, or to identify
+/// its viewer again. Only the connection's own task waits on it, so atomic flags and one
+/// waker do: checking them costs an atomic load on every wake-up of a busy connection,
+/// never a lock.
 #[derive(Debug, Default)]
 pub(crate) struct Control {
     closed: AtomicBool,
     reason: OnceLock<CloseReason>,
+    recheck: AtomicBool,
     waker: AtomicWaker,
 }
 
@@ -86,6 +105,30 @@ impl Control {
         let _first_reason_wins = self.reason.set(reason);
         self.closed.store(true, Ordering::Release);
         self.waker.wake();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Asks the connection to identify its viewer again (their rights may have changed).
+    pub fn recheck(&self) {
+        self.recheck.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Completes once a recheck was asked for, taking the request.
+    pub fn recheck_requested(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            if self.recheck.swap(false, Ordering::AcqRel) {
+                return Poll::Ready(());
+            }
+            self.waker.register(cx.waker());
+            if self.recheck.swap(false, Ordering::AcqRel) {
+                return Poll::Ready(());
+            }
+            Poll::Pending
+        })
     }
 
     /// Why the connection was told to close, if it was.
@@ -172,7 +215,7 @@ impl Registry {
     /// releases them.
     pub fn register(
         &self,
-        viewer: Viewer,
+        identified: Identified,
         sink: Sink,
         replaying: bool,
         head: impl FnOnce() -> i64,
@@ -183,7 +226,7 @@ impl Registry {
         let joined_at = head();
         let outlet = Arc::new(Outlet::new(
             id,
-            viewer,
+            identified,
             sink,
             self.queue_capacity,
             joined_at,
@@ -229,12 +272,15 @@ impl Registry {
 
     /// Offers `batch` to every connection whose viewer may see each event — spread over
     /// the runtime's workers — after running `publish_head` while new connections are
-    /// held back; then closes the connections that let their queue fill up.
+    /// held back; then closes the connections that let their queue fill up. `changes`
+    /// are the batch's rights changes (see [`crate::rights`]).
     pub async fn fan_out(
         &self,
         batch: Arc<[Arc<Delivered>]>,
+        changes: Arc<[(i64, RightsChange)]>,
         publish_head: impl FnOnce(),
     ) -> FanOut {
+        let now = SystemTime::now();
         let outlets: Arc<[Arc<Outlet>]> = {
             let entries = self.read();
             let outlets = lock(&self.everyone)
@@ -245,15 +291,15 @@ impl Registry {
         };
         let shards = self.shards.min(outlets.len() / SHARD_MIN).max(1);
         let outcome = if shards == 1 {
-            unconstrained(deliver(&outlets, &batch)).await
+            unconstrained(deliver(&outlets, &batch, &changes, now)).await
         } else {
             let per_shard = outlets.len().div_ceil(shards);
             let mut tasks = JoinSet::new();
             for start in (0..outlets.len()).step_by(per_shard) {
-                let (outlets, batch) = (outlets.clone(), batch.clone());
+                let (outlets, batch, changes) = (outlets.clone(), batch.clone(), changes.clone());
                 tasks.spawn(unconstrained(async move {
                     let end = (start + per_shard).min(outlets.len());
-                    deliver(&outlets[start..end], &batch).await
+                    deliver(&outlets[start..end], &batch, &changes, now).await
                 }));
             }
             let mut outcome = Shard::default();
@@ -299,7 +345,7 @@ impl Registry {
         let mut closed = 0;
         for outlet in entries
             .values()
-            .filter(|outlet| outlet.viewer.user_id() == Some(user_id))
+            .filter(|outlet| outlet.user_id() == Some(user_id))
         {
             outlet.control.close(reason);
             closed += 1;
@@ -342,10 +388,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Offers `batch` to each outlet. Run `unconstrained`: tokio's cooperative budget would
 /// otherwise fail every write after the 128th of a poll, sending the rest the slow way
 /// (through the connections' tasks); the fan-out yields by itself instead.
-async fn deliver(outlets: &[Arc<Outlet>], batch: &[Arc<Delivered>]) -> Shard {
+async fn deliver(
+    outlets: &[Arc<Outlet>],
+    batch: &[Arc<Delivered>],
+    changes: &[(i64, RightsChange)],
+    now: SystemTime,
+) -> Shard {
     let mut shard = Shard::default();
     for (done, outlet) in outlets.iter().enumerate() {
-        match outlet.offer(batch) {
+        match outlet.offer(batch, changes, now) {
             Ok(taken) => shard.deliveries += taken,
             Err(QueueFull) => shard.slow.push(outlet.clone()),
         }

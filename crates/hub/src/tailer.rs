@@ -13,7 +13,7 @@ use std::sync::{
     atomic::{AtomicI64, Ordering},
 };
 
-use crate::{Hub, event::Delivered, supervisor::TaskError};
+use crate::{Hub, event::Delivered, rights, supervisor::TaskError};
 
 /// Rows read per round; a burst larger than this is fanned out in several batches.
 const BATCH: u32 = 1024;
@@ -30,7 +30,7 @@ impl Progress {
         }
     }
 
-    /// The last id fanned out to every connection and listener.
+    /// The last id fanned out to every connection.
     pub fn fanned_out(&self) -> i64 {
         self.fanned_out.load(Ordering::Acquire)
     }
@@ -80,9 +80,10 @@ async fn deliver(hub: &Hub, rows: Vec<crate::event::StoredEvent>) -> i64 {
         })
         .collect();
     inner.feed.remember(&batch);
+    let changes = rights::changes_in(&batch, inner.identify.as_ref()).into();
     let outcome = inner
         .registry
-        .fan_out(batch.clone(), || inner.feed.set_head(cursor))
+        .fan_out(batch.clone(), changes, || inner.feed.set_head(cursor))
         .await;
     let pusher_deliveries = inner.pusher.fan_out(&batch);
     inner.metrics.events.inc_by(batch.len() as u64);
@@ -94,12 +95,8 @@ async fn deliver(hub: &Hub, rows: Vec<crate::event::StoredEvent>) -> i64 {
         .metrics
         .slow_consumers_dropped
         .inc_by(outcome.dropped_slow);
-    let listening = inner.listeners.receiver_count() > 0;
     for event in batch.iter() {
         tracing::debug!(id = event.id, kind = %event.kind, "event delivered");
-        if listening {
-            let _ = inner.listeners.send(event.clone());
-        }
     }
     inner.tailer.fanned_out.store(cursor, Ordering::Release);
     tracing::debug!(

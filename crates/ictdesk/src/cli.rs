@@ -44,6 +44,15 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
 
+    /// How long a login lasts; its open pages are disconnected when it ends.
+    #[arg(
+        long,
+        env = "ICTDESK_SESSION_LIFETIME",
+        default_value = "2592000",
+        value_name = "SECONDS"
+    )]
+    pub session_lifetime: NonZeroU64,
+
     /// Mark session cookies Secure and expect https origins (set this when users reach the desk over https).
     #[arg(long, env = "ICTDESK_SECURE_COOKIES", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
     pub secure_cookies: bool,
@@ -163,6 +172,15 @@ pub struct HubSettings {
     /// Secret for the HS256 tokens (claims sub, role, exp) that identify viewers on /ws and /messages.
     #[arg(long, env = "ICTDESK_HUB_SECRET", hide_env_values = true)]
     pub hub_secret: Option<String>,
+
+    /// Longest a hub token may still be valid for: one whose exp lies further ahead is refused.
+    #[arg(
+        long,
+        env = "ICTDESK_HUB_TOKEN_MAX_LIFETIME",
+        default_value = "86400",
+        value_name = "SECONDS"
+    )]
+    pub hub_token_max_lifetime: NonZeroU64,
 
     /// Networks (CIDR, comma-separated) allowed to POST /broadcast besides loopback.
     #[arg(long, env = "ICTDESK_ALLOWED_IPS", value_delimiter = ',', value_parser = parse_network)]

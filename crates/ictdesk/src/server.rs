@@ -3,7 +3,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use ictdesk_desk::{Desk, login_limit::LoginLimit};
+use ictdesk_desk::{Desk, DeskOptions, login_limit::LoginLimit};
 use ictdesk_hub::{
     Database, Hub, HubConfig, HubTokens, NoApplication, Secret, retention::Retention,
 };
@@ -37,7 +37,10 @@ impl Server {
                 address_attempts: args.login_address_attempts,
                 window: Duration::from_secs(args.login_window.get()),
             },
-            ..WebConfig::default()
+            desk: DeskOptions {
+                session_lifetime: Duration::from_secs(args.session_lifetime.get()),
+                ..DeskOptions::default()
+            },
         };
         let app = App::build(&database, hub_config(&args.hub), web_config)
             .await
@@ -61,6 +64,7 @@ impl Server {
         let database = connect(&args.database.url).await?;
         let identify = Arc::new(HubTokens::new(
             args.hub.hub_secret.as_ref().map(Secret::new).as_ref(),
+            Duration::from_secs(args.hub.hub_token_max_lifetime.get()),
         ));
         let hub = Hub::start(
             hub_config(&args.hub),

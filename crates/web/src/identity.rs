@@ -2,17 +2,21 @@
 //! `?token=` where a browser cannot set headers, as on a WebSocket), or nobody.
 //!
 //! [`Caller`] identifies API requests (and enforces CSRF on session-authenticated
-//! changes); [`DeskIdentify`] identifies the hub's WebSocket and polling viewers.
+//! changes); [`DeskIdentify`] identifies the hub's WebSocket and polling viewers, and
+//! tells the hub which events change someone's rights.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::SystemTime};
 
 use async_trait::async_trait;
 use axum::{
     extract::FromRequestParts,
     http::{HeaderMap, StatusCode, header, request::Parts},
 };
-use ictdesk_desk::{Desk, users::User};
-use ictdesk_hub::{Credentials, Identify, IdentifyError, Viewer};
+use ictdesk_desk::{Desk, events, users::User};
+use ictdesk_hub::{
+    CloseReason, Credentials, Delivered, Identify, IdentifyError, Identity, RightsChange,
+};
+use serde::Deserialize;
 
 use crate::{
     AppState, WebConfig, csrf,
@@ -34,6 +38,8 @@ pub enum Proof {
 pub struct Caller {
     pub user: User,
     pub proof: Proof,
+    /// When the session ends (API tokens do not).
+    pub expires_at: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -57,10 +63,7 @@ pub async fn identify(
     headers: &HeaderMap,
     query_token: Option<&str>,
 ) -> Result<Option<Caller>> {
-    let credentials = Credentials {
-        headers,
-        token: query_token,
-    };
+    let credentials = Credentials::new(headers, query_token);
     if let Some(token) = credentials.bearer() {
         let user = desk
             .api_token_user(token)
@@ -69,18 +72,19 @@ pub async fn identify(
         return Ok(Some(Caller {
             user,
             proof: Proof::ApiToken,
+            expires_at: None,
         }));
     }
     let Some(cookie) = session_cookie(headers) else {
         return Ok(None);
     };
-    Ok(desk
-        .session_user(cookie)
-        .await?
-        .map(|(user, csrf_token)| Caller {
-            user,
-            proof: Proof::Session { csrf_token },
-        }))
+    Ok(desk.session_user(cookie).await?.map(|session| Caller {
+        user: session.user,
+        proof: Proof::Session {
+            csrf_token: session.csrf_token,
+        },
+        expires_at: Some(session.expires_at),
+    }))
 }
 
 /// The value of our session cookie in the `Cookie` header(s).
@@ -110,15 +114,24 @@ impl DeskIdentify {
 
 #[async_trait]
 impl Identify for DeskIdentify {
-    async fn identify(&self, credentials: &Credentials<'_>) -> Result<Viewer, IdentifyError> {
-        check_origin(credentials.headers, &self.config).map_err(IdentifyError::Forbidden)?;
-        match identify(&self.desk, credentials.headers, credentials.token).await {
-            Ok(Some(caller)) => Ok(caller.user.viewer()),
-            Ok(None) => Ok(Viewer::Anonymous),
+    async fn identify(&self, credentials: &Credentials) -> Result<Identity, IdentifyError> {
+        let headers = &credentials.headers;
+        check_origin(headers, &self.config).map_err(IdentifyError::Forbidden)?;
+        match identify(&self.desk, headers, credentials.token.as_deref()).await {
+            Ok(Some(caller)) => Ok(Identity {
+                viewer: caller.user.viewer(),
+                expires_at: caller.expires_at.as_deref().and_then(system_time),
+            }),
+            // A cookie whose session is gone (logout elsewhere, expiry, a password
+            // change): the page must sign in again, not carry on as anonymous.
+            Ok(None) if session_cookie(headers).is_some() => Err(IdentifyError::Unauthenticated(
+                CloseReason::SESSION_ENDED.reason.into(),
+            )),
+            Ok(None) => Ok(Identity::anonymous()),
             Err(Error::Desk(error)) => {
-                // The hub answers 401 for this; the cause is ours to log.
+                // The hub answers 503 for this; the cause is ours to log.
                 tracing::error!(%error, "identifying a connection failed");
-                Err(IdentifyError::Unauthenticated(
+                Err(IdentifyError::Unavailable(
                     "could not check the credentials; try again".into(),
                 ))
             }
@@ -127,6 +140,49 @@ impl Identify for DeskIdentify {
             )),
         }
     }
+
+    /// A user's change (role, password, status…) or the end of one of their sessions or
+    /// tokens: their connections identify again; a block closes them at once.
+    fn rights_change(&self, event: &Delivered) -> Option<RightsChange> {
+        if event.kind != events::USER_STATUS_CHANGED && event.kind != events::USER_SESSION_ENDED {
+            return None;
+        }
+        let Envelope { data } = serde_json::from_str(&event.frame).ok()?;
+        let user_id = data.user.id;
+        Some(if data.new_status.as_deref() == Some("blocked") {
+            RightsChange::Revoke {
+                user_id,
+                reason: CloseReason::USER_BLOCKED,
+            }
+        } else {
+            RightsChange::Recheck { user_id }
+        })
+    }
+}
+
+/// What `rights_change` reads of `user_status_changed` and `user_session_ended`.
+#[derive(Deserialize)]
+struct Envelope {
+    data: UserEvent,
+}
+
+#[derive(Deserialize)]
+struct UserEvent {
+    user: UserId,
+    #[serde(default)]
+    new_status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UserId {
+    id: i64,
+}
+
+/// A stored timestamp as a point in time.
+fn system_time(stored: &str) -> Option<SystemTime> {
+    time::OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(SystemTime::from)
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 
 pub mod api;
 pub mod application;
-mod blocked;
 pub mod csrf;
 pub mod error;
 pub mod identity;
@@ -80,7 +79,6 @@ impl App {
         let identify = Arc::new(DeskIdentify::new(desk.clone(), config.clone()));
         let application = Arc::new(DeskApplication::new(desk.clone()));
         let hub = Hub::start(hub_config, log, application, identify).await?;
-        blocked::supervise(&hub);
         let state = AppState {
             login_limit: config.login_limit,
             desk: desk.clone(),

@@ -10,7 +10,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use ictdesk_desk::{auth::SESSION_LIFETIME, users::User};
+use ictdesk_desk::users::User;
 use ictdesk_hub::client_addr::client_ip;
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +86,8 @@ pub async fn login(
             state.login_limit,
         )
         .await?;
-    let cookie = session_cookie_header(&logged_in.session_token, &state.config)?;
+    let lifetime = state.desk.session_lifetime().whole_seconds();
+    let cookie = session_cookie_header(&logged_in.session_token, lifetime, &state.config)?;
     let body = SessionInfo::new(&logged_in.user, &logged_in.csrf_token);
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
@@ -109,17 +110,17 @@ pub async fn current(State(state): State<AppState>, headers: HeaderMap) -> Resul
 /// and clears the cookie. Without a valid session there is nothing to end: 204 anyway.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     if let Some(token) = session_cookie(&headers)
-        && let Some((_, csrf_token)) = state.desk.session_user(token).await?
+        && let Some(session) = state.desk.session_user(token).await?
     {
-        csrf::require(&axum::http::Method::DELETE, &headers, &csrf_token)?;
+        csrf::require(&axum::http::Method::DELETE, &headers, &session.csrf_token)?;
         state.desk.logout(token).await?;
     }
     let cookie = clear_cookie_header(&state.config)?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
-fn session_cookie_header(token: &str, config: &WebConfig) -> Result<HeaderValue> {
-    cookie_header(token, SESSION_LIFETIME.whole_seconds(), config)
+fn session_cookie_header(token: &str, lifetime: i64, config: &WebConfig) -> Result<HeaderValue> {
+    cookie_header(token, lifetime, config)
 }
 
 fn clear_cookie_header(config: &WebConfig) -> Result<HeaderValue> {
@@ -147,7 +148,7 @@ mod tests {
 
     #[test]
     fn the_cookie_is_http_only_and_lax() {
-        let cookie = session_cookie_header("abc", &WebConfig::default()).expect("a cookie");
+        let cookie = session_cookie_header("abc", 60, &WebConfig::default()).expect("a cookie");
         let cookie = cookie.to_str().expect("text");
         assert!(cookie.starts_with("ictdesk_session=abc;"));
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
@@ -160,7 +161,7 @@ mod tests {
             secure_cookies: true,
             ..WebConfig::default()
         };
-        let cookie = session_cookie_header("abc", &config).expect("a cookie");
+        let cookie = session_cookie_header("abc", 60, &config).expect("a cookie");
         assert!(cookie.to_str().expect("text").ends_with("; Secure"));
     }
 }

@@ -20,9 +20,9 @@ use crate::{
     locations::Location,
     notifications::{Notification, NotificationRow},
     storage::{
-        ARTICLE_SELECT, COMMENT_SELECT, Dialect, EQUIPMENT_SELECT, HISTORY_SELECT, LoginRow,
-        NOTIFICATION_SELECT, Page, Paged, STATS_SQL, SessionRow, Storage, TICKET_SELECT,
-        Transaction, USER_COLUMNS, USER_FROM, like_pattern, like_pattern_as_typed,
+        ARTICLE_SELECT, ActiveSession, COMMENT_SELECT, Dialect, EQUIPMENT_SELECT, HISTORY_SELECT,
+        LoginRow, NOTIFICATION_SELECT, Page, Paged, STATS_SQL, Storage, TICKET_SELECT, Transaction,
+        USER_COLUMNS, USER_FROM, like_pattern, like_pattern_as_typed,
     },
     tickets::{Ticket, TicketQuery, TicketStats},
     users::{ApiToken, Session, User, UserQuery},
@@ -153,17 +153,17 @@ impl Storage for Store {
             .await?)
     }
 
-    async fn session(&self, token_hash: &str) -> Result<Option<(User, String)>> {
+    async fn session(&self, token_hash: &str) -> Result<Option<ActiveSession>> {
         let sql = format!(
-            "SELECT s.csrf_token, {USER_COLUMNS} {USER_FROM} JOIN sessions s ON s.user_id = u.id \
+            "SELECT s.csrf_token, s.expires_at, {USER_COLUMNS} {USER_FROM} \
+             JOIN sessions s ON s.user_id = u.id \
              WHERE s.token_hash = $1 AND s.expires_at > {} AND u.status = 'active'",
             Store::NOW
         );
-        let row: Option<SessionRow> = sqlx::query_as(&sql)
+        Ok(sqlx::query_as(&sql)
             .bind(token_hash)
             .fetch_optional(self.reader())
-            .await?;
-        Ok(row.map(|row| (row.user, row.csrf_token)))
+            .await?)
     }
 
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {

@@ -112,12 +112,13 @@ impl<T> Paged<T> {
     }
 }
 
-/// A session's user and CSRF token, as both backends read them.
-#[derive(sqlx::FromRow)]
-pub(crate) struct SessionRow {
+/// A valid session: its user, its CSRF token and when it ends.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActiveSession {
     #[sqlx(flatten)]
     pub user: User,
     pub csrf_token: String,
+    pub expires_at: String,
 }
 
 /// A user with what only logging in needs.
@@ -141,9 +142,9 @@ pub trait Storage: Send + Sync + 'static {
     /// The database's clock, in the stored format: every node takes the times of the
     /// login limit and of sessions from it, so that nodes whose clocks differ agree.
     async fn now(&self) -> Result<String>;
-    /// The session's user and CSRF token, if the session exists and has not expired by
-    /// the database's clock.
-    async fn session(&self, token_hash: &str) -> Result<Option<(User, String)>>;
+    /// The session, if it exists, has not expired by the database's clock, and its user
+    /// is active.
+    async fn session(&self, token_hash: &str) -> Result<Option<ActiveSession>>;
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
     async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
     /// When `key`'s login attempts after `since` happened, newest first, `newest` at most.

@@ -40,15 +40,16 @@ both!(
             .await
             .expect("logged in");
         assert_eq!(session.user.id, t.requester.id);
-        let (user, csrf) = t
+        let active = t
             .desk
             .session_user(&session.session_token)
             .await
             .expect("lookup")
             .expect("a session");
-        assert_eq!(user.id, t.requester.id);
-        assert_eq!(csrf, session.csrf_token);
-        assert!(user.last_login_at.is_some());
+        assert_eq!(active.user.id, t.requester.id);
+        assert_eq!(active.csrf_token, session.csrf_token);
+        assert_eq!(active.expires_at, session.expires_at);
+        assert!(active.user.last_login_at.is_some());
         assert!(
             t.desk
                 .session_user("forged")
@@ -56,6 +57,8 @@ both!(
                 .expect("lookup")
                 .is_none()
         );
+        // Logging in is not one of the eleven changes: no event.
+        t.no_event_since(head).await;
         assert!(t.desk.logout(&session.session_token).await.expect("logout"));
         assert!(
             t.desk
@@ -64,8 +67,12 @@ both!(
                 .expect("lookup")
                 .is_none()
         );
-        // Logging in is not one of the eleven changes: no event.
-        t.no_event_since(head).await;
+        // Logging out tells the user's open connections, on every node, to identify
+        // again: an event for that user alone.
+        let ended = t.one_event(head, "user_session_ended").await;
+        assert_eq!(ended.data["user"]["id"], t.requester.id);
+        assert!(ended.reaches(&t.requester) && !ended.reaches(&t.admin));
+        assert!(!t.desk.logout(&session.session_token).await.expect("logout"));
     }
 );
 

@@ -166,6 +166,7 @@ pub async fn open(url: &str) -> (Desk, EventLog) {
     let log = database.event_log();
     let options = DeskOptions {
         password_cost: PasswordCost::TestsOnly,
+        ..DeskOptions::default()
     };
     let desk = Desk::open(&database, log.clone(), options)
         .await

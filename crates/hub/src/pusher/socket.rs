@@ -37,12 +37,14 @@ use super::{
 };
 use crate::{
     Hub,
-    audience::{Audience, Viewer},
+    audience::Audience,
     client_addr::client_ip,
     event::{Delivered, EventType, NewEvent, Topic},
     http::error::ApiError,
+    identity::Identity,
     outlet::{Outlet, text_frame},
     registry::{CloseReason, ConnectionId},
+    rights::Identified,
     transport::{
         wire::Wire,
         ws::{Allowance, Ended, IpSlot, READ_BUFFER, handshake, protocol_error},
@@ -164,7 +166,10 @@ async fn connection(
     };
     let outlet = Arc::new(Outlet::new(
         id,
-        Viewer::Anonymous,
+        Identified {
+            identity: Identity::anonymous(),
+            at: 0,
+        },
         Box::pin(sink),
         hub.config().queue_capacity,
         0,

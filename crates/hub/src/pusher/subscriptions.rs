@@ -76,7 +76,8 @@ impl Subscription {
     /// Sends replayed events ahead of the live ones held back meanwhile.
     pub fn push_replayed(&self, events: &[Arc<Delivered>]) {
         let _progress = lock(&self.progress);
-        self.outlet.push_replayed(events);
+        // Pusher outlets never wait for an identification: everything goes.
+        self.outlet.push_replayed(events, i64::MAX);
     }
 
     /// Ends a replay that sent everything up to `through`.

@@ -1,7 +1,10 @@
 //! HTTP polling and long polling (`GET /messages?since=ID[&wait=S][&limit=N]`): the same
 //! feed as the WebSocket, answered as one JSON document.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::HashMap,
+    time::{Duration, SystemTime},
+};
 
 use axum::{
     extract::{Query, State},
@@ -11,7 +14,7 @@ use axum::{
 
 use crate::{
     Hub,
-    feed::Page,
+    feed::{Page, RightsWatch},
     http::error::{ApiError, query_param},
     identity::Credentials,
 };
@@ -47,24 +50,35 @@ pub(crate) async fn messages(
             format!("must be between 1 and {MAX_LIMIT}"),
         ));
     }
-    let credentials = Credentials {
-        headers: &headers,
-        token: params.get("token").map(String::as_str),
-    };
-    let viewer = hub.inner.identify.identify(&credentials).await?;
-
     let inner = &hub.inner;
+    let credentials = Credentials::new(&headers, params.get("token").map(String::as_str));
+    let watch = RightsWatch {
+        identify: inner.identify.as_ref(),
+        identified_at: inner.feed.head(),
+    };
+    let identity = inner.identify.identify(&credentials).await?;
+    let viewer = identity.viewer;
+
     let websocket = inner.config.websocket_enabled;
+    // A long poll does not outlive the session or token it was identified with.
+    let wait = identity.expires_at.map_or(wait, |end| {
+        wait.min(end.duration_since(SystemTime::now()).unwrap_or_default())
+    });
     let deadline = tokio::time::Instant::now() + wait;
     let mut head = inner.feed.subscribe();
     let mut since = since.unwrap_or_else(|| inner.feed.head());
     loop {
         let page = inner
             .feed
-            .visible_after(&inner.log, &viewer, since, limit)
+            .visible_after(&inner.log, &viewer, since, limit, Some(&watch))
             .await
             .map_err(ApiError::unavailable)?;
-        if !page.events.is_empty() || page.reset || wait.is_zero() {
+        if !page.events.is_empty()
+            || page.reset
+            || page.has_more
+            || page.rights_changed
+            || wait.is_zero()
+        {
             return Ok(respond(&page, websocket));
         }
         since = page.last_id;
@@ -97,7 +111,8 @@ impl Drop for Waiting<'_> {
 /// pre-serialized frames. `websocket` says whether `/ws` is open here, so that a page
 /// that had to poll switches to WebSocket by itself once it is. A reader from before
 /// the log's horizon gets `"reset":true` first: events it missed were pruned, so it
-/// re-fetches what it shows and continues from `last_id`.
+/// re-fetches what it shows and continues from `last_id`. A page that ends at a change
+/// of the viewer's rights has more: the next poll identifies them again.
 fn respond(page: &Page, websocket: bool) -> Response {
     let frames: usize = page
         .events
@@ -118,7 +133,8 @@ fn respond(page: &Page, websocket: bool) -> Response {
     }
     body.push_str(&format!(
         r#"],"last_id":{},"has_more":{},"websocket":{websocket}}}"#,
-        page.last_id, page.has_more
+        page.last_id,
+        page.has_more || page.rights_changed
     ));
     (
         [

@@ -6,7 +6,7 @@ use std::{
     collections::HashMap,
     net::{IpAddr, SocketAddr},
     sync::Arc,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use axum::{
@@ -37,6 +37,7 @@ use crate::{
     presence::Activity,
     protocol::{BadMessage, ClientMessage, ServerMessage},
     registry::{CloseReason, ConnectionId},
+    rights::{self, Identified},
     transport::wire::Wire,
 };
 
@@ -72,11 +73,14 @@ pub(crate) async fn upgrade(
             "must not be negative",
         ));
     }
-    let credentials = Credentials {
-        headers: request.headers(),
-        token: params.get("token").map(String::as_str),
+    // `?token=` stays for the original client; the `auth` message keeps tokens out of
+    // URLs (and proxies' logs).
+    let credentials = Credentials::new(request.headers(), params.get("token").map(String::as_str));
+    let identified_at = hub.inner.feed.head();
+    let identified = Identified {
+        identity: hub.inner.identify.identify(&credentials).await?,
+        at: identified_at,
     };
-    let viewer = hub.inner.identify.identify(&credentials).await?;
     // Behind a proxy every peer is the proxy: count per client, not per proxy.
     let client = client_ip(peer.ip(), request.headers(), &hub.config().trusted_proxies);
     let slot = IpSlot::reserve(&hub, client).ok_or_else(|| {
@@ -94,7 +98,14 @@ pub(crate) async fn upgrade(
     let upgraded = hyper::upgrade::on(request);
     tokio::spawn(async move {
         match upgraded.await {
-            Ok(upgraded) => connection(hub, upgraded, config, viewer, since, slot).await,
+            Ok(upgraded) => {
+                let socket = Upgrade {
+                    upgraded,
+                    config,
+                    slot,
+                };
+                connection(hub, socket, identified, credentials, since).await;
+            }
             Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
         }
     });
@@ -164,19 +175,26 @@ impl Drop for Registered {
     }
 }
 
-async fn connection(
-    hub: Hub,
+/// The socket just upgraded, and its address slot.
+struct Upgrade {
     upgraded: Upgraded,
     config: WebSocketConfig,
-    viewer: Viewer,
-    since: Option<i64>,
     slot: IpSlot,
+}
+
+async fn connection(
+    hub: Hub,
+    socket: Upgrade,
+    identified: Identified,
+    credentials: Credentials,
+    since: Option<i64>,
 ) {
     let inner = &hub.inner;
-    let (source, sink) = tokio::io::split(TokioIo::new(upgraded));
+    let (source, sink) = tokio::io::split(TokioIo::new(socket.upgraded));
     let heartbeat = inner.config.heartbeat.as_secs();
+    let identity = identified.identity.clone();
     let outlet = inner.registry.register(
-        viewer.clone(),
+        identified,
         Box::pin(sink),
         since.is_some(),
         || inner.feed.head(),
@@ -194,69 +212,98 @@ async fn connection(
         hub: hub.clone(),
         id,
     };
-    let _slot = slot;
+    let _slot = socket.slot;
     inner.metrics.connections.inc();
     inner.metrics.messages_sent.inc();
     tracing::info!(connection = id, "New connection! ({id})");
 
     let wire = Wire::new(Box::pin(source), outlet.clone());
-    let mut socket = WebSocketStream::from_raw_socket(wire, Role::Server, Some(config)).await;
+    let mut socket =
+        WebSocketStream::from_raw_socket(wire, Role::Server, Some(socket.config)).await;
+    let rate = inner.config.client_messages_per_second;
     let mut session = Session {
         hub: hub.clone(),
         outlet,
-        viewer,
+        viewer: identity.viewer,
+        expires_at: identity.expires_at,
+        credentials,
+        replay: since,
         invalid_messages: 0,
-        allowance: Allowance::new(inner.config.client_messages_per_second),
+        allowance: Allowance::new(rate),
+        replay_pages: Allowance::new(rate),
         last_seen: Instant::now(),
+        stalled_at: None,
     };
-    let ended = session.run(&mut socket, since).await;
+    let ended = session.run(&mut socket).await;
     session.close(&mut socket, ended).await;
 }
 
 struct Session {
     hub: Hub,
     outlet: Arc<Outlet>,
+    /// The viewer as last identified (the outlet has the same).
     viewer: Viewer,
+    /// When the viewer's session or token ends.
+    expires_at: Option<SystemTime>,
+    /// What the connection identified with, to identify its viewer again.
+    credentials: Credentials,
+    /// Where an unfinished replay goes on from.
+    replay: Option<i64>,
     invalid_messages: u32,
     allowance: Allowance,
+    /// Replay pages, paced like client messages: a resume over a long log costs its
+    /// reads spread over time, not all at once (issue 9.6).
+    replay_pages: Allowance,
     last_seen: Instant,
+    /// Bytes the socket had taken at the last heartbeat, if something waited for it
+    /// then.
+    stalled_at: Option<u64>,
 }
 
 /// What the connection does next.
 enum Step {
-    /// Frames wait for the socket.
-    Drain,
+    Close(CloseReason),
+    /// The viewer's rights may have changed, or their session ends: identify again.
+    Recheck,
+    /// What waited for the socket is written out.
+    Written(std::io::Result<()>),
     Inbound(Option<Result<Message, tungstenite::Error>>),
     Heartbeat,
-    Close(CloseReason),
+    ReplayPage,
 }
 
 pub(crate) type Ended = Option<CloseReason>;
 
 impl Session {
     /// Runs until the connection ends; returns how to close it, if the server closes.
-    async fn run(&mut self, socket: &mut Socket, since: Option<i64>) -> Ended {
+    async fn run(&mut self, socket: &mut Socket) -> Ended {
         let heartbeat = self.hub.inner.config.heartbeat;
         let mut ticker =
             tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
-        if let Some(since) = since
-            && let Err(ended) = self.replay(since).await
-        {
-            return ended;
-        }
         loop {
+            let control = &self.outlet.control;
+            let expiry = self.expires_at.map(instant_of);
+            // The next page once the last one is written out, and not past a change of
+            // rights not yet identified again.
+            let replaying =
+                self.replay.is_some() && !self.outlet.progress().0 && !self.outlet.is_stale();
             let step = tokio::select! {
                 biased;
-                reason = self.outlet.control.closed() => Step::Close(reason),
-                () = self.outlet.backlog() => Step::Drain,
+                reason = control.closed() => Step::Close(reason),
+                () = control.recheck_requested() => Step::Recheck,
+                () = sleep_until_some(expiry), if expiry.is_some() => Step::Recheck,
+                written = self.outlet.write_out() => Step::Written(written),
                 message = socket.next() => Step::Inbound(message),
                 _ = ticker.tick() => Step::Heartbeat,
+                () = tokio::time::sleep(self.replay_pages.wait()), if replaying => Step::ReplayPage,
             };
             let outcome = match step {
                 Step::Close(reason) => Err(Some(reason)),
-                Step::Drain => self.drain().await,
+                Step::Recheck => self.reidentify().await,
+                Step::Written(written) => written.map_err(|_| None),
                 Step::Inbound(message) => self.inbound(socket, message).await,
                 Step::Heartbeat => self.heartbeat(socket).await,
+                Step::ReplayPage => self.replay_page().await,
             };
             if let Err(ended) = outcome {
                 return ended;
@@ -264,43 +311,69 @@ impl Session {
         }
     }
 
-    /// Writes out what the socket did not take at once, unless told to close first.
-    async fn drain(&self) -> Result<(), Ended> {
-        let outlet = &self.outlet;
-        tokio::select! {
-            biased;
-            reason = outlet.control.closed() => Err(Some(reason)),
-            drained = outlet.drain() => drained.map_err(|_| None),
+    /// Identifies the viewer again with the connection's credentials: the same person
+    /// with the same role carries on, anyone else is closed (see [`crate::rights`]).
+    async fn reidentify(&mut self) -> Result<(), Ended> {
+        let inner = &self.hub.inner;
+        let at = inner.feed.head();
+        let now = inner.identify.identify(&self.credentials).await;
+        match rights::verdict(&self.viewer, now) {
+            Ok(identity) => {
+                self.adopt(Identified { identity, at });
+                Ok(())
+            }
+            Err(reason) => {
+                tracing::info!(
+                    connection = self.outlet.id,
+                    reason = reason.reason,
+                    "closing connection {}: its viewer's rights changed",
+                    self.outlet.id
+                );
+                Err(Some(reason))
+            }
         }
     }
 
-    /// Sends every visible event after `since` from the feed (memory or log), in order,
-    /// a page at a time; live events wait in the outlet meanwhile.
-    async fn replay(&mut self, since: i64) -> Result<(), Ended> {
-        self.outlet.hold();
-        let mut cursor = since;
+    fn adopt(&mut self, identified: Identified) {
+        self.viewer = identified.identity.viewer.clone();
+        self.expires_at = identified.identity.expires_at;
+        self.outlet.adopt(identified);
+    }
+
+    /// Sends the next page of a replay (every visible event after its cursor, in
+    /// order, from memory or the log); live events wait in the outlet meanwhile.
+    async fn replay_page(&mut self) -> Result<(), Ended> {
+        let Some(cursor) = self.replay else {
+            return Ok(());
+        };
+        self.replay_pages.take();
         let inner = &self.hub.inner;
-        loop {
-            let page = inner
-                .feed
-                .visible_after(&inner.log, &self.viewer, cursor, REPLAY_PAGE)
-                .await
-                .map_err(|error| {
-                    tracing::warn!(connection = self.outlet.id, %error, "replay failed");
-                    Some(CloseReason::TRY_AGAIN)
-                })?;
-            if page.reset {
-                return self.reset(page.last_id);
-            }
-            self.outlet.push_replayed(&page.events);
-            inner.metrics.messages_sent.inc_by(page.events.len() as u64);
-            cursor = cursor.max(page.last_id);
-            if !page.has_more {
-                self.outlet.release(cursor);
-                return Ok(());
-            }
-            self.drain().await?;
+        let page = inner
+            .feed
+            .visible_after(&inner.log, &self.viewer, cursor, REPLAY_PAGE, None)
+            .await
+            .map_err(|error| {
+                tracing::warn!(connection = self.outlet.id, %error, "replay failed");
+                Some(CloseReason::TRY_AGAIN)
+            })?;
+        if page.reset {
+            self.replay = None;
+            return self.reset(page.last_id);
         }
+        let reached = self.outlet.push_replayed(&page.events, page.last_id);
+        inner.metrics.messages_sent.inc_by(
+            page.events
+                .iter()
+                .take_while(|event| event.id <= reached)
+                .count() as u64,
+        );
+        if page.has_more || reached < page.last_id {
+            self.replay = Some(reached);
+        } else {
+            self.replay = None;
+            self.outlet.release(reached);
+        }
+        Ok(())
     }
 
     /// Tells the client that the events it asked for were pruned, and continues live
@@ -347,35 +420,72 @@ impl Session {
                         .await;
                 }
                 match ClientMessage::parse(text.as_str()) {
-                    Ok(message) => self.handle(socket, message, text.as_str()).await,
+                    Ok(message) => self.handle(socket, message).await,
                     Err(bad) => self.refuse(socket, &bad).await,
                 }
             }
         }
     }
 
-    async fn handle(
-        &mut self,
-        socket: &mut Socket,
-        message: ClientMessage,
-        text: &str,
-    ) -> Result<(), Ended> {
+    async fn handle(&mut self, socket: &mut Socket, message: ClientMessage) -> Result<(), Ended> {
         match message {
             ClientMessage::Ping => self.send(socket, ServerMessage::Pong.to_json()).await,
-            ClientMessage::Resume { since } => self.replay(since).await,
+            ClientMessage::Resume { since } => self.resume(since).await,
+            ClientMessage::Auth { token } => self.authenticate(socket, token).await,
             ClientMessage::View { ticket_id } => {
-                self.present(socket, ticket_id, Some(Activity::Viewing), text)
+                self.present(socket, ticket_id, Some(Activity::Viewing))
                     .await
             }
             ClientMessage::Editing { ticket_id } => {
-                self.present(socket, ticket_id, Some(Activity::Editing), text)
+                self.present(socket, ticket_id, Some(Activity::Editing))
                     .await
             }
-            ClientMessage::Leave { ticket_id } => self.present(socket, ticket_id, None, text).await,
+            ClientMessage::Leave { ticket_id } => self.present(socket, ticket_id, None).await,
             ClientMessage::Application { kind, message } => {
                 self.application(socket, &kind, message).await
             }
         }
+    }
+
+    /// Replays from `since` for the viewer as they are now — not as they were when the
+    /// connection opened (issue 9.6: a demoted agent's `resume` replayed internal notes).
+    async fn resume(&mut self, since: i64) -> Result<(), Ended> {
+        self.reidentify().await?;
+        self.outlet.hold();
+        self.replay = Some(since);
+        Ok(())
+    }
+
+    /// `{"type":"auth","token":…}`: the connection is now that token's viewer — a
+    /// refreshed token before the old one's `exp`, or the first token of a connection
+    /// that kept it out of its URL. Answered `auth_ok` or an error.
+    async fn authenticate(&mut self, socket: &mut Socket, token: String) -> Result<(), Ended> {
+        let credentials = Credentials {
+            token: Some(token),
+            ..self.credentials.clone()
+        };
+        let inner = &self.hub.inner;
+        let at = inner.feed.head();
+        let identity = match inner.identify.identify(&credentials).await {
+            Ok(identity) => identity,
+            Err(error) => {
+                return self
+                    .reply_error(socket, "unauthorized", &error.to_string())
+                    .await;
+            }
+        };
+        if self.viewer.user_id().is_some() && identity.viewer.user_id() != self.viewer.user_id() {
+            return self
+                .reply_error(
+                    socket,
+                    "forbidden",
+                    "this token is another user's; open a new connection for them",
+                )
+                .await;
+        }
+        self.credentials = credentials;
+        self.adopt(Identified { identity, at });
+        self.send(socket, ServerMessage::AuthOk.to_json()).await
     }
 
     async fn present(
@@ -383,7 +493,6 @@ impl Session {
         socket: &mut Socket,
         ticket_id: i64,
         activity: Option<Activity>,
-        text: &str,
     ) -> Result<(), Ended> {
         let inner = &self.hub.inner;
         let announcement = match activity {
@@ -412,12 +521,13 @@ impl Session {
             }
         };
         if let Some(announcement) = announcement {
-            let others = announcement.recipients.len().saturating_sub(1);
-            let shown: String = text.chars().take(200).collect();
-            tracing::info!(
+            // DEBUG and without the client's text: presence is frequent, and what a
+            // client writes does not belong in the logs (issue 18.10).
+            tracing::debug!(
                 connection = self.outlet.id,
-                "Connection {} sending message \"{shown}\" to {others} other connections",
-                self.outlet.id
+                ticket_id,
+                others = announcement.recipients.len().saturating_sub(1),
+                "presence changed"
             );
             self.hub.announce_presence(announcement);
         }
@@ -473,19 +583,45 @@ impl Session {
         Ok(())
     }
 
+    /// Pings; drops a client silent for two heartbeats, and one whose socket took
+    /// nothing of what waited for it during a whole heartbeat (1013: it does not read,
+    /// during a replay say, and would hold its memory for good).
     async fn heartbeat(&mut self, socket: &mut Socket) -> Result<(), Ended> {
+        let id = self.outlet.id;
         if self.last_seen.elapsed() > self.hub.inner.config.heartbeat * 2 {
             tracing::info!(
-                connection = self.outlet.id,
-                "Connection {} silent too long; dropping it",
-                self.outlet.id
+                connection = id,
+                "Connection {id} silent too long; dropping it"
             );
             return Err(Some(CloseReason::SILENT));
         }
+        let (waiting, written) = self.outlet.progress();
+        if waiting && self.stalled_at == Some(written) {
+            tracing::info!(
+                connection = id,
+                "Connection {id} takes nothing; dropping it"
+            );
+            return Err(Some(CloseReason::SLOW_CONSUMER));
+        }
+        self.stalled_at = waiting.then_some(written);
         socket
             .send(Message::Ping(Default::default()))
             .await
             .map_err(|_| None)
+    }
+}
+
+/// The monotonic instant of a wall-clock time (now, if it has passed).
+fn instant_of(time: SystemTime) -> tokio::time::Instant {
+    let left = time.duration_since(SystemTime::now()).unwrap_or_default();
+    tokio::time::Instant::now() + left
+}
+
+/// Completes at `deadline`; never without one.
+async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -516,6 +652,15 @@ impl Allowance {
             tokens: rate * 2.0,
             refilled: Instant::now(),
         }
+    }
+
+    /// How long until a message is allowed.
+    fn wait(&self) -> Duration {
+        let short = 1.0 - self.tokens;
+        if short <= 0.0 {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f32(short / self.rate).saturating_sub(self.refilled.elapsed())
     }
 
     pub(crate) fn take(&mut self) -> bool {

@@ -96,7 +96,7 @@ async fn a_bad_or_expired_token_is_refused_before_the_upgrade() {
     assert!(
         body["error"]
             .as_str()
-            .is_some_and(|e| e.contains("invalid token")),
+            .is_some_and(|e| e.contains("token expired")),
         "{body}"
     );
 }

@@ -68,7 +68,10 @@ pub async fn spawn_hub_with(backend: Backend, config: HubConfig) -> TestHub {
         Backend::Postgres(database) => (database.url().to_owned(), Some(database)),
     };
     let database = Database::connect(&url).await.expect("database");
-    let identify = Arc::new(HubTokens::new(Some(&Secret::new(HUB_SECRET))));
+    let identify = Arc::new(HubTokens::new(
+        Some(&Secret::new(HUB_SECRET)),
+        Duration::from_secs(2 * 3600),
+    ));
     let hub = Hub::start(
         config,
         database.event_log(),
@@ -250,20 +253,30 @@ impl Drop for TestHub {
     }
 }
 
-/// A signed viewer token for `ICTDESK_HUB_SECRET`.
+/// A signed viewer token for `ICTDESK_HUB_SECRET`, valid for an hour.
 pub fn token(user_id: i64, role: &str) -> String {
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-        + 3600;
-    let claims = json!({"sub": user_id.to_string(), "role": role, "exp": exp, "name": format!("User {user_id}")});
+    signed(
+        &json!({"sub": user_id.to_string(), "role": role, "exp": now_secs() + 3600,
+                   "name": format!("User {user_id}")}),
+    )
+}
+
+/// Any claims, signed with `ICTDESK_HUB_SECRET`.
+pub fn signed(claims: &Value) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
-        &claims,
+        claims,
         &jsonwebtoken::EncodingKey::from_secret(HUB_SECRET.as_bytes()),
     )
     .expect("token")
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 pub struct WsClient {

@@ -31,6 +31,8 @@ mod endpoints;
 mod log_order;
 mod presence;
 mod pusher;
+mod replay;
 mod retention;
 mod slow_clients;
 mod supervision;
+mod tokens;

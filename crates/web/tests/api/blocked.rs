@@ -48,36 +48,3 @@ async fn a_blocked_users_api_token_stops_working() {
     .expect(200);
     app.get(&token, "/api/v1/tickets").await.expect(401);
 }
-
-/// The listener that closes blocked users' sockets runs supervised: after a panic
-/// (injected; `fault-injection` is a test-only feature) `/healthz` names it until it is
-/// back, and the restarted listener still closes the sockets.
-#[tokio::test]
-async fn the_blocked_user_listener_comes_back_after_a_panic() {
-    use ictdesk_hub::supervisor::Fault;
-
-    let app = spawn_app().await;
-    let supervisor = app.hub.supervisor();
-    supervisor.inject_fault("blocked_users", Fault::Panic);
-    let health = wait_for_health(&app, 503).await;
-    assert_eq!(health["tasks_down"], json!(["blocked_users"]), "{health}");
-    supervisor.clear_fault("blocked_users");
-    wait_for_health(&app, 200).await;
-    check_blocking(&app).await;
-}
-
-/// Waits until `/healthz` answers `status`; returns its body.
-async fn wait_for_health(app: &TestApp, status: u16) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + crate::helpers::PATIENCE;
-    loop {
-        let response = app.http.get(app.url("/healthz")).send().await.expect("GET");
-        if response.status() == status {
-            return response.json().await.expect("JSON");
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "/healthz never answered {status}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}

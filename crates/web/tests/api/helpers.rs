@@ -48,8 +48,11 @@ pub struct TestApp {
     pub owner: User,
     /// Another requester, who must never learn about the owner's tickets.
     pub other: User,
+    /// The database, for another node of the same desk.
+    url: String,
+    config: WebConfig,
     stop: Option<oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     _database: Option<TestDatabase>,
 }
 
@@ -57,6 +60,7 @@ pub fn web_config() -> WebConfig {
     WebConfig {
         desk: DeskOptions {
             password_cost: PasswordCost::TestsOnly,
+            ..DeskOptions::default()
         },
         ..WebConfig::default()
     }
@@ -76,7 +80,27 @@ pub async fn spawn_app_with(backend: Backend, config: WebConfig) -> TestApp {
         ),
         Backend::Postgres(database) => (database.url().to_owned(), Some(database)),
     };
-    let database = Database::connect(&url).await.expect("database");
+    let (addr, hub, desk, stop) = serve(&url, config.clone()).await;
+    TestApp {
+        addr,
+        admin: add_user(&desk, "Ada Admin", "admin@test.local", "admin").await,
+        agent: add_user(&desk, "Gleb Agent", "agent@test.local", "agent").await,
+        owner: add_user(&desk, "Olga Owner", "owner@test.local", "requester").await,
+        other: add_user(&desk, "Oleg Other", "other@test.local", "requester").await,
+        hub,
+        http: reqwest::Client::new(),
+        url,
+        config,
+        stop: Some(stop),
+        _dir: Some(dir),
+        _database: dropped,
+    }
+}
+
+/// Builds the desk on `url` and serves it on 127.0.0.1:0 until the sender is used or
+/// dropped.
+async fn serve(url: &str, config: WebConfig) -> (SocketAddr, Hub, Desk, oneshot::Sender<()>) {
+    let database = Database::connect(url).await.expect("database");
     let hub_config = HubConfig {
         broadcast_token: Some(Secret::new(BROADCAST_TOKEN)),
         max_connections_per_ip: 0,
@@ -95,17 +119,28 @@ pub async fn spawn_app_with(backend: Backend, config: WebConfig) -> TestApp {
     tokio::spawn(app.serve(listener, async move {
         let _ = stopped.await;
     }));
-    TestApp {
-        addr,
-        admin: add_user(&desk, "Ada Admin", "admin@test.local", "admin").await,
-        agent: add_user(&desk, "Gleb Agent", "agent@test.local", "agent").await,
-        owner: add_user(&desk, "Olga Owner", "owner@test.local", "requester").await,
-        other: add_user(&desk, "Oleg Other", "other@test.local", "requester").await,
-        hub,
-        http: reqwest::Client::new(),
-        stop: Some(stop),
-        _dir: dir,
-        _database: dropped,
+    (addr, hub, desk, stop)
+}
+
+impl TestApp {
+    /// Another node of the same desk: a second server on the same database, as in a
+    /// cluster, with the same people.
+    pub async fn another_node(&self) -> TestApp {
+        let (addr, hub, _desk, stop) = serve(&self.url, self.config.clone()).await;
+        TestApp {
+            addr,
+            hub,
+            http: reqwest::Client::new(),
+            admin: self.admin.clone(),
+            agent: self.agent.clone(),
+            owner: self.owner.clone(),
+            other: self.other.clone(),
+            url: self.url.clone(),
+            config: self.config.clone(),
+            stop: Some(stop),
+            _dir: None,
+            _database: None,
+        }
     }
 }
 
@@ -243,6 +278,10 @@ impl TestApp {
         self.send(client, Method::PATCH, path, Some(body)).await
     }
 
+    pub async fn delete(&self, client: &Client, path: &str) -> Reply {
+        self.send(client, Method::DELETE, path, None).await
+    }
+
     /// Posts a raw body (for malformed JSON).
     pub async fn post_raw(&self, client: &Client, path: &str, body: &'static str) -> Reply {
         let mut request = self
@@ -279,7 +318,12 @@ impl TestApp {
 
     /// Logs in with the test password and keeps the session cookie and CSRF token.
     pub async fn login_as(&self, user: &User) -> Client {
-        let reply = self.login(&user.email, PASSWORD).await.expect(200);
+        self.sign_in(&user.email, user.id).await
+    }
+
+    /// Logs in by email with the test password (someone made during the test).
+    pub async fn sign_in(&self, email: &str, user_id: i64) -> Client {
+        let reply = self.login(email, PASSWORD).await.expect(200);
         let cookie = reply
             .headers
             .get_all("set-cookie")
@@ -293,7 +337,7 @@ impl TestApp {
             cookie: Some(cookie),
             csrf: reply.body["csrf_token"].as_str().map(str::to_owned),
             token: None,
-            user_id: Some(user.id),
+            user_id: Some(user_id),
         }
     }
 
@@ -319,6 +363,27 @@ impl TestApp {
         .await
         .expect(201)
         .body
+    }
+
+    /// Changes a role in the database directly, with no event: as if the notice of a
+    /// change were lost, for what must not depend on it.
+    pub async fn set_role_unannounced(&self, user_id: i64, role: &str) {
+        let statement = "UPDATE users SET role = $1 WHERE id = $2";
+        let done = match Database::connect(&self.url).await.expect("database") {
+            Database::Sqlite(db) => sqlx::query(statement)
+                .bind(role)
+                .bind(user_id)
+                .execute(&db.writer)
+                .await
+                .map(|done| done.rows_affected()),
+            Database::Postgres(db) => sqlx::query(statement)
+                .bind(role)
+                .bind(user_id)
+                .execute(&db.pool)
+                .await
+                .map(|done| done.rows_affected()),
+        };
+        assert_eq!(done.expect("the update runs"), 1);
     }
 
     /// The newest event id in the log.
@@ -354,6 +419,24 @@ impl TestApp {
     }
 
     pub async fn ws_connect(&self, client: &Client, since: Option<i64>) -> WsClient {
+        WsClient::connect(self.ws_request(client, since)).await
+    }
+
+    /// The HTTP status of a WebSocket handshake that is refused.
+    pub async fn ws_refusal(&self, client: &Client) -> u16 {
+        match connect_async(self.ws_request(client, None)).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                response.status().as_u16()
+            }
+            other => panic!("expected the handshake to be refused, got {other:?}"),
+        }
+    }
+
+    fn ws_request(
+        &self,
+        client: &Client,
+        since: Option<i64>,
+    ) -> tokio_tungstenite::tungstenite::handshake::client::Request {
         let query = since
             .map(|since| format!("?since={since}"))
             .unwrap_or_default();
@@ -374,7 +457,7 @@ impl TestApp {
                 format!("Bearer {token}").parse().expect("a header value"),
             );
         }
-        WsClient::connect(request).await
+        request
     }
 
     /// Polls `/messages` from `since` until an event of type `last` arrives; returns the
@@ -481,6 +564,18 @@ impl WsClient {
             let frame = self.next_json().await;
             if frame["type"] == kind || frame["type"] == "error" {
                 return frame;
+            }
+        }
+    }
+
+    /// Every event until the server closes, and its close frame.
+    pub async fn events_until_closed(&mut self) -> (Vec<Value>, Option<CloseFrame>) {
+        let mut events = Vec::new();
+        loop {
+            match self.next().await {
+                Received::Json(frame) if frame.get("id").is_some() => events.push(frame),
+                Received::Json(_) => {}
+                Received::Closed(frame) => return (events, frame),
             }
         }
     }

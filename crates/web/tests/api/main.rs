@@ -7,6 +7,7 @@ mod hardening;
 mod helpers;
 mod knowledge;
 mod leaks;
+mod live_rights;
 mod login;
 mod pages;
 mod postgres;
