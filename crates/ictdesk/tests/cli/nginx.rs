@@ -33,7 +33,7 @@ use std::{
 use futures_util::StreamExt;
 use ictdesk_testing::fresh_postgres;
 use tokio::process::Child;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 use crate::process::{PATIENCE, TOKEN, ictdesk, wait_for_addr};
 
@@ -86,16 +86,23 @@ async fn start_node(dir: &Path, database: &str, name: &str) -> Node {
 /// `deploy/nginx.conf` with the test's ports and the stand-in for the internet; each
 /// change must find its line, so a changed deploy file fails here instead of being
 /// tested half.
-fn site_config(port: u16, nodes: &[&Node]) -> String {
+fn site_config(port: u16, nodes: [SocketAddr; 2], dir: &Path) -> String {
     let deploy = include_str!("../../../../deploy/nginx.conf");
     let replacements = [
         (
             "    server 127.0.0.1:8081 max_fails=3 fail_timeout=10s;".to_owned(),
-            format!("    server {};", nodes[0].addr),
+            format!("    server {};", nodes[0]),
         ),
         (
             "    server 127.0.0.1:8082 max_fails=3 fail_timeout=10s;".to_owned(),
-            format!("    server {};", nodes[1].addr),
+            format!("    server {};", nodes[1]),
+        ),
+        (
+            "    access_log /var/log/nginx/ictdesk.access.log ictdesk;".to_owned(),
+            format!(
+                "    access_log {}/ictdesk.access.log ictdesk;",
+                dir.display()
+            ),
         ),
         (
             "    listen 80;".to_owned(),
@@ -242,7 +249,8 @@ async fn nginx_in_front_of_two_nodes() {
     let a = start_node(dir.path(), &database, "nginx-a").await;
     let b = start_node(dir.path(), &database, "nginx-b").await;
     let port = free_port();
-    let _nginx = start_nginx(&binary, dir.path(), &site_config(port, &[&a, &b]));
+    let site = site_config(port, [a.addr, b.addr], dir.path());
+    let _nginx = start_nginx(&binary, dir.path(), &site);
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     wait_until_up(&http, &base, &dir.path().join("nginx/error.log")).await;
@@ -251,6 +259,126 @@ async fn nginx_in_front_of_two_nodes() {
     long_poll_through_nginx(&http, &base, &[&a, &b]).await;
     broadcast_allow_list_uses_the_forwarded_client(&http, &base).await;
     untrusted_peers_cannot_forward(&a).await;
+}
+
+/// `ictdesk serve --demo` on `database`, trusting nginx (loopback).
+async fn start_desk(dir: &Path, database: &str) -> Node {
+    let addr_file = dir.join("desk.addr");
+    let child = ictdesk()
+        .args(["serve", "--demo", "--port", "0", "--addr-file"])
+        .arg(&addr_file)
+        .args(["--database", database])
+        .env("ICTDESK_TRUSTED_PROXIES", "127.0.0.1/32")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the desk");
+    Node {
+        _child: child,
+        addr: wait_for_addr(&addr_file).await,
+    }
+}
+
+/// Issue 18 points 5 and 6: a browser on a non-default port signs in and opens its
+/// WebSocket through the shipped nginx.conf (which must forward the port in `Host`, or
+/// the Origin check refuses both), and the tokens in `/ws` and `/messages` URLs stay
+/// out of nginx's access log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_on_a_non_default_port_signs_in_through_nginx_and_no_token_is_logged() {
+    let Some(binary) = nginx_binary() else { return };
+    let Some(database) = fresh_postgres("nginx_desk").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let desk = start_desk(dir.path(), &database).await;
+    let port = free_port();
+    let site = site_config(port, [desk.addr, desk.addr], dir.path());
+    let _nginx = start_nginx(&binary, dir.path(), &site);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    wait_until_up(&http, &base, &dir.path().join("nginx/error.log")).await;
+
+    // What a browser on http://127.0.0.1:<port> sends with its login form.
+    let login = http
+        .post(format!("{base}/api/v1/session"))
+        .header("Origin", &base)
+        .json(&serde_json::json!({"email": "admin@demo.local", "password": "demo"}))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(login.status(), 200, "the login through nginx was refused");
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let session: serde_json::Value = login.json().await.expect("JSON");
+    let csrf = session["csrf_token"].as_str().expect("a CSRF token");
+    let token: serde_json::Value = http
+        .post(format!("{base}/api/v1/tokens"))
+        .header("Origin", &base)
+        .header("Cookie", &cookie)
+        .header("X-CSRF-Token", csrf)
+        .json(&serde_json::json!({"name": "nginx test"}))
+        .send()
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("JSON");
+    let secret = token["secret"].as_str().expect("a token").to_owned();
+
+    let mut request = format!("ws://127.0.0.1:{port}/ws?token={secret}")
+        .into_client_request()
+        .expect("a request");
+    request
+        .headers_mut()
+        .insert("Origin", base.parse().expect("a header value"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the WebSocket through nginx is accepted");
+    let welcome = tokio::time::timeout(PATIENCE, socket.next())
+        .await
+        .expect("the welcome in time");
+    assert!(matches!(welcome, Some(Ok(Message::Text(_)))), "{welcome:?}");
+    let poll = http
+        .get(format!("{base}/messages?since=0&token={secret}"))
+        .header("Origin", &base)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(poll.status(), 200);
+    // A browser of another port is still refused.
+    let other = http
+        .post(format!("{base}/api/v1/session"))
+        .header("Origin", "http://127.0.0.1:1")
+        .json(&serde_json::json!({"email": "admin@demo.local", "password": "demo"}))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(other.status(), 403);
+
+    drop(socket);
+    let log_file = dir.path().join("ictdesk.access.log");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let log = loop {
+        let log = std::fs::read_to_string(&log_file).unwrap_or_default();
+        if log.contains("GET /ws ") && log.contains("GET /messages ") {
+            break log;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nginx never logged /ws and /messages:\n{log}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        !log.contains(&secret),
+        "a token reached the access log:\n{log}"
+    );
+    assert!(log.contains("POST /api/v1/session"), "{log}");
 }
 
 async fn websocket_through_nginx_sees_both_nodes(
