@@ -5,6 +5,7 @@ mod append;
 mod cluster;
 mod config;
 mod connections;
+mod logins;
 mod nginx;
 mod process;
 mod restart;
