@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::audience::Viewer;
+use crate::{audience::Viewer, event::Delivered};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
@@ -48,6 +48,20 @@ pub trait Application: Send + Sync + 'static {
     /// `ticket_created` would reach whoever its made-up audience names).
     fn owns_event_type(&self, _kind: &str) -> bool {
         false
+    }
+
+    /// Whose rights a subscription to one of the application's Pusher channels carries
+    /// (channels of the first `--pusher-app`; docs/pusher.md): the application's own
+    /// events visible to that viewer are mirrored onto the channel. `member` is a
+    /// presence subscriber's signed user id. `None`: the channel carries none of them.
+    async fn channel_viewer(&self, _channel: &str, _member: Option<&str>) -> Option<Viewer> {
+        None
+    }
+
+    /// Whether a visible event of the application belongs on `channel` (a ticket's
+    /// channel carries only that ticket's events, say).
+    fn belongs_on(&self, _event: &Delivered, _channel: &str) -> bool {
+        true
     }
 }
 

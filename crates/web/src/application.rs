@@ -8,7 +8,7 @@ use ictdesk_desk::{
     timestamps,
     users::User,
 };
-use ictdesk_hub::{Application, RequestError, Viewer};
+use ictdesk_hub::{Application, Delivered, RequestError, Viewer};
 use serde_json::{Map, Value, json};
 
 pub struct DeskApplication {
@@ -154,6 +154,14 @@ impl Application for DeskApplication {
     /// The desk's event types (`events::ALL`): only the desk appends them.
     fn owns_event_type(&self, kind: &str) -> bool {
         events::ALL.contains(&kind)
+    }
+
+    async fn channel_viewer(&self, channel: &str, member: Option<&str>) -> Option<Viewer> {
+        crate::broadcasting::channel_viewer(&self.desk, channel, member).await
+    }
+
+    fn belongs_on(&self, event: &Delivered, channel: &str) -> bool {
+        crate::broadcasting::belongs_on(event, channel)
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod application;
+pub mod broadcasting;
 pub mod csrf;
 pub mod error;
 pub mod identity;
@@ -107,6 +108,10 @@ impl App {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api::routes())
+        .route(
+            "/broadcasting/auth",
+            axum::routing::post(broadcasting::auth),
+        )
         .with_state(state.clone())
         .merge(pages::router(state))
 }

@@ -64,6 +64,11 @@ impl Apps {
         self.0.is_empty()
     }
 
+    /// The first app: the application's own events are mirrored onto its channels.
+    pub fn first(&self) -> Option<&PusherApp> {
+        self.0.first()
+    }
+
     pub fn by_key(&self, key: &str) -> Option<&PusherApp> {
         self.0.iter().find(|app| app.key == key)
     }

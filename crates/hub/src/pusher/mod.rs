@@ -34,10 +34,10 @@ use tokio::sync::watch;
 pub use apps::{BadPusherApp, PusherApp};
 pub use signature::channel_auth;
 
-use crate::{Hub, TaskError, event::Delivered, log::LogError};
+use crate::{Hub, TaskError, app::Application, event::Delivered, log::LogError};
 use apps::Apps;
 use members::Members;
-use subscriptions::Subscriptions;
+use subscriptions::{Mirror, Subscriptions};
 
 /// How often a node looks for dead nodes' presence members…
 const DEAD_NODE_CHECK: Duration = Duration::from_secs(5);
@@ -83,11 +83,15 @@ impl Pusher {
     }
 
     /// Delivers a batch of the log to this node's subscribers; returns the deliveries.
-    pub fn fan_out(&self, batch: &[Arc<Delivered>]) -> u64 {
-        if !self.is_enabled() {
+    pub fn fan_out(&self, batch: &[Arc<Delivered>], application: &dyn Application) -> u64 {
+        let Some(first) = self.apps.first() else {
             return 0;
-        }
-        let delivered = self.subscriptions.fan_out(batch, &self.members);
+        };
+        let mirror = Mirror {
+            app_id: &first.id,
+            application,
+        };
+        let delivered = self.subscriptions.fan_out(batch, &self.members, &mirror);
         if let Some(last) = batch.last() {
             self.applied.send_if_modified(|applied| {
                 let newer = last.id > *applied;

@@ -37,7 +37,7 @@ use super::{
 };
 use crate::{
     Hub,
-    audience::Audience,
+    audience::{Audience, Viewer},
     client_addr::client_ip,
     event::{Delivered, EventType, NewEvent, Topic},
     http::error::ApiError,
@@ -397,6 +397,7 @@ impl Session {
         if let Some(member) = &member {
             self.join(&key, member).await?;
         }
+        let mirror = self.mirror_viewer(&channel, member.as_ref()).await;
         let pusher = &self.hub.inner.pusher;
         let (subscription, list) = pusher
             .subscriptions
@@ -406,6 +407,7 @@ impl Session {
                     self.socket_id.clone(),
                     self.outlet.clone(),
                     joined_at,
+                    mirror,
                 );
                 (subscription, presence.then(|| pusher.members.list(&key)))
             });
@@ -426,6 +428,25 @@ impl Session {
         }
         subscription.release(subscription.joined_at);
         Ok(())
+    }
+
+    /// On the first app's channels, whose rights the subscription has for the
+    /// application's own events (see [`crate::Application::channel_viewer`]).
+    async fn mirror_viewer(
+        &self,
+        channel: &ChannelName,
+        member: Option<&MemberEvent>,
+    ) -> Option<Viewer> {
+        let first = self.hub.inner.pusher.apps.first()?;
+        if first.id != self.app.id {
+            return None;
+        }
+        let member = member.map(|member| member.user_id.as_str());
+        self.hub
+            .inner
+            .app
+            .channel_viewer(channel.as_str(), member)
+            .await
     }
 
     fn member(&self, channel_data: &str) -> Result<MemberEvent, Refused> {

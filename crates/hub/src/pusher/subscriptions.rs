@@ -22,8 +22,10 @@ use super::{
     members::{Change, Members},
 };
 use crate::{
+    app::Application,
+    audience::Viewer,
     event::Delivered,
-    outlet::{Offer, Outlet},
+    outlet::{Offer, Outlet, text_frame},
     registry::{CloseReason, ConnectionId},
 };
 
@@ -37,6 +39,9 @@ pub(crate) struct Subscription {
     pub outlet: Arc<Outlet>,
     /// The log id it joined at: live events after it, replayed ones up to it.
     pub joined_at: i64,
+    /// On the application's own channels, whose rights the subscription has: the
+    /// application's events visible to this viewer are mirrored onto the channel.
+    pub mirror: Option<Viewer>,
     progress: Mutex<Progress>,
 }
 
@@ -129,7 +134,28 @@ struct Delivery {
     id: i64,
     frame: Bytes,
     except: Option<String>,
+    /// A mirrored application event: only subscribers whose viewer may see it.
+    mirrored: Option<Arc<Delivered>>,
     subscribers: Arc<[Arc<Subscription>]>,
+}
+
+impl Delivery {
+    fn is_for(&self, subscription: &Subscription) -> bool {
+        if self.except.as_deref() == Some(&*subscription.socket_id) {
+            return false;
+        }
+        match (&self.mirrored, &subscription.mirror) {
+            (None, _) => true,
+            (Some(event), Some(viewer)) => event.audience.includes(viewer),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// The application whose events are mirrored onto its Pusher channels.
+pub(crate) struct Mirror<'a> {
+    pub app_id: &'a str,
+    pub application: &'a dyn Application,
 }
 
 impl Subscriptions {
@@ -173,12 +199,14 @@ impl Subscriptions {
         socket_id: Arc<str>,
         outlet: Arc<Outlet>,
         joined_at: i64,
+        mirror: Option<Viewer>,
     ) -> Subscription {
         Subscription {
             connection,
             socket_id,
             outlet,
             joined_at,
+            mirror,
             progress: Mutex::new(Progress {
                 cursor: joined_at,
                 held: None,
@@ -225,13 +253,13 @@ impl Subscriptions {
 
     /// Applies a batch of the log: presence changes to `members`, and each channel
     /// event to that channel's subscribers. Returns the deliveries made.
-    pub fn fan_out(&self, batch: &[Arc<Delivered>], members: &Members) -> u64 {
-        let deliveries = self.plan(batch, members);
+    pub fn fan_out(&self, batch: &[Arc<Delivered>], members: &Members, mirror: &Mirror<'_>) -> u64 {
+        let deliveries = self.plan(batch, members, mirror);
         let mut delivered = 0;
         let mut too_slow: Vec<Arc<Subscription>> = Vec::new();
         for delivery in deliveries {
             for subscription in delivery.subscribers.iter() {
-                if delivery.except.as_deref() == Some(&*subscription.socket_id) {
+                if !delivery.is_for(subscription) {
                     continue;
                 }
                 match subscription.offer(delivery.id, &delivery.frame, self.capacity) {
@@ -249,11 +277,19 @@ impl Subscriptions {
 
     /// Under the read lock: applies the batch's presence changes and picks, for each
     /// event, its frame and its channel's subscribers.
-    fn plan(&self, batch: &[Arc<Delivered>], members: &Members) -> Vec<Delivery> {
+    fn plan(
+        &self,
+        batch: &[Arc<Delivered>],
+        members: &Members,
+        mirror: &Mirror<'_>,
+    ) -> Vec<Delivery> {
         let table = self.read();
         let mut deliveries = Vec::new();
         for event in batch {
-            let Some(topic) = &event.topic else { continue };
+            let Some(topic) = &event.topic else {
+                mirrored(&table, event, mirror, &mut deliveries);
+                continue;
+            };
             let Ok(channel) = ChannelName::parse(&topic.channel) else {
                 continue;
             };
@@ -268,6 +304,7 @@ impl Subscriptions {
                     id: event.id,
                     frame,
                     except: topic.except_socket.clone(),
+                    mirrored: None,
                     subscribers: channel.snapshot(),
                 });
             }
@@ -288,6 +325,57 @@ impl Subscriptions {
         self.table
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// An application event, onto each of the application's channels it belongs on, as a
+/// Pusher message whose `data` is the event's data as a JSON string (as Laravel sends).
+fn mirrored(table: &Table, event: &Arc<Delivered>, mirror: &Mirror<'_>, out: &mut Vec<Delivery>) {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        data: &'a serde_json::value::RawValue,
+    }
+    #[derive(serde::Serialize)]
+    struct Message<'a> {
+        event: &'a str,
+        channel: &'a str,
+        data: &'a str,
+        id: i64,
+    }
+    let mut data = None;
+    for ((app, name), channel) in &table.channels {
+        if app != mirror.app_id || !mirror.application.belongs_on(event, name.as_str()) {
+            continue;
+        }
+        let subscribers = channel.snapshot();
+        if !subscribers
+            .iter()
+            .any(|subscription| subscription.mirror.is_some())
+        {
+            continue;
+        }
+        let Some(data) = data.get_or_insert_with(|| {
+            serde_json::from_str::<Envelope<'_>>(&event.frame)
+                .ok()
+                .map(|envelope| envelope.data.get().to_owned())
+        }) else {
+            return;
+        };
+        let message = Message {
+            event: &event.kind,
+            channel: name.as_str(),
+            data,
+            id: event.id,
+        };
+        let json = serde_json::to_string(&message).expect("a message always serializes");
+        out.push(Delivery {
+            id: event.id,
+            frame: text_frame(&json),
+            except: None,
+            mirrored: Some(event.clone()),
+            subscribers,
+        });
     }
 }
 

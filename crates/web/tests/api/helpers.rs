@@ -21,6 +21,8 @@ use tokio_tungstenite::{
 
 pub const PASSWORD: &str = "correct horse";
 pub const BROADCAST_TOKEN: &str = "test-broadcast-token";
+/// The Pusher app (`ID:KEY:SECRET`) the desk's channels are served on.
+pub const PUSHER_APP: &str = "1001:desk-key:desk-secret";
 /// Upper bound for anything a test waits for; never a pacing sleep.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -103,6 +105,7 @@ async fn serve(url: &str, config: WebConfig) -> (SocketAddr, Hub, Desk, oneshot:
     let database = Database::connect(url).await.expect("database");
     let hub_config = HubConfig {
         broadcast_token: Some(Secret::new(BROADCAST_TOKEN)),
+        pusher_apps: vec![PUSHER_APP.parse().expect("a Pusher app")],
         max_connections_per_ip: 0,
         poll_interval: Duration::from_millis(200),
         ..HubConfig::default()

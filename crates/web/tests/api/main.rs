@@ -1,6 +1,7 @@
 //! The web crate's integration tests: one binary, a module per area.
 
 mod blocked;
+mod broadcasting;
 mod csrf;
 mod get_tickets;
 mod hardening;
