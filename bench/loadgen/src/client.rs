@@ -154,14 +154,16 @@ pub async fn connect(url: &str, mode: Mode) -> Result<Socket> {
     let (mut socket, _) = connect_async_with_config(url, Some(config), true)
         .await
         .context("handshake")?;
-    if mode == Mode::Ictdesk {
+    match mode {
         // Only after the welcome is the connection registered for live events.
-        match socket.next().await {
+        Mode::Ictdesk => match socket.next().await {
             Some(Ok(Message::Text(text))) if text.contains("\"welcome\"") => {}
             Some(Ok(other)) => bail!("expected a welcome frame, got {other:?}"),
             Some(Err(error)) => return Err(error).context("reading the welcome frame"),
             None => bail!("closed before the welcome frame"),
-        }
+        },
+        Mode::Pusher => crate::pusher::subscribe(&mut socket).await?,
+        Mode::Nchan => {}
     }
     Ok(socket)
 }

@@ -5,6 +5,7 @@ mod client;
 mod histogram;
 mod procfs;
 mod publish;
+mod pusher;
 mod run;
 mod scan;
 mod table;
@@ -44,6 +45,9 @@ pub enum Mode {
     Ictdesk,
     /// POST the bare body to an Nchan publisher location; frames are that body.
     Nchan,
+    /// The Pusher protocol (ictdesk's `/app/{key}`, or Sockudo): clients subscribe to the
+    /// channel `bench`; events go through the signed HTTP API (`--pusher-app`).
+    Pusher,
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,9 +60,13 @@ pub struct RunArgs {
     /// WebSocket URL to subscribe at; repeat for several nodes (clients go round-robin).
     #[arg(long = "ws", required = true)]
     ws_urls: Vec<String>,
-    /// URL to publish to (ictdesk: http://HOST:PORT/broadcast; Nchan: its publisher location).
+    /// URL to publish to (ictdesk: http://HOST:PORT/broadcast; Nchan: its publisher
+    /// location; Pusher: http://HOST:PORT/apps/ID/events).
     #[arg(long)]
     publish: String,
+    /// The Pusher app, `ID:KEY:SECRET`, for `--mode pusher` (signs the HTTP API).
+    #[arg(long, env = "LOADGEN_PUSHER_APP", hide_env_values = true)]
+    pusher_app: Option<String>,
     /// Bearer token for publishing.
     #[arg(long, env = "LOADGEN_TOKEN", hide_env_values = true)]
     token: Option<String>,

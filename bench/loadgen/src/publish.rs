@@ -7,7 +7,12 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use tokio::time::Instant;
 
-use crate::{Mode, histogram::Histogram, histogram::Summary, unix_micros};
+use crate::{
+    Mode,
+    histogram::{Histogram, Summary},
+    pusher::{App, CHANNEL},
+    unix_micros,
+};
 
 /// One publish request may take this long before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -17,9 +22,15 @@ const GRACE: Duration = Duration::from_secs(90);
 /// with a seven-digit id.
 const ICTDESK_ENVELOPE: usize =
     r#"{"id":1234567,"type":"bench","timestamp":"2026-01-01T00:00:00.000Z","data":}"#.len();
+/// What a Pusher message wraps around `data` (a JSON string: its ten quotes escaped),
+/// with ictdesk's seven-digit `id`.
+const PUSHER_ENVELOPE: usize =
+    r#"{"event":"bench","channel":"bench","data":"","id":1234567}"#.len() + 10;
 
 pub struct Publisher {
     pub mode: Mode,
+    /// For `Mode::Pusher`: the app whose secret signs each request.
+    pub pusher: Option<App>,
     pub url: String,
     pub token: Option<String>,
     pub http: reqwest::Client,
@@ -37,20 +48,30 @@ pub struct Published {
 
 impl Publisher {
     /// `frame_bytes`: the size of the event frame clients should receive.
-    pub fn new(mode: Mode, url: String, token: Option<String>, frame_bytes: usize) -> Result<Self> {
+    pub fn new(
+        mode: Mode,
+        url: String,
+        token: Option<String>,
+        pusher: Option<App>,
+        frame_bytes: usize,
+    ) -> Result<Self> {
+        if mode == Mode::Pusher && pusher.is_none() {
+            bail!("--mode pusher needs --pusher-app ID:KEY:SECRET");
+        }
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .no_proxy()
             .build()?;
         let bare = data(999, unix_micros(), "").len();
-        let envelope = if mode == Mode::Ictdesk {
-            ICTDESK_ENVELOPE
-        } else {
-            0
+        let envelope = match mode {
+            Mode::Ictdesk => ICTDESK_ENVELOPE,
+            Mode::Pusher => PUSHER_ENVELOPE,
+            Mode::Nchan => 0,
         };
         let pad = "x".repeat(frame_bytes.saturating_sub(bare + envelope));
         Ok(Self {
             mode,
+            pusher,
             url,
             token,
             http,
@@ -93,13 +114,22 @@ impl Publisher {
 
     async fn publish(&self, seq: u64, sent_us: u64) -> Result<()> {
         let data = data(seq, sent_us, &self.pad);
-        let body = match self.mode {
-            Mode::Ictdesk => format!(r#"{{"type":"bench","data":{data}}}"#),
-            Mode::Nchan => data,
+        let (body, url) = match (&self.pusher, self.mode) {
+            (Some(app), Mode::Pusher) => {
+                let data = serde_json::to_string(&data)?;
+                let body = format!(r#"{{"name":"bench","channels":["{CHANNEL}"],"data":{data}}}"#);
+                let url = app.sign("POST", &self.url, &[], &body);
+                (body, url)
+            }
+            (_, Mode::Ictdesk) => (
+                format!(r#"{{"type":"bench","data":{data}}}"#),
+                self.url.clone(),
+            ),
+            _ => (data, self.url.clone()),
         };
         let mut request = self
             .http
-            .post(&self.url)
+            .post(&url)
             .header("content-type", "application/json")
             .body(body);
         if let Some(token) = &self.token {
@@ -138,6 +168,20 @@ pub async fn server_clients(publisher: &Publisher, ws_urls: &[String]) -> Result
             info["subscribers"]
                 .as_u64()
                 .context("Nchan channel info has no subscribers")
+        }
+        Mode::Pusher => {
+            let app = publisher.pusher.as_ref().context("no Pusher app")?;
+            let base = publisher.url.trim_end_matches("/events");
+            let url = app.sign(
+                "GET",
+                &format!("{base}/channels/{CHANNEL}"),
+                &[("info", "subscription_count")],
+                "",
+            );
+            let info = get_json(&publisher.http, &url).await?;
+            info["subscription_count"]
+                .as_u64()
+                .context("the channel info has no subscription_count")
         }
     }
 }
@@ -193,7 +237,13 @@ mod tests {
 
     #[test]
     fn pads_the_frame_to_the_requested_size() -> Result<()> {
-        let publisher = Publisher::new(Mode::Nchan, "http://127.0.0.1:1/pub".into(), None, 150)?;
+        let publisher = Publisher::new(
+            Mode::Nchan,
+            "http://127.0.0.1:1/pub".into(),
+            None,
+            None,
+            150,
+        )?;
         assert_eq!(data(999, unix_micros(), &publisher.pad).len(), 150);
         Ok(())
     }

@@ -60,10 +60,16 @@ pub async fn run(args: RunArgs) -> Result<Value> {
     // Stalled clients first, so that the memory per connection is the readers' only.
     let stalled = connect_stalled(&args).await;
     let before = Snapshot::take(&args.server_pids)?;
+    let pusher = args
+        .pusher_app
+        .as_deref()
+        .map(crate::pusher::App::parse)
+        .transpose()?;
     let publisher = Publisher::new(
         args.mode,
         args.publish.clone(),
         args.token.clone(),
+        pusher,
         args.frame_bytes,
     )?;
     let shared = Arc::new(Shared::new(
@@ -81,7 +87,7 @@ pub async fn run(args: RunArgs) -> Result<Value> {
         Mode::Ictdesk => publish::slow_consumers_dropped(&publisher.http, &args.ws_urls)
             .await
             .ok(),
-        Mode::Nchan => None,
+        Mode::Nchan | Mode::Pusher => None,
     };
     drop(stops);
     let totals = Totals::of(&collect(handles).await, args.events);

@@ -21,12 +21,22 @@ pub fn number_after(frame: &str, key: &str) -> Option<u64> {
     any.then_some(value)
 }
 
-/// `(seq, sent_at_micros)` of an event frame; `None` for any other frame.
+/// `(seq, sent_at_micros)` of an event frame; `None` for any other frame. The keys may
+/// be escaped: a Pusher event's `data` is a JSON string.
 pub fn event(frame: &str) -> Option<(u64, u64)> {
-    Some((
-        number_after(frame, "\"seq\":")?,
-        number_after(frame, "\"t\":")?,
-    ))
+    let plain = || {
+        Some((
+            number_after(frame, "\"seq\":")?,
+            number_after(frame, "\"t\":")?,
+        ))
+    };
+    let escaped = || {
+        Some((
+            number_after(frame, "\\\"seq\\\":")?,
+            number_after(frame, "\\\"t\\\":")?,
+        ))
+    };
+    plain().or_else(escaped)
 }
 
 #[cfg(test)]
@@ -37,6 +47,12 @@ mod tests {
     fn finds_seq_and_time_in_an_envelope() {
         let frame = r#"{"id":42,"type":"bench","timestamp":"2026-01-01T00:00:00.000Z","data":{"seq":7,"t":1700000000123456,"pad":"xx"}}"#;
         assert_eq!(event(frame), Some((7, 1_700_000_000_123_456)));
+    }
+
+    #[test]
+    fn finds_them_in_a_pusher_message() {
+        let frame = r#"{"event":"bench","channel":"bench","data":"{\"seq\":7,\"t\":12,\"pad\":\"x\"}","id":3}"#;
+        assert_eq!(event(frame), Some((7, 12)));
     }
 
     #[test]
