@@ -7,7 +7,7 @@ use crate::{
     audience,
     categories::CategoryScope,
     choice::choice,
-    desk::{Desk, check_version, require_active, require_staff},
+    desk::{Desk, Outcome, check_version, require_active, require_staff},
     error::{Error, Fields, Result, required_text},
     events,
     storage::{Page, Paged, Transaction},
@@ -132,7 +132,7 @@ pub(crate) async fn create_article_in(
     actor: &User,
     input: &NewArticle,
     at: &str,
-) -> Result<Article> {
+) -> Result<Outcome<Article>> {
     require_staff(actor, "write articles")?;
     let mut fields = Fields::new();
     let title = fields.check("title", required_text(&input.title, 200));
@@ -170,14 +170,12 @@ pub(crate) async fn create_article_in(
         changed_fields: &[],
         actor: actor.person(),
     };
-    events::append(
-        tx,
+    let event = events::new(
         events::KNOWLEDGE_ARTICLE_CREATED,
         &data,
         audience::article(visibility),
-    )
-    .await?;
-    Ok(article)
+    )?;
+    Ok(Outcome::changed(article, event))
 }
 
 /// Edits an article and appends `knowledge_article_updated`, to the audience of its
@@ -188,7 +186,7 @@ pub(crate) async fn change_article_in(
     id: i64,
     change: &ArticleChange,
     at: &str,
-) -> Result<Article> {
+) -> Result<Outcome<Article>> {
     require_staff(actor, "edit articles")?;
     let old = tx.article(id).await?.ok_or(Error::NotFound("article"))?;
     check_version(change.version, old.version, old.updated_by_name.as_deref())?;
@@ -225,7 +223,7 @@ pub(crate) async fn change_article_in(
     .filter_map(|(field, changed)| changed.then_some(field))
     .collect();
     if changed.is_empty() {
-        return Ok(old);
+        return Ok(Outcome::Unchanged(old));
     }
     tx.update_article(&new, actor.id).await?;
     let article = tx.article(id).await?.ok_or(Error::NotFound("article"))?;
@@ -234,28 +232,20 @@ pub(crate) async fn change_article_in(
         changed_fields: &changed,
         actor: actor.person(),
     };
-    events::append(
-        tx,
+    let event = events::new(
         events::KNOWLEDGE_ARTICLE_UPDATED,
         &data,
         audience::article(article.visibility),
-    )
-    .await?;
-    Ok(article)
+    )?;
+    Ok(Outcome::changed(article, event))
 }
 
 impl Desk {
     pub async fn create_article(&self, actor: &User, input: &NewArticle) -> Result<Article> {
-        let mut tx = self.begin().await?;
-        let article = create_article_in(
-            tx.as_mut(),
-            actor,
-            input,
-            &timestamps::format(timestamps::now()),
-        )
-        .await?;
-        self.commit(tx).await?;
-        Ok(article)
+        let now = timestamps::format(timestamps::now());
+        let mut work = self.begin_change().await?;
+        let outcome = create_article_in(work.tx(), actor, input, &now).await?;
+        work.finish(outcome).await
     }
 
     pub async fn change_article(
@@ -264,17 +254,10 @@ impl Desk {
         id: i64,
         change: &ArticleChange,
     ) -> Result<Article> {
-        let mut tx = self.begin().await?;
-        let article = change_article_in(
-            tx.as_mut(),
-            actor,
-            id,
-            change,
-            &timestamps::format(timestamps::now()),
-        )
-        .await?;
-        self.commit(tx).await?;
-        Ok(article)
+        let now = timestamps::format(timestamps::now());
+        let mut work = self.begin_change().await?;
+        let outcome = change_article_in(work.tx(), actor, id, change, &now).await?;
+        work.finish(outcome).await
     }
 
     /// Articles `viewer` may read; `q` searches full text (best matches first).

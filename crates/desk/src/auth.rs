@@ -2,16 +2,16 @@
 //! Tokens are random and only their SHA-256 hash is stored, so a copy of the database
 //! lets nobody in. Failed attempts are limited in `login_limit`.
 
-use ictdesk_hub::Audience;
+use ictdesk_hub::{Audience, NewEvent};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    desk::{Desk, require_active},
+    desk::{Desk, Outcome, require_active},
     error::{Error, Result, required_text},
     events,
     login_limit::{Admission, LoginLimit},
-    storage::{ActiveSession, Transaction},
+    storage::ActiveSession,
     timestamps,
     users::{ApiToken, Email, Session, User, UserStatus},
 };
@@ -103,10 +103,10 @@ impl Desk {
             created_at: timestamps::format(now),
             expires_at: timestamps::after(now, self.session_lifetime()),
         };
-        let mut tx = self.begin().await?;
-        tx.insert_session(&session).await?;
-        tx.record_login(user.id, &session.created_at).await?;
-        tx.commit().await?;
+        let mut work = self.begin_change().await?;
+        work.tx().insert_session(&session).await?;
+        work.tx().record_login(user.id, &session.created_at).await?;
+        work.commit().await?;
         Ok(LoggedIn {
             user,
             session_token,
@@ -132,12 +132,12 @@ impl Desk {
         let Some(session) = self.session_user(session_token).await? else {
             return Ok(false);
         };
-        let mut tx = self.begin().await?;
-        let deleted = tx.delete_session(&token_hash(session_token)).await?;
-        if deleted {
-            session_ended(tx.as_mut(), session.user.id).await?;
+        let mut work = self.begin_change().await?;
+        if !work.tx().delete_session(&token_hash(session_token)).await? {
+            return Ok(false);
         }
-        self.commit(tx).await?;
+        let ended = session_ended(session.user.id)?;
+        let deleted = work.finish(Outcome::changed(true, ended)).await?;
         Ok(deleted)
     }
 
@@ -147,11 +147,12 @@ impl Desk {
         let name = required_text(name, 100).map_err(|message| Error::field("name", message))?;
         let secret = format!("ictd_{}", random_token());
         let at = timestamps::format(timestamps::now());
-        let mut tx = self.begin().await?;
-        let id = tx
+        let mut work = self.begin_change().await?;
+        let id = work
+            .tx()
             .insert_api_token(actor.id, &name, &token_hash(&secret), &at)
             .await?;
-        tx.commit().await?;
+        work.commit().await?;
         Ok(NewApiToken {
             token: ApiToken {
                 id,
@@ -171,12 +172,12 @@ impl Desk {
     /// Revokes one of the actor's API tokens; connections opened with it close, on
     /// every node (`user_session_ended`).
     pub async fn delete_api_token(&self, actor: &User, id: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        if !tx.delete_api_token(actor.id, id).await? {
+        let mut work = self.begin_change().await?;
+        if !work.tx().delete_api_token(actor.id, id).await? {
             return Err(Error::NotFound("API token"));
         }
-        session_ended(tx.as_mut(), actor.id).await?;
-        self.commit(tx).await
+        work.finish(Outcome::changed((), session_ended(actor.id)?))
+            .await
     }
 
     /// The active user an API token belongs to.
@@ -188,7 +189,7 @@ impl Desk {
 /// `user_session_ended`: one of the user's sessions or API tokens is gone. Only that
 /// user hears of it; it is there so that every node's connections of theirs identify
 /// again at this point of the log (see the hub's `rights` module).
-async fn session_ended(tx: &mut dyn Transaction, user_id: i64) -> Result<i64> {
+fn session_ended(user_id: i64) -> Result<NewEvent> {
     #[derive(Serialize)]
     struct Data {
         user: UserRef,
@@ -201,7 +202,7 @@ async fn session_ended(tx: &mut dyn Transaction, user_id: i64) -> Result<i64> {
         user: UserRef { id: user_id },
     };
     let audience = Audience::everyone().and_user(user_id);
-    events::append(tx, events::USER_SESSION_ENDED, &data, audience).await
+    events::new(events::USER_SESSION_ENDED, &data, audience)
 }
 
 #[cfg(test)]

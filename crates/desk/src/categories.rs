@@ -56,9 +56,10 @@ impl Desk {
             scope,
             active: input.active.unwrap_or(true),
         };
-        let mut tx = self.begin().await?;
-        category.id = tx.insert_category(&category).await?;
-        self.commit(tx).await?;
+        // No event type announces categories: no live page lists them.
+        let mut work = self.begin_change().await?;
+        category.id = work.tx().insert_category(&category).await?;
+        work.commit().await?;
         Ok(category)
     }
 

@@ -10,6 +10,7 @@ use crate::{
     articles::{NewArticle, create_article_in},
     categories::{Category, CategoryScope},
     comments::NewComment,
+    desk::Kept,
     equipment::{EquipmentChange, NewEquipment, change_equipment_in, create_equipment_in},
     error::{Error, Result},
     locations::Location,
@@ -564,28 +565,24 @@ impl Desk {
         };
         let mut rng = StdRng::seed_from_u64(2026);
 
-        let mut tx = self.begin().await?;
-        let people = seed_people(tx.as_mut(), &hash, &clock).await?;
-        let (locations, categories) = seed_places_and_categories(tx.as_mut()).await?;
-        self.commit(tx).await?;
+        let mut work = self.begin_change().await?;
+        let (tx, kept) = work.steps();
+        let people = seed_people(tx, kept, &hash, &clock).await?;
+        let (locations, categories) = seed_places_and_categories(tx).await?;
+        work.commit().await?;
 
-        let mut tx = self.begin().await?;
-        let equipment = seed_equipment(tx.as_mut(), &people, &locations, &clock, &mut rng).await?;
-        let articles = seed_articles(tx.as_mut(), &people, &categories, &clock).await?;
-        self.commit(tx).await?;
+        let mut work = self.begin_change().await?;
+        let (tx, kept) = work.steps();
+        let equipment = seed_equipment(tx, kept, &people, &locations, &clock, &mut rng).await?;
+        let articles = seed_articles(tx, kept, &people, &categories, &clock).await?;
+        work.commit().await?;
 
-        let mut tx = self.begin().await?;
-        let (tickets, comments) = seed_tickets(
-            tx.as_mut(),
-            &people,
-            &categories,
-            &equipment,
-            &clock,
-            &mut rng,
-        )
-        .await?;
-        let notifications = seed_notifications(tx.as_mut(), &people, &clock).await?;
-        self.commit(tx).await?;
+        let mut work = self.begin_change().await?;
+        let (tx, kept) = work.steps();
+        let (tickets, comments) =
+            seed_tickets(tx, kept, &people, &categories, &equipment, &clock, &mut rng).await?;
+        let notifications = seed_notifications(tx, kept, &people, &clock).await?;
+        work.commit().await?;
 
         Ok(Some(DemoSummary {
             users: 1 + people.agents.len() + people.requesters.len(),
@@ -630,7 +627,12 @@ impl People {
     }
 }
 
-async fn seed_people(tx: &mut dyn Transaction, hash: &str, clock: &Clock) -> Result<People> {
+async fn seed_people(
+    tx: &mut dyn Transaction,
+    kept: &mut Kept,
+    hash: &str,
+    clock: &Clock,
+) -> Result<People> {
     let person = |(name, email, locale): (&str, &str, &str), role: &str| NewUser {
         name: name.into(),
         email: email.into(),
@@ -639,17 +641,19 @@ async fn seed_people(tx: &mut dyn Transaction, hash: &str, clock: &Clock) -> Res
         locale: Some(locale.into()),
     };
     let at = clock.at(Duration::ZERO);
-    let admin = create_user_in(tx, None, &person(ADMIN, "admin"), hash, &at).await?;
+    let admin = kept.keep(create_user_in(tx, None, &person(ADMIN, "admin"), hash, &at).await?);
     let mut agents = Vec::new();
     for agent in AGENTS {
-        agents.push(create_user_in(tx, Some(&admin), &person(agent, "agent"), hash, &at).await?);
+        agents.push(
+            kept.keep(create_user_in(tx, Some(&admin), &person(agent, "agent"), hash, &at).await?),
+        );
     }
     let mut requesters = Vec::new();
     for (i, requester) in REQUESTERS.into_iter().enumerate() {
         let at = clock.at(Duration::hours(i as i64));
-        requesters.push(
+        requesters.push(kept.keep(
             create_user_in(tx, Some(&admin), &person(requester, "requester"), hash, &at).await?,
-        );
+        ));
     }
     Ok(People {
         admin,
@@ -712,6 +716,7 @@ fn serial(rng: &mut StdRng) -> String {
 /// each with its creation and later moves in history.
 async fn seed_equipment(
     tx: &mut dyn Transaction,
+    kept: &mut Kept,
     people: &People,
     locations: &[Location],
     clock: &Clock,
@@ -751,7 +756,7 @@ async fn seed_equipment(
                 notes: None,
             };
             let at = clock.at(Duration::hours(number as i64 * 3));
-            let piece = create_equipment_in(tx, agent, &input, &at).await?;
+            let piece = kept.keep(create_equipment_in(tx, agent, &input, &at).await?);
             let later = clock.at(Duration::days(20 + (number % 30) as i64));
             let change = match number % 13 {
                 0 => Some(EquipmentChange {
@@ -771,7 +776,7 @@ async fn seed_equipment(
                 _ => None,
             };
             if let Some(change) = change {
-                change_equipment_in(tx, agent, piece.id, &change, &later).await?;
+                kept.keep(change_equipment_in(tx, agent, piece.id, &change, &later).await?);
             }
             ids.push(piece.id);
         }
@@ -781,6 +786,7 @@ async fn seed_equipment(
 
 async fn seed_articles(
     tx: &mut dyn Transaction,
+    kept: &mut Kept,
     people: &People,
     categories: &[Category],
     clock: &Clock,
@@ -797,7 +803,9 @@ async fn seed_articles(
             .get(i % authors.len())
             .copied()
             .ok_or(Error::NotFound("author"))?;
-        create_article_in(tx, author, &input, &clock.at(Duration::days(i as i64 * 2))).await?;
+        kept.keep(
+            create_article_in(tx, author, &input, &clock.at(Duration::days(i as i64 * 2))).await?,
+        );
     }
     Ok(ARTICLES.len())
 }
@@ -833,6 +841,7 @@ fn path_to(last: &str) -> &'static [&'static str] {
 
 async fn seed_tickets(
     tx: &mut dyn Transaction,
+    kept: &mut Kept,
     people: &People,
     categories: &[Category],
     equipment: &[i64],
@@ -861,7 +870,7 @@ async fn seed_tickets(
                 .flatten(),
             requester_id: None,
         };
-        let ticket = create_ticket_in(tx, requester, &input, &clock.at(created)).await?;
+        let ticket = kept.keep(create_ticket_in(tx, requester, &input, &clock.at(created)).await?);
         let mut step = created;
         for (n, status) in path_to(final_status(i, TOTAL)).iter().enumerate() {
             step += Duration::minutes(rng.random_range(20..600));
@@ -873,10 +882,11 @@ async fn seed_tickets(
                     .flatten(),
                 ..TicketChange::default()
             };
-            change_ticket_in(tx, agent, ticket.id, &change, &clock.at(step)).await?;
+            kept.keep(change_ticket_in(tx, agent, ticket.id, &change, &clock.at(step)).await?);
             if n == 0 {
                 comments +=
-                    seed_conversation(tx, ticket.id, requester, agent, clock, step, rng).await?;
+                    seed_conversation(tx, kept, ticket.id, [requester, agent], clock, step, rng)
+                        .await?;
             }
         }
     }
@@ -886,9 +896,9 @@ async fn seed_tickets(
 /// 0–3 comments: the agent's reply, the requester's answer, sometimes an internal note.
 async fn seed_conversation(
     tx: &mut dyn Transaction,
+    kept: &mut Kept,
     ticket_id: i64,
-    requester: &User,
-    agent: &User,
+    [requester, agent]: [&User; 2],
     clock: &Clock,
     mut at: Duration,
     rng: &mut StdRng,
@@ -919,13 +929,14 @@ async fn seed_conversation(
                 },
             ),
         };
-        add_comment_in(tx, author, ticket_id, &input, &clock.at(at)).await?;
+        kept.keep(add_comment_in(tx, author, ticket_id, &input, &clock.at(at)).await?);
     }
     Ok(count)
 }
 
 async fn seed_notifications(
     tx: &mut dyn Transaction,
+    kept: &mut Kept,
     people: &People,
     clock: &Clock,
 ) -> Result<usize> {
@@ -978,13 +989,15 @@ async fn seed_notifications(
             audience,
             expires_at: expires.map(|after| clock.at(after)),
         };
-        create_notification_in(
-            tx,
-            &people.admin,
-            &input,
-            &clock.at(Duration::days(50 + i as i64)),
-        )
-        .await?;
+        kept.keep(
+            create_notification_in(
+                tx,
+                &people.admin,
+                &input,
+                &clock.at(Duration::days(50 + i as i64)),
+            )
+            .await?,
+        );
     }
     Ok(5)
 }

@@ -1,10 +1,13 @@
 //! [`Desk`]: the service layer. One value per server (cheap to clone); every public
 //! change is one call that opens a transaction, checks permission, validates, writes,
 //! records history, appends exactly one event, and commits — or changes nothing.
+//!
+//! The one change path is [`Change`]: it owns the transaction, and its `finish` is the
+//! only way to commit a service's work — with the work's one event, then waking the hub.
 
 use std::{sync::Arc, time::Duration};
 
-use ictdesk_hub::{Database, EventLog};
+use ictdesk_hub::{Database, EventLog, NewEvent};
 
 use crate::{
     error::{Error, Result},
@@ -60,14 +63,88 @@ impl Desk {
         &self.log
     }
 
-    pub(crate) async fn begin(&self) -> Result<Box<dyn Transaction>> {
-        self.store.begin().await
+    /// Opens a change: the one path by which the desk writes. See [`Change`].
+    pub(crate) async fn begin_change(&self) -> Result<Change<'_>> {
+        Ok(Change {
+            tx: self.store.begin().await?,
+            kept: Kept::default(),
+            log: &self.log,
+        })
+    }
+}
+
+/// What a change's work did: written, with the one event that tells the live pages
+/// about it — or nothing to write (an edit equal to what is stored).
+pub(crate) enum Outcome<T> {
+    Changed { value: T, event: NewEvent },
+    Unchanged(T),
+}
+
+impl<T> Outcome<T> {
+    pub(crate) fn changed(value: T, event: NewEvent) -> Self {
+        Self::Changed { value, event }
+    }
+}
+
+/// A change in progress, and the only owner of its transaction. A service's work gets
+/// [`Change::tx`], through which it reads and writes but can neither append nor commit,
+/// and returns an [`Outcome`]; [`Change::finish`] then commits with that outcome's one
+/// event and wakes the hub's tailer, which delivers it at once. Dropping a change, or
+/// finishing it unchanged, rolls everything back and announces nothing.
+///
+/// Writes that no live page shows (sessions, API tokens, failed logins, locations,
+/// categories) use [`Change::commit`] with no event kept; seeding the demo keeps the
+/// events of many steps in one transaction ([`Change::steps`]).
+pub(crate) struct Change<'d> {
+    tx: Box<dyn Transaction>,
+    kept: Kept,
+    log: &'d EventLog,
+}
+
+/// The events of a change's steps so far, appended in order at commit.
+#[derive(Default)]
+pub(crate) struct Kept(Vec<NewEvent>);
+
+impl Kept {
+    /// Keeps one step's event (several changes in one transaction).
+    pub(crate) fn keep<T>(&mut self, outcome: Outcome<T>) -> T {
+        match outcome {
+            Outcome::Changed { value, event } => {
+                self.0.push(event);
+                value
+            }
+            Outcome::Unchanged(value) => value,
+        }
+    }
+}
+
+impl Change<'_> {
+    pub(crate) fn tx(&mut self) -> &mut dyn Transaction {
+        self.tx.as_mut()
     }
 
-    /// Commits and wakes the hub's tailer, which delivers the appended event.
-    pub(crate) async fn commit(&self, tx: Box<dyn Transaction>) -> Result<()> {
-        tx.commit().await?;
-        self.log.committed();
+    /// The transaction and the kept events apart, for a change of many steps (seeding
+    /// the demo): `kept.keep(create_user_in(tx, …).await?)`.
+    pub(crate) fn steps(&mut self) -> (&mut dyn Transaction, &mut Kept) {
+        (self.tx.as_mut(), &mut self.kept)
+    }
+
+    /// The service call's end: commits with the outcome's event, or rolls back when
+    /// nothing changed.
+    pub(crate) async fn finish<T>(mut self, outcome: Outcome<T>) -> Result<T> {
+        let value = self.kept.keep(outcome);
+        if !self.kept.0.is_empty() {
+            self.commit().await?;
+        }
+        Ok(value)
+    }
+
+    /// Appends the kept events in order, commits, and wakes the hub if there were any.
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.tx.commit(&self.kept.0).await?;
+        if !self.kept.0.is_empty() {
+            self.log.committed();
+        }
         Ok(())
     }
 }

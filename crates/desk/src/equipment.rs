@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     audience,
     choice::choice,
-    desk::{Desk, check_version, require_active, require_staff},
+    desk::{Desk, Outcome, check_version, require_active, require_staff},
     error::{Error, Fields, Result, optional_text, required_text},
     events,
     history::{Changes, EntityKind, HistoryEntry, NewHistory},
@@ -257,7 +257,7 @@ pub(crate) async fn create_equipment_in(
     actor: &User,
     input: &NewEquipment,
     at: &str,
-) -> Result<Equipment> {
+) -> Result<Outcome<Equipment>> {
     require_staff(actor, "manage equipment")?;
     let mut fields = Fields::new();
     let number = fields.check(
@@ -331,14 +331,12 @@ pub(crate) async fn create_equipment_in(
         changes: changes.entries(),
         actor: actor.person(),
     };
-    events::append(
-        tx,
+    let event = events::new(
         events::EQUIPMENT_STATUS_CHANGED,
         &data,
         audience::equipment(piece.assigned_user_id),
-    )
-    .await?;
-    Ok(piece)
+    )?;
+    Ok(Outcome::changed(piece, event))
 }
 
 struct ParsedEquipmentChange {
@@ -431,7 +429,7 @@ pub(crate) async fn change_equipment_in(
     id: i64,
     change: &EquipmentChange,
     at: &str,
-) -> Result<Equipment> {
+) -> Result<Outcome<Equipment>> {
     require_staff(actor, "manage equipment")?;
     let old = tx
         .equipment(id)
@@ -458,7 +456,7 @@ pub(crate) async fn change_equipment_in(
     let mut changes = Changes::new(EntityKind::Equipment, id, actor.id, at);
     record_equipment_changes(tx, &mut changes, &old, &new).await?;
     if changes.is_empty() {
-        return Ok(old);
+        return Ok(Outcome::Unchanged(old));
     }
     tx.update_equipment(&new, actor.id).await?;
     tx.insert_history(changes.entries()).await?;
@@ -483,8 +481,8 @@ pub(crate) async fn change_equipment_in(
         actor: actor.person(),
     };
     let audience = audience::equipment(piece.assigned_user_id);
-    events::append(tx, kind, &data, audience).await?;
-    Ok(piece)
+    let event = events::new(kind, &data, audience)?;
+    Ok(Outcome::changed(piece, event))
 }
 
 async fn record_equipment_changes(
@@ -522,16 +520,10 @@ async fn record_equipment_changes(
 
 impl Desk {
     pub async fn create_equipment(&self, actor: &User, input: &NewEquipment) -> Result<Equipment> {
-        let mut tx = self.begin().await?;
-        let piece = create_equipment_in(
-            tx.as_mut(),
-            actor,
-            input,
-            &timestamps::format(timestamps::now()),
-        )
-        .await?;
-        self.commit(tx).await?;
-        Ok(piece)
+        let now = timestamps::format(timestamps::now());
+        let mut work = self.begin_change().await?;
+        let outcome = create_equipment_in(work.tx(), actor, input, &now).await?;
+        work.finish(outcome).await
     }
 
     pub async fn change_equipment(
@@ -540,17 +532,10 @@ impl Desk {
         id: i64,
         change: &EquipmentChange,
     ) -> Result<Equipment> {
-        let mut tx = self.begin().await?;
-        let piece = change_equipment_in(
-            tx.as_mut(),
-            actor,
-            id,
-            change,
-            &timestamps::format(timestamps::now()),
-        )
-        .await?;
-        self.commit(tx).await?;
-        Ok(piece)
+        let now = timestamps::format(timestamps::now());
+        let mut work = self.begin_change().await?;
+        let outcome = change_equipment_in(work.tx(), actor, id, change, &now).await?;
+        work.finish(outcome).await
     }
 
     /// Staff see all equipment; a requester sees what is assigned to them.

@@ -4,10 +4,7 @@
 use ictdesk_hub::{Audience, EventType, NewEvent};
 use serde::Serialize;
 
-use crate::{
-    error::{Error, Result},
-    storage::Transaction,
-};
+use crate::error::{Error, Result};
 
 pub const TICKET_CREATED: &str = "ticket_created";
 /// Also carries edits that change neither status nor assignee (see `tickets`).
@@ -43,17 +40,11 @@ pub const ALL: [&str; 12] = [
     USER_SESSION_ENDED,
 ];
 
-/// Appends the change's one event inside its transaction.
-pub(crate) async fn append(
-    tx: &mut dyn Transaction,
-    kind: &str,
-    data: &impl Serialize,
-    audience: Audience,
-) -> Result<i64> {
+/// The change's one event, for its [`crate::desk::Outcome`].
+pub(crate) fn new(kind: &str, data: &impl Serialize, audience: Audience) -> Result<NewEvent> {
     let kind = EventType::parse(kind)
         .map_err(|error| Error::Internal(format!("event type {kind}: {error}")))?;
-    let event = NewEvent::new(kind, data, audience)?;
-    tx.append(&event).await
+    Ok(NewEvent::new(kind, data, audience)?)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! categories, knowledge articles, system notifications and history.
 //!
 //! Every change is one call on [`Desk`] that, in one transaction, checks permission,
-//! validates, writes, records history and appends exactly one event to the hub's log.
+//! validates, writes, records history and appends exactly one event to the hub's log,
+//! then commits and wakes the hub — through the one change path, `desk::Change`.
 //! A call that fails changes nothing and appends nothing.
 //!
 //! Wiring (in the binary): connect once, share one [`ictdesk_hub::EventLog`] between the

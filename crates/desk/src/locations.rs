@@ -40,9 +40,10 @@ impl Desk {
             building,
             room,
         };
-        let mut tx = self.begin().await?;
-        location.id = tx.insert_location(&location).await?;
-        self.commit(tx).await?;
+        // No event type announces locations: no live page lists them.
+        let mut work = self.begin_change().await?;
+        location.id = work.tx().insert_location(&location).await?;
+        work.commit().await?;
         Ok(location)
     }
 

@@ -142,20 +142,20 @@ impl Desk {
     /// window go at the same time.
     async fn reserve(&self, keys: &Keys, now: OffsetDateTime, since: &str) -> Result<Vec<i64>> {
         let at = timestamps::format(now);
-        let mut tx = self.begin().await?;
+        let mut work = self.begin_change().await?;
         let mut ids = Vec::with_capacity(3);
         for key in [&keys.address, &keys.address_account, &keys.account] {
-            ids.push(tx.insert_login_attempt(key, &at).await?);
+            ids.push(work.tx().insert_login_attempt(key, &at).await?);
         }
-        tx.forget_login_attempts(since).await?;
-        tx.commit().await?;
+        work.tx().forget_login_attempts(since).await?;
+        work.commit().await?;
         Ok(ids)
     }
 
     async fn forget(&self, ids: &[i64]) -> Result<()> {
-        let mut tx = self.begin().await?;
-        tx.delete_login_attempts(ids).await?;
-        tx.commit().await
+        let mut work = self.begin_change().await?;
+        work.tx().delete_login_attempts(ids).await?;
+        work.commit().await
     }
 }
 

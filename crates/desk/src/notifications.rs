@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     audience,
     choice::choice,
-    desk::{Desk, require_active, require_admin},
+    desk::{Desk, Outcome, require_active, require_admin},
     error::{Error, Fields, Result, required_text},
     events,
     storage::{Page, Paged, Transaction},
@@ -176,7 +176,7 @@ pub(crate) async fn create_notification_in(
     actor: &User,
     input: &NewNotification,
     at: &str,
-) -> Result<Notification> {
+) -> Result<Outcome<Notification>> {
     require_admin(actor, "publish system notifications")?;
     let mut fields = Fields::new();
     let title = fields.check("title", required_text(&input.title, 200));
@@ -223,14 +223,12 @@ pub(crate) async fn create_notification_in(
         notification: &notification,
         actor: Some(actor.person()),
     };
-    events::append(
-        tx,
+    let event = events::new(
         events::SYSTEM_NOTIFICATION_CREATED,
         &data,
         audience::notification(input.audience),
-    )
-    .await?;
-    Ok(notification)
+    )?;
+    Ok(Outcome::changed(notification, event))
 }
 
 impl Desk {
@@ -239,16 +237,10 @@ impl Desk {
         actor: &User,
         input: &NewNotification,
     ) -> Result<Notification> {
-        let mut tx = self.begin().await?;
-        let notification = create_notification_in(
-            tx.as_mut(),
-            actor,
-            input,
-            &timestamps::format(timestamps::now()),
-        )
-        .await?;
-        self.commit(tx).await?;
-        Ok(notification)
+        let now = timestamps::format(timestamps::now());
+        let mut work = self.begin_change().await?;
+        let outcome = create_notification_in(work.tx(), actor, input, &now).await?;
+        work.finish(outcome).await
     }
 
     /// The unexpired notifications addressed to `viewer`, newest first.

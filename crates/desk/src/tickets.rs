@@ -7,7 +7,7 @@ use crate::{
     categories::CategoryScope,
     choice::choice,
     comments::{Comment, NewComment},
-    desk::{Desk, check_version, require_active, require_staff},
+    desk::{Desk, Outcome, check_version, require_active, require_staff},
     error::{Error, Fields, Result, optional_text, required_text},
     events,
     history::{Changes, EntityKind, HistoryEntry, NewHistory},
@@ -341,7 +341,7 @@ pub(crate) async fn create_ticket_in(
     actor: &User,
     input: &NewTicket,
     at: &str,
-) -> Result<Ticket> {
+) -> Result<Outcome<Ticket>> {
     require_active(actor)?;
     let mut fields = Fields::new();
     let title = fields.check("title", required_text(&input.title, 200));
@@ -425,14 +425,12 @@ pub(crate) async fn create_ticket_in(
         changes: &[],
         actor: actor.person(),
     };
-    events::append(
-        tx,
+    let event = events::new(
         events::TICKET_CREATED,
         &data,
         audience::ticket(ticket.requester_id),
-    )
-    .await?;
-    Ok(ticket)
+    )?;
+    Ok(Outcome::changed(ticket, event))
 }
 
 /// The parsed fields of a change request.
@@ -540,7 +538,7 @@ pub(crate) async fn change_ticket_in(
     id: i64,
     change: &TicketChange,
     at: &str,
-) -> Result<Ticket> {
+) -> Result<Outcome<Ticket>> {
     let old = tx.ticket(id).await?.ok_or(Error::NotFound("ticket"))?;
     check_can_see(actor, &old)?;
     require_staff(actor, "change tickets")?;
@@ -566,14 +564,14 @@ pub(crate) async fn change_ticket_in(
     let mut changes = Changes::new(EntityKind::Ticket, id, actor.id, at);
     record_ticket_changes(tx, &mut changes, &old, &new).await?;
     if changes.is_empty() {
-        return Ok(old);
+        return Ok(Outcome::Unchanged(old));
     }
     tx.update_ticket(&new, actor.id).await?;
     tx.insert_history(changes.entries()).await?;
     let ticket = tx.ticket(id).await?.ok_or(Error::NotFound("ticket"))?;
     let (kind, data) = ticket_change_event(&old, &ticket, &changes, actor);
-    events::append(tx, kind, &data, audience::ticket(ticket.requester_id)).await?;
-    Ok(ticket)
+    let event = events::new(kind, &data, audience::ticket(ticket.requester_id))?;
+    Ok(Outcome::changed(ticket, event))
 }
 
 fn ticket_change_event<'a>(
@@ -655,7 +653,7 @@ pub(crate) async fn add_comment_in(
     ticket_id: i64,
     input: &NewComment,
     at: &str,
-) -> Result<Comment> {
+) -> Result<Outcome<Comment>> {
     let ticket = tx
         .ticket(ticket_id)
         .await?
@@ -686,16 +684,15 @@ pub(crate) async fn add_comment_in(
         actor: actor.person(),
     };
     let audience = audience::comment(ticket.requester_id, comment.internal);
-    events::append(tx, events::TICKET_COMMENT_CREATED, &data, audience).await?;
-    Ok(comment)
+    let event = events::new(events::TICKET_COMMENT_CREATED, &data, audience)?;
+    Ok(Outcome::changed(comment, event))
 }
 
 impl Desk {
     pub async fn create_ticket(&self, actor: &User, input: &NewTicket) -> Result<Ticket> {
-        let mut tx = self.begin().await?;
-        let ticket = create_ticket_in(tx.as_mut(), actor, input, &now()).await?;
-        self.commit(tx).await?;
-        Ok(ticket)
+        let mut work = self.begin_change().await?;
+        let outcome = create_ticket_in(work.tx(), actor, input, &now()).await?;
+        work.finish(outcome).await
     }
 
     /// See [`change_ticket_in`] for which event a change emits.
@@ -705,10 +702,9 @@ impl Desk {
         id: i64,
         change: &TicketChange,
     ) -> Result<Ticket> {
-        let mut tx = self.begin().await?;
-        let ticket = change_ticket_in(tx.as_mut(), actor, id, change, &now()).await?;
-        self.commit(tx).await?;
-        Ok(ticket)
+        let mut work = self.begin_change().await?;
+        let outcome = change_ticket_in(work.tx(), actor, id, change, &now()).await?;
+        work.finish(outcome).await
     }
 
     pub async fn add_comment(
@@ -717,10 +713,9 @@ impl Desk {
         ticket_id: i64,
         input: &NewComment,
     ) -> Result<Comment> {
-        let mut tx = self.begin().await?;
-        let comment = add_comment_in(tx.as_mut(), actor, ticket_id, input, &now()).await?;
-        self.commit(tx).await?;
-        Ok(comment)
+        let mut work = self.begin_change().await?;
+        let outcome = add_comment_in(work.tx(), actor, ticket_id, input, &now()).await?;
+        work.finish(outcome).await
     }
 
     /// The tickets `viewer` may see (a requester: their own), filtered and paged.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     audience,
     choice::choice,
-    desk::{Desk, check_version, require_active, require_admin},
+    desk::{Desk, Outcome, check_version, require_active, require_admin},
     error::{Error, Fields, Result, required_text},
     events, passwords,
     storage::{Page, Paged, Transaction},
@@ -279,7 +279,7 @@ pub(crate) async fn create_user_in(
     input: &NewUser,
     password_hash: &str,
     at: &str,
-) -> Result<User> {
+) -> Result<Outcome<User>> {
     let user = parse_new_user(input)?;
     let draft = User {
         id: 0,
@@ -303,8 +303,8 @@ pub(crate) async fn create_user_in(
         changes: Vec::new(),
         actor: actor.map(User::person),
     };
-    events::append(tx, events::USER_CREATED, &data, audience::users()).await?;
-    Ok(user)
+    let event = events::new(events::USER_CREATED, &data, audience::users())?;
+    Ok(Outcome::changed(user, event))
 }
 
 impl Desk {
@@ -331,10 +331,9 @@ impl Desk {
         // Hash before the transaction: no lock is held while the CPU works.
         let hash = self.passwords.hash(&input.password).await?;
         let at = timestamps::format(timestamps::now());
-        let mut tx = self.begin().await?;
-        let user = create_user_in(tx.as_mut(), actor, input, &hash, &at).await?;
-        self.commit(tx).await?;
-        Ok(user)
+        let mut work = self.begin_change().await?;
+        let outcome = create_user_in(work.tx(), actor, input, &hash, &at).await?;
+        work.finish(outcome).await
     }
 
     /// Admins change anything of anyone but themselves' role and status; everyone may
@@ -448,7 +447,8 @@ impl Desk {
             None => None,
         };
 
-        let mut tx = self.begin().await?;
+        let mut work = self.begin_change().await?;
+        let tx = work.tx();
         let old = tx.user(id).await?.ok_or(Error::NotFound("user"))?;
         check_version(change.version, old.version, old.updated_by_name.as_deref())?;
         let mut new = old.clone();
@@ -476,6 +476,7 @@ impl Desk {
             });
         }
         if changes.is_empty() {
+            // Nothing to write: `work` is dropped, which rolls back.
             return Ok(UserChanged {
                 user: old,
                 blocked: false,
@@ -495,15 +496,9 @@ impl Desk {
             changes,
             actor: actor.map(User::person),
         };
-        events::append(
-            tx.as_mut(),
-            events::USER_STATUS_CHANGED,
-            &data,
-            audience::users(),
-        )
-        .await?;
-        self.commit(tx).await?;
-        Ok(UserChanged { user, blocked })
+        let event = events::new(events::USER_STATUS_CHANGED, &data, audience::users())?;
+        work.finish(Outcome::changed(UserChanged { user, blocked }, event))
+            .await
     }
 
     /// Admins list and search users; agents may list them too (to assign tickets and
@@ -537,10 +532,7 @@ impl Desk {
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
         let email =
             Email::parse(email).map_err(|error| Error::field("email", error.to_string()))?;
-        let mut tx = self.begin().await?;
-        let user = tx.user_by_email(email.as_str()).await?;
-        drop(tx);
-        Ok(user)
+        self.store.user_by_email(email.as_str()).await
     }
 }
 

@@ -102,6 +102,14 @@ impl Storage for Store {
             .await?)
     }
 
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.email = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(email)
+            .fetch_optional(self.reader())
+            .await?)
+    }
+
     async fn user_for_login(&self, email: &str) -> Result<Option<LoginRow>> {
         let sql = format!("SELECT u.password_hash, {USER_COLUMNS} {USER_FROM} WHERE u.email = $1");
         Ok(sqlx::query_as(&sql)
@@ -420,14 +428,6 @@ impl Transaction for BodyTransaction {
         );
         Ok(sqlx::query_as(&sql)
             .bind(id)
-            .fetch_optional(self.conn())
-            .await?)
-    }
-
-    async fn user_by_email(&mut self, email: &str) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} {USER_FROM} WHERE u.email = $1");
-        Ok(sqlx::query_as(&sql)
-            .bind(email)
             .fetch_optional(self.conn())
             .await?)
     }
@@ -843,11 +843,10 @@ impl Transaction for BodyTransaction {
         Ok(())
     }
 
-    async fn append(&mut self, event: &NewEvent) -> Result<i64> {
-        Store::append(self.conn(), event).await
-    }
-
-    async fn commit(self: Box<Self>) -> Result<()> {
+    async fn commit(mut self: Box<Self>, events: &[NewEvent]) -> Result<()> {
+        for event in events {
+            Store::append(self.conn(), event).await?;
+        }
         self.tx.commit().await.map_err(Error::from)
     }
 }

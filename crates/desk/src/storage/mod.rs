@@ -2,8 +2,9 @@
 //!
 //! [`Storage`] answers the read side (lists, pages, sessions) from the read pool;
 //! [`Transaction`] is the unit of work of a change: the service reads what it changes
-//! (locked, on PostgreSQL), writes, records history and appends the event through it,
-//! then commits — or drops it, which rolls everything back.
+//! (locked, on PostgreSQL), writes and records history through it; the desk's change
+//! path then commits it with the change's event — or drops it, which rolls everything
+//! back.
 //!
 //! Both backends share one body of native SQL (`body.rs`); `sqlite.rs` and
 //! `postgres.rs` hold only their [`Dialect`]: what the two databases do differently.
@@ -136,6 +137,7 @@ pub trait Storage: Send + Sync + 'static {
     async fn begin(&self) -> Result<Box<dyn Transaction>>;
 
     async fn user(&self, id: i64) -> Result<Option<User>>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
     async fn user_for_login(&self, email: &str) -> Result<Option<LoginRow>>;
     async fn users(&self, query: &UserQuery, page: Page) -> Result<Paged<User>>;
     async fn count_users(&self) -> Result<i64>;
@@ -185,7 +187,6 @@ pub trait Storage: Send + Sync + 'static {
 #[async_trait]
 pub trait Transaction: Send {
     async fn user(&mut self, id: i64) -> Result<Option<User>>;
-    async fn user_by_email(&mut self, email: &str) -> Result<Option<User>>;
     /// Inserts `user` (its id, version and joined names are ignored).
     async fn insert_user(&mut self, user: &User, password_hash: &str) -> Result<i64>;
     /// Writes the editable fields, bumps the version.
@@ -236,10 +237,11 @@ pub trait Transaction: Send {
 
     async fn insert_history(&mut self, entries: &[NewHistory]) -> Result<()>;
 
-    /// Appends the change's event to the hub's log; on PostgreSQL this takes the log's
-    /// lock until commit, so call it last.
-    async fn append(&mut self, event: &NewEvent) -> Result<i64>;
-    async fn commit(self: Box<Self>) -> Result<()>;
+    /// Appends the change's events to the hub's log, in order, and commits. Only the
+    /// desk's change path holds the boxed transaction this needs (services get
+    /// `&mut dyn Transaction`), so no service commits without its event. Appending
+    /// last matters on PostgreSQL: the log's lock is held from the append to the end.
+    async fn commit(self: Box<Self>, events: &[NewEvent]) -> Result<()>;
 }
 
 /// What differs between the databases; the shared body (`body.rs`) asks these hooks

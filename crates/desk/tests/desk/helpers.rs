@@ -132,6 +132,38 @@ impl TestDesk {
         let events = self.events_since(head).await;
         assert!(events.is_empty(), "no event expected, got {events:?}");
     }
+
+    /// `call` succeeds and appends exactly one event, of type `kind`.
+    pub async fn announces<T: std::fmt::Debug>(
+        &self,
+        kind: &str,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> T {
+        let head = self.head().await;
+        let value = call.await.expect("the change succeeds");
+        self.one_event(head, kind).await;
+        value
+    }
+
+    /// `call` is refused and appends nothing.
+    pub async fn refuses<T: std::fmt::Debug>(&self, call: impl Future<Output = Result<T, Error>>) {
+        let head = self.head().await;
+        let result = call.await;
+        assert!(result.is_err(), "expected a refusal, got {result:?}");
+        self.no_event_since(head).await;
+    }
+
+    /// `call` succeeds and appends nothing (a write no live page shows, or an edit
+    /// that changes nothing).
+    pub async fn quietly<T: std::fmt::Debug>(
+        &self,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> T {
+        let head = self.head().await;
+        let value = call.await.expect("the call succeeds");
+        self.no_event_since(head).await;
+        value
+    }
 }
 
 pub fn assert_field_error<T: std::fmt::Debug>(result: Result<T, Error>, field: &str) {

@@ -6,6 +6,7 @@ mod helpers;
 mod articles;
 mod audiences;
 mod auth;
+mod change_path;
 mod demo;
 mod equipment;
 mod login_limit;
