@@ -1,37 +1,33 @@
 //! Nodes sharing one database form one system. Events need nothing here (every node's
 //! tailer reads the shared log); this module keeps the rest in step: each node reports
-//! itself and its client count in `nodes`, and relays its presence lists to the others
-//! (PostgreSQL NOTIFY, never stored).
+//! itself and its client count in `nodes`, and shares its presence lists with the others
+//! through the database (`presence_table.rs`, PostgreSQL).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod presence_table;
 
-use serde::{Deserialize, Serialize};
+use std::{
+    collections::BTreeSet,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
 use tokio::sync::mpsc;
 
 use crate::{
     Hub,
     log::{LogError, NodeRecord},
-    presence::PresenceEntry,
     supervisor::TaskError,
 };
+use presence_table::PresenceTable;
 
 /// How often a node reports itself.
 const NODE_HEARTBEAT: Duration = Duration::from_secs(5);
-/// A node silent for this long is counted as gone.
+/// A node silent for this long is counted as gone (and its watchers with it).
 const NODE_TIMEOUT: Duration = Duration::from_secs(15);
-/// How often a node re-sends its presence lists, so that a node that missed one (or
-/// started later) catches up…
-const PRESENCE_REFRESH: Duration = Duration::from_secs(10);
-/// …and how long another node's list counts without being refreshed.
-const PRESENCE_TTL: Duration = Duration::from_secs(30);
-
-/// One node's watchers of one ticket, as sent to the other nodes.
-#[derive(Serialize, Deserialize)]
-struct Snapshot {
-    node: String,
-    ticket_id: i64,
-    viewers: Vec<PresenceEntry>,
-}
+/// How often a node reads every other node's presence lists, in case it missed a
+/// notification (or the node that sent it is gone).
+const PRESENCE_RESYNC: Duration = Duration::from_secs(10);
+/// The rows of a node silent for this long are deleted.
+const PRESENCE_FORGET: Duration = Duration::from_secs(120);
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -40,10 +36,13 @@ fn now_ms() -> i64 {
         .unwrap_or_default()
 }
 
+fn ms_ago(span: Duration) -> i64 {
+    now_ms() - span.as_millis() as i64
+}
+
 /// The nodes seen recently, this one included.
 pub(crate) async fn nodes(hub: &Hub) -> Result<Vec<NodeRecord>, LogError> {
-    let since = now_ms() - NODE_TIMEOUT.as_millis() as i64;
-    hub.inner.log.nodes(since).await
+    hub.inner.log.nodes(ms_ago(NODE_TIMEOUT)).await
 }
 
 /// Reports this node every few seconds; removes it on shutdown.
@@ -66,65 +65,78 @@ pub(crate) async fn report_node(hub: Hub) -> Result<(), TaskError> {
     Ok(())
 }
 
-/// What the presence relay reads: the other nodes' snapshots and the tickets whose local
-/// presence changed.
+/// What the presence relay reads: the other nodes' notices (a ticket id) and the
+/// tickets whose local presence changed.
 pub(crate) struct RelayInputs {
-    pub snapshots: mpsc::Receiver<String>,
+    pub notices: mpsc::Receiver<String>,
     pub changed: mpsc::Receiver<i64>,
 }
 
-/// Keeps presence in step: sends this node's changed lists to the others, takes theirs,
-/// marks idle watchers, and forgets nodes that went quiet.
+/// Keeps presence in step: publishes this node's changed lists, takes the other nodes'
+/// when they say a ticket changed (and all of them every few seconds), and marks idle
+/// watchers. A (re)started relay first replaces whatever rows a previous run or process
+/// of this node left with what it knows now.
 pub(crate) async fn relay_presence(hub: Hub) -> Result<(), TaskError> {
     let inner = &hub.inner;
     let mut inputs = inner.relay_inputs.lock().await;
-    let RelayInputs { snapshots, changed } = &mut *inputs;
+    let RelayInputs { notices, changed } = &mut *inputs;
+    let table = PresenceTable::of(&inner.log, &inner.config.node);
+    if let Some(table) = &table {
+        table.withdraw().await?;
+        for ticket_id in inner.presence.local_tickets() {
+            table
+                .publish(ticket_id, &inner.presence.local_entries(ticket_id))
+                .await?;
+        }
+    }
     let sweep_every = (inner.config.presence_idle_after / 10)
         .clamp(Duration::from_millis(100), Duration::from_secs(10));
     let mut sweep = tokio::time::interval(sweep_every);
-    let mut refresh = tokio::time::interval(PRESENCE_REFRESH);
+    let mut resync = tokio::time::interval(PRESENCE_RESYNC);
     loop {
         tokio::select! {
-            () = inner.shutdown.cancelled() => return Ok(()),
-            Some(payload) = snapshots.recv() => receive(&hub, &payload),
-            Some(ticket_id) = changed.recv() => send(&hub, ticket_id).await,
+            () = inner.shutdown.cancelled() => {
+                if let Some(table) = &table {
+                    table.withdraw().await?;
+                }
+                return Ok(());
+            }
+            Some(ticket_id) = changed.recv() => {
+                // Publish a burst of changes (200 viewers joining) once per ticket.
+                let mut tickets = BTreeSet::from([ticket_id]);
+                while let Ok(more) = changed.try_recv() {
+                    tickets.insert(more);
+                }
+                if let Some(table) = &table {
+                    for ticket_id in tickets {
+                        table.publish(ticket_id, &inner.presence.local_entries(ticket_id)).await?;
+                    }
+                }
+            }
+            Some(notice) = notices.recv() => {
+                // Anyone who may connect can send on the channel: the notice only says
+                // where to look, and anything but a ticket id is ignored.
+                if let (Some(table), Ok(ticket_id)) = (&table, notice.parse::<i64>()) {
+                    let lists = table.ticket(ticket_id, ms_ago(NODE_TIMEOUT)).await?;
+                    if let Some(announcement) = inner.presence.replace_remote(ticket_id, lists) {
+                        hub.deliver_presence(&announcement);
+                    }
+                }
+            }
             _ = sweep.tick() => {
-                for announcement in inner.presence.sweep(PRESENCE_TTL) {
+                for announcement in inner.presence.sweep() {
                     hub.announce_presence(announcement);
                 }
             }
-            _ = refresh.tick() => {
-                for ticket_id in inner.presence.local_tickets() {
-                    send(&hub, ticket_id).await;
+            _ = resync.tick() => {
+                if let Some(table) = &table {
+                    let all = table.all(ms_ago(NODE_TIMEOUT)).await?;
+                    for announcement in inner.presence.replace_all_remote(all) {
+                        hub.deliver_presence(&announcement);
+                    }
+                    table.forget_gone_nodes(ms_ago(PRESENCE_FORGET)).await?;
                 }
             }
         }
-    }
-}
-
-fn receive(hub: &Hub, payload: &str) {
-    match serde_json::from_str::<Snapshot>(payload) {
-        Ok(snapshot) => {
-            if let Some(announcement) = hub.inner.presence.apply_remote(
-                &snapshot.node,
-                snapshot.ticket_id,
-                snapshot.viewers,
-            ) {
-                hub.deliver_presence(&announcement);
-            }
-        }
-        Err(error) => tracing::warn!(%error, "ignoring an unreadable presence snapshot"),
-    }
-}
-
-async fn send(hub: &Hub, ticket_id: i64) {
-    let snapshot = Snapshot {
-        node: hub.inner.config.node.clone(),
-        ticket_id,
-        viewers: hub.inner.presence.local_entries(ticket_id),
-    };
-    let payload = serde_json::to_string(&snapshot).expect("a snapshot always serializes");
-    if let Err(error) = hub.inner.log.publish_presence(&payload).await {
-        tracing::warn!(%error, "cannot relay presence to the other nodes");
     }
 }

@@ -95,7 +95,7 @@ impl Hub {
         let head = log.head().await?;
         let (presence_changes, changed) = mpsc::channel(1024);
         let shutdown = CancellationToken::new();
-        let snapshots = log.watch_other_processes(shutdown.child_token());
+        let notices = log.watch_other_processes(shutdown.child_token());
         let hub = Hub {
             inner: Arc::new(Inner {
                 feed: Feed::new(head, config.recent_events),
@@ -113,7 +113,7 @@ impl Hub {
                 supervisor: Supervisor::new(shutdown.clone()),
                 shutdown,
                 presence_changes,
-                relay_inputs: tokio::sync::Mutex::new(RelayInputs { snapshots, changed }),
+                relay_inputs: tokio::sync::Mutex::new(RelayInputs { notices, changed }),
                 config,
                 log,
                 app,

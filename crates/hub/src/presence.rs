@@ -2,7 +2,8 @@
 //! a reconnecting client announces itself again.
 //!
 //! Each node knows its own watchers and, through the relay (`cluster.rs`), the latest
-//! snapshot every other node sent for a ticket; lists sent to clients merge both.
+//! list every other live node keeps for a ticket; lists sent to clients merge both.
+//! Names are cleaned and capped here, once, before anyone is shown them.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -52,16 +53,13 @@ pub(crate) struct Announcement {
     pub frame: String,
 }
 
-/// What another node last said about a ticket.
-struct Remote {
-    entries: Vec<PresenceEntry>,
-    received: Instant,
-}
+/// The other nodes' entries on one ticket, by node.
+pub(crate) type RemoteLists = BTreeMap<String, Vec<PresenceEntry>>;
 
 #[derive(Default)]
 struct State {
     local: HashMap<i64, BTreeMap<ConnectionId, Watcher>>,
-    remote: HashMap<i64, BTreeMap<String, Remote>>,
+    remote: HashMap<i64, RemoteLists>,
 }
 
 pub(crate) struct Presence {
@@ -80,6 +78,33 @@ struct PresenceFrame<'a> {
 
 /// How many tickets one connection may be present on at once.
 pub(crate) const MAX_TICKETS_PER_CONNECTION: usize = 16;
+/// Longest name shown in presence, in characters…
+const MAX_NAME_CHARS: usize = 64;
+/// …and longest role.
+const MAX_ROLE_CHARS: usize = 32;
+
+/// A viewer's name or role as presence shows it: without control or invisible
+/// formatting characters (which could fake line breaks or reverse the text around
+/// them), whitespace runs as one space, at most `max` characters. `None` when nothing
+/// is left.
+fn shown(text: &str, max: usize) -> Option<String> {
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || invisible(c))
+        .filter(|word| !word.is_empty())
+        .collect();
+    let joined = words.join(" ");
+    let mut chars = joined.chars();
+    let mut cleaned: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        cleaned.pop();
+        cleaned.push('…');
+    }
+    (!cleaned.is_empty()).then_some(cleaned)
+}
 
 impl Presence {
     pub fn new(node: String, idle_after: Duration) -> Self {
@@ -117,8 +142,8 @@ impl Presence {
             connection,
             Watcher {
                 user_id: *id,
-                name: name.clone(),
-                role: role.clone(),
+                name: name.as_deref().and_then(|name| shown(name, MAX_NAME_CHARS)),
+                role: shown(role, MAX_ROLE_CHARS).unwrap_or_default(),
                 activity,
                 last_active: Instant::now(),
                 shown_idle: false,
@@ -152,9 +177,8 @@ impl Presence {
             .collect()
     }
 
-    /// Lists of the tickets where someone local has just become idle, or where another
-    /// node's snapshot is older than `remote_ttl` (that node is gone) and was dropped.
-    pub fn sweep(&self, remote_ttl: Duration) -> Vec<Announcement> {
+    /// Lists of the tickets where someone local has just become idle (or active again).
+    pub fn sweep(&self) -> Vec<Announcement> {
         let mut state = self.lock();
         let mut changed = Vec::new();
         for (ticket_id, watchers) in state.local.iter_mut() {
@@ -168,16 +192,6 @@ impl Presence {
                 changed.push(*ticket_id);
             }
         }
-        state.remote.retain(|ticket_id, nodes| {
-            let before = nodes.len();
-            nodes.retain(|_, remote| remote.received.elapsed() < remote_ttl);
-            if nodes.len() != before {
-                changed.push(*ticket_id);
-            }
-            !nodes.is_empty()
-        });
-        changed.sort_unstable();
-        changed.dedup();
         changed
             .into_iter()
             .map(|ticket| self.announcement(&state, ticket))
@@ -195,37 +209,41 @@ impl Presence {
         self.lock().local.keys().copied().collect()
     }
 
-    /// Takes another node's snapshot of a ticket; the merged list is for the local
-    /// watchers of that ticket, if any.
-    pub fn apply_remote(
-        &self,
-        node: &str,
-        ticket_id: i64,
-        entries: Vec<PresenceEntry>,
-    ) -> Option<Announcement> {
-        if node == self.node {
+    /// Takes what the other nodes keep for one ticket (this node's own list, if among
+    /// them, is ignored); the merged list is for the local watchers, if it changed and
+    /// there are any.
+    pub fn replace_remote(&self, ticket_id: i64, mut lists: RemoteLists) -> Option<Announcement> {
+        lists.remove(&self.node);
+        lists.retain(|_, entries| !entries.is_empty());
+        let mut state = self.lock();
+        let before = state.remote.get(&ticket_id);
+        if before.map_or(lists.is_empty(), |before| *before == lists) {
             return None;
         }
-        let mut state = self.lock();
-        let nodes = state.remote.entry(ticket_id).or_default();
-        if entries.is_empty() {
-            nodes.remove(node);
-        } else {
-            nodes.insert(
-                node.to_owned(),
-                Remote {
-                    entries,
-                    received: Instant::now(),
-                },
-            );
-        }
-        if nodes.is_empty() {
+        if lists.is_empty() {
             state.remote.remove(&ticket_id);
+        } else {
+            state.remote.insert(ticket_id, lists);
         }
         state
             .local
             .contains_key(&ticket_id)
             .then(|| self.announcement(&state, ticket_id))
+    }
+
+    /// Takes what the other nodes keep for every ticket: tickets missing from `all`
+    /// have no remote watchers (any more). Returns the changed lists for local watchers.
+    pub fn replace_all_remote(&self, mut all: HashMap<i64, RemoteLists>) -> Vec<Announcement> {
+        let mut tickets: Vec<i64> = self.lock().remote.keys().copied().collect();
+        tickets.extend(all.keys().copied());
+        tickets.sort_unstable();
+        tickets.dedup();
+        tickets
+            .into_iter()
+            .filter_map(|ticket| {
+                self.replace_remote(ticket, all.remove(&ticket).unwrap_or_default())
+            })
+            .collect()
     }
 
     fn local_list(&self, state: &State, ticket_id: i64) -> Vec<PresenceEntry> {
@@ -258,11 +276,7 @@ impl Presence {
     fn announcement(&self, state: &State, ticket_id: i64) -> Announcement {
         let mut viewers = self.local_list(state, ticket_id);
         if let Some(nodes) = state.remote.get(&ticket_id) {
-            viewers.extend(
-                nodes
-                    .values()
-                    .flat_map(|remote| remote.entries.iter().cloned()),
-            );
+            viewers.extend(nodes.values().flatten().cloned());
         }
         let frame = PresenceFrame {
             kind: "presence",
@@ -344,26 +358,32 @@ mod tests {
     fn watchers_become_idle_once_and_are_announced_once() {
         let presence = presence(Duration::ZERO);
         presence.announce(1, &agent(10), 5, Activity::Viewing);
-        let first = presence.sweep(Duration::from_secs(60));
+        let first = presence.sweep();
         assert_eq!(first.len(), 1);
         assert!(first[0].frame.contains(r#""state":"idle""#));
-        assert!(presence.sweep(Duration::from_secs(60)).is_empty());
+        assert!(presence.sweep().is_empty());
     }
 
-    #[test]
-    fn other_nodes_watchers_are_merged_in_and_expire() {
-        let presence = presence(Duration::from_secs(300));
-        presence.announce(1, &agent(10), 5, Activity::Viewing);
-        let elsewhere = PresenceEntry {
-            node: "b".into(),
+    fn elsewhere(node: &str, user_id: i64) -> PresenceEntry {
+        PresenceEntry {
+            node: node.into(),
             connection_id: 1,
-            user_id: 20,
+            user_id,
             name: None,
             role: "agent".into(),
             state: "editing".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn other_nodes_watchers_are_merged_in_and_replaced() {
+        let presence = presence(Duration::from_secs(300));
+        presence.announce(1, &agent(10), 5, Activity::Viewing);
         let merged = presence
-            .apply_remote("b", 5, vec![elsewhere])
+            .replace_remote(
+                5,
+                RemoteLists::from([("b".into(), vec![elsewhere("b", 20)])]),
+            )
             .expect("local watchers hear of it");
         assert!(merged.frame.contains(r#""node":"b""#) && merged.frame.contains(r#""user_id":20"#));
         assert_eq!(
@@ -371,15 +391,39 @@ mod tests {
             1,
             "only local entries are relayed"
         );
-        let expired = presence.sweep(Duration::ZERO);
-        assert_eq!(expired.len(), 1);
-        assert!(!expired[0].frame.contains(r#""node":"b""#));
+        assert!(
+            presence
+                .replace_remote(
+                    5,
+                    RemoteLists::from([("b".into(), vec![elsewhere("b", 20)])])
+                )
+                .is_none(),
+            "nothing changed, nothing announced"
+        );
+        let gone = presence.replace_all_remote(HashMap::new());
+        assert_eq!(gone.len(), 1);
+        assert!(!gone[0].frame.contains(r#""node":"b""#));
     }
 
     #[test]
-    fn a_nodes_own_snapshot_is_ignored() {
+    fn a_nodes_own_list_is_ignored() {
         let presence = presence(Duration::from_secs(300));
         presence.announce(1, &agent(10), 5, Activity::Viewing);
-        assert!(presence.apply_remote("a", 5, Vec::new()).is_none());
+        let own = RemoteLists::from([("a".into(), vec![elsewhere("a", 30)])]);
+        assert!(presence.replace_remote(5, own).is_none());
+    }
+
+    #[test]
+    fn names_are_cleaned_and_capped() {
+        assert_eq!(
+            shown("  Ada\u{0}\u{7}  Lovelace\n", 64).as_deref(),
+            Some("Ada Lovelace")
+        );
+        assert_eq!(shown("\u{202E}evil\u{202C}", 64).as_deref(), Some("evil"));
+        assert_eq!(shown(&"\u{1}".repeat(200), 64), None);
+        let long = shown(&"я".repeat(9000), 64).expect("a name");
+        assert_eq!(long.chars().count(), 64);
+        assert!(long.ends_with('…'));
+        assert_eq!(shown("Ada", 64).as_deref(), Some("Ada"));
     }
 }

@@ -107,8 +107,6 @@ pub(crate) trait LogBackend: Send + Sync + 'static {
     async fn ping(&self) -> Result<()>;
     /// Passes on what other processes sharing the database say, until `stop`.
     fn watch_other_processes(&self, signals: Signals, stop: CancellationToken);
-    /// Tells the other nodes about this node's presence on a ticket (JSON).
-    async fn publish_presence(&self, payload: &str) -> Result<()>;
     async fn upsert_node(&self, node: &NodeRecord) -> Result<()>;
     /// The nodes seen since `seen_since_ms` (milliseconds since the epoch).
     async fn nodes(&self, seen_since_ms: i64) -> Result<Vec<NodeRecord>>;
@@ -119,7 +117,8 @@ pub(crate) trait LogBackend: Send + Sync + 'static {
 pub(crate) struct Signals {
     /// Another process committed events.
     pub wake: Arc<Notify>,
-    /// Another node's presence snapshot (JSON); dropped when the hub falls behind.
+    /// Another node's notice that a ticket's presence changed (its id, as text;
+    /// `cluster.rs`); dropped when the hub falls behind.
     pub presence: mpsc::Sender<String>,
 }
 
@@ -177,7 +176,7 @@ impl EventLog {
         self.committed.clone()
     }
 
-    /// Starts listening to other processes; returns the other nodes' presence snapshots.
+    /// Starts listening to other processes; returns the other nodes' presence notices.
     pub(crate) fn watch_other_processes(&self, stop: CancellationToken) -> mpsc::Receiver<String> {
         let (presence, snapshots) = mpsc::channel(1024);
         let signals = Signals {
@@ -186,10 +185,6 @@ impl EventLog {
         };
         self.backend.watch_other_processes(signals, stop);
         snapshots
-    }
-
-    pub(crate) async fn publish_presence(&self, payload: &str) -> Result<()> {
-        self.backend.publish_presence(payload).await
     }
 
     pub(crate) async fn upsert_node(&self, node: &NodeRecord) -> Result<()> {

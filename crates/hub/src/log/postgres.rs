@@ -17,7 +17,8 @@ use crate::event::{NewEvent, StoredEvent, Topic, timestamp_now};
 /// The channel every node listens on; the payload is the new id (for debugging only:
 /// the tailer always reads the log itself).
 pub const NOTIFY_CHANNEL: &str = "ictdesk_events";
-/// The channel of presence snapshots between nodes (never stored).
+/// The channel on which a node says that its presence on a ticket changed (the payload
+/// is the ticket's id; the lists are in the `presence` table, `cluster.rs`).
 pub const PRESENCE_CHANNEL: &str = "ictdesk_presence";
 
 /// Arbitrary, fixed key of the advisory lock that serializes appends.
@@ -189,15 +190,6 @@ impl LogBackend for PostgresDatabase {
         });
     }
 
-    async fn publish_presence(&self, payload: &str) -> Result<()> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(PRESENCE_CHANNEL)
-            .bind(payload)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     async fn upsert_node(&self, node: &NodeRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO nodes (node, clients, started_at, seen_at_ms) VALUES ($1, $2, $3, $4) \
@@ -232,10 +224,10 @@ impl LogBackend for PostgresDatabase {
     }
 }
 
-/// Forwards every NOTIFY: commits wake the tailer, presence snapshots go to the hub.
+/// Forwards every NOTIFY: commits wake the tailer, presence notices go to the hub.
 /// When the connection drops, notifications sent meanwhile are lost, so every
 /// (re)connection also wakes the tailer, which then reads what it missed from the log;
-/// presence heals with the nodes' periodic snapshots.
+/// presence heals with the nodes' periodic reads of each other's lists.
 async fn listen(pool: PgPool, signals: Signals) {
     loop {
         match PgListener::connect_with(&pool).await {

@@ -114,11 +114,6 @@ impl LogBackend for SqliteDatabase {
     /// tailer's periodic check covers the `ictdesk` admin commands writing to it.
     fn watch_other_processes(&self, _signals: Signals, _stop: CancellationToken) {}
 
-    /// One node: nobody else to tell.
-    async fn publish_presence(&self, _payload: &str) -> Result<()> {
-        Ok(())
-    }
-
     async fn upsert_node(&self, node: &NodeRecord) -> Result<()> {
         sqlx::query(UPSERT_NODE)
             .bind(&node.node)

@@ -7,6 +7,7 @@ mod config;
 mod connections;
 mod logins;
 mod nginx;
+mod presence;
 mod process;
 mod restart;
 mod retention;
