@@ -285,6 +285,14 @@ async fn a_resume_replays_for_the_viewer_as_they_are_now() {
     )
     .await
     .expect(201);
+    // The comment is answered at commit, before the fan-out: let it be delivered first,
+    // or the socket opened next gets it live instead of only through the resume.
+    let comment = app.log_head().await;
+    let deadline = tokio::time::Instant::now() + crate::helpers::PATIENCE;
+    while app.hub.head() < comment {
+        assert!(tokio::time::Instant::now() < deadline, "never delivered");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let mut socket = app.ws_connect(&agent, None).await;
     app.set_role_unannounced(app.agent.id, "requester").await;
 
