@@ -566,12 +566,14 @@
     const live = new window.LiveUpdates({
       apiEndpoint: '/messages',
       csrfToken: config.csrfToken,
-      useWebSocket: config.useWebSocket,
+      websocketEnabled: config.useWebSocket,
       refreshInterval: 1000,
       timeout: config.timeoutMs,
       lastId: config.lastId,
       onEvent,
       onReset: refreshAll,
+      // The page was drawn for the old role (menus, actions): draw it again.
+      onRightsChanged: () => location.reload(),
       onMessage: (frame) => { if (frame.type === 'presence') showPresence(frame); },
       onModeChange: showMode,
     });

@@ -38,6 +38,7 @@ pub fn router(hub: Hub) -> Router {
     pusher
         .route("/ws", get(ws::upgrade))
         .route("/messages", get(polling::messages))
+        .route("/get_tickets", get(polling::get_tickets))
         .route(
             "/broadcast",
             post(broadcast::publish).layer(DefaultBodyLimit::max(hub.config().max_message_size)),

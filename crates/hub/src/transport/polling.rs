@@ -1,5 +1,6 @@
 //! HTTP polling and long polling (`GET /messages?since=ID[&wait=S][&limit=N]`): the same
-//! feed as the WebSocket, answered as one JSON document.
+//! feed as the WebSocket, answered as one JSON document; and `GET /get_tickets`, the
+//! WebSocket's `get_tickets` for a page that polls.
 
 use std::{
     collections::HashMap,
@@ -7,13 +8,17 @@ use std::{
 };
 
 use axum::{
+    Json,
     extract::{Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
+use serde_json::{Map, Value};
+
 use crate::{
     Hub,
+    app::RequestError,
     feed::{Page, RightsWatch},
     http::error::{ApiError, query_param},
     identity::Credentials,
@@ -89,6 +94,42 @@ pub(crate) async fn messages(
             () = inner.shutdown.cancelled() => return Ok(respond(&page, websocket)),
         }
     }
+}
+
+/// `GET /get_tickets?…`: the application's answer to `get_tickets` (filters as query
+/// parameters), as over WebSocket — the original client's `onSuccess` data
+/// (`{tickets, stats, last_updated}`) while it polls.
+pub(crate) async fn get_tickets(
+    State(hub): State<Hub>,
+    Query(mut params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let credentials = Credentials::new(&headers, params.remove("token").as_deref());
+    let identity = hub.inner.identify.identify(&credentials).await?;
+    // Query values are text; the request's numbers are JSON numbers.
+    let message: Map<String, Value> = params
+        .into_iter()
+        .map(|(name, value)| {
+            let value = value
+                .parse::<i64>()
+                .map_or(Value::String(value), Value::from);
+            (name, value)
+        })
+        .collect();
+    let reply = hub
+        .inner
+        .app
+        .request(&identity.viewer, "get_tickets", message)
+        .await
+        .map_err(|error| match &error {
+            RequestError::Unsupported(_) => ApiError::new(StatusCode::NOT_FOUND, error.to_string()),
+            RequestError::Invalid { field, message } => {
+                ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, field, message)
+            }
+            RequestError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, error.to_string()),
+            RequestError::Failed => ApiError::unavailable(error),
+        })?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(reply)).into_response())
 }
 
 /// Counts a long poll while it is held (`ictdesk_long_polls_waiting`).

@@ -1,4 +1,5 @@
-//! `get_tickets` over WebSocket, and how the hub identifies viewers.
+//! `get_tickets` over WebSocket (and `GET /get_tickets` for pages that poll), and how
+//! the hub identifies viewers.
 
 use serde_json::json;
 
@@ -39,6 +40,45 @@ pub async fn check_get_tickets(app: &TestApp) {
 async fn get_tickets_answers_only_visible_tickets_with_stats() {
     let app = spawn_app().await;
     check_get_tickets(&app).await;
+}
+
+/// What a polling page's `onSuccess` gets: the WebSocket's answer, over HTTP.
+#[tokio::test]
+async fn get_tickets_over_http_answers_as_over_websocket() {
+    let app = spawn_app().await;
+    let owner = app.login_as(&app.owner).await;
+    let agent = app.login_as(&app.agent).await;
+    app.create_ticket(&owner, "Owner's ticket").await;
+    app.create_ticket(&agent, "Agent's ticket").await;
+
+    let mut socket = app.ws_connect(&owner, None).await;
+    socket.send(json!({"type": "get_tickets"})).await;
+    let over_websocket = socket.reply("tickets").await;
+    let over_http = app.get(&owner, "/get_tickets").await.expect(200).body;
+    for key in ["type", "tickets", "stats", "total", "page", "per_page"] {
+        assert_eq!(over_http[key], over_websocket[key], "{key}");
+    }
+    assert!(over_http["last_updated"].is_string());
+    let filtered = app
+        .get(
+            &agent,
+            &format!("/get_tickets?requester_id={}", app.owner.id),
+        )
+        .await
+        .expect(200);
+    assert_eq!(filtered.body["tickets"].as_array().map(Vec::len), Some(1));
+    let refused = app
+        .get(&agent, "/get_tickets?status=open")
+        .await
+        .expect(422);
+    assert!(
+        refused.body["fields"]["status"].is_string(),
+        "{}",
+        refused.body
+    );
+    app.get(&Client::default(), "/get_tickets")
+        .await
+        .expect(403);
 }
 
 #[tokio::test]

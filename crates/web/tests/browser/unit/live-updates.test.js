@@ -1,9 +1,15 @@
 // The mode-switching state machine of live-updates.js, with fake sockets, fetch and
-// timers: `node --test crates/web/tests/browser/unit`.
+// timers: `node --test crates/web/tests/browser/unit`. What the fakes deliver are the
+// hub's real answers, captured from a running server (fixtures/answers.json, by
+// tools/capture-answers.js; e2e/answers.test.js keeps it true).
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { LiveUpdates } = require('../../../assets/live-updates.js');
+const recorded = require('./fixtures/answers.json');
+
+/** A recorded answer with some fields replaced. */
+const like = (answer, fields) => Object.assign(JSON.parse(JSON.stringify(answer)), fields);
 
 /** A fake world: sockets the test opens and closes, polls it answers, timers it runs. */
 function world() {
@@ -17,9 +23,11 @@ function world() {
     }
     send(text) { this.sent.push(JSON.parse(text)); }
     close() { this.closed = true; }
-    welcome(lastId) { this.onmessage({ data: JSON.stringify({ type: 'welcome', connection_id: 1, last_id: lastId, heartbeat: 25 }) }); }
-    event(id) { this.onmessage({ data: JSON.stringify({ id, type: 'ticket_created', data: {} }) }); }
+    receive(frame) { this.onmessage({ data: JSON.stringify(frame) }); }
+    welcome(lastId) { this.receive(like(recorded.welcome, { last_id: lastId })); }
+    event(id) { this.receive(like(recorded.event, { id })); }
     fail() { this.onclose && this.onclose({ code: 1006 }); }
+    closeWith({ code, reason }) { this.onclose && this.onclose({ code, reason }); }
   }
   w.env = {
     WebSocket: FakeSocket,
@@ -33,6 +41,7 @@ function world() {
     setTimeout(fn, ms) { const id = w.nextTimer++; w.timers.push({ id, at: w.now + ms, fn }); return id; },
     clearTimeout(id) { w.timers = w.timers.filter((t) => t.id !== id); },
     random: () => 0.5,
+    now: () => w.now,
     console: { log: (line) => w.logs.push(line) },
     AbortController,
     document: { hidden: false, listeners: {}, addEventListener(n, f) { this.listeners[n] = f; }, removeEventListener() {} },
@@ -57,7 +66,8 @@ function world() {
     const poll = w.polls.find((p) => !p.answered);
     assert.ok(poll, 'a poll is waiting');
     poll.answered = true;
-    poll.resolve({ ok: true, json: async () => Object.assign({ messages: messages.map((id) => ({ id, type: 't', data: {} })), last_id: lastId, has_more: false }, extra) });
+    const body = like(recorded.poll, { messages: messages.map((id) => like(recorded.event, { id })), last_id: lastId });
+    poll.resolve({ ok: true, status: 200, json: async () => Object.assign(body, extra) });
     await settle();
     return poll;
   };
@@ -193,7 +203,7 @@ test('useWebSocket false polls every refreshInterval and never opens a socket', 
 
 test('a page that polls because WebSocket was off switches to it once the hub says it is on', async () => {
   const w = world();
-  const { live, seen, modes } = client(w, { useWebSocket: false });
+  const { live, seen, modes } = client(w, { websocketEnabled: false });
   live.start();
   await w.answer([11], 11, { websocket: false });
   assert.equal(w.sockets.length, 0);
@@ -220,7 +230,7 @@ test('a client polling while the hub says WebSocket is off stops retrying it', a
 
 test('a failing poll shows offline and comes back', async () => {
   const w = world();
-  const { live, modes } = client(w, { useWebSocket: false });
+  const { live, modes } = client(w, { websocketEnabled: false });
   live.start();
   w.polls[0].answered = true;
   w.polls[0].reject(new Error('network'));
@@ -318,4 +328,149 @@ test('a reset in a poll re-fetches the page once and polls on from its id', asyn
   assert.deepEqual(seen, []);
   await w.advance(1000);
   assert.equal(w.openPolls()[0].url, '/messages?since=40&wait=25');
+});
+
+test('useWebSocket false stays on polling for good, whatever the hub says', async () => {
+  const w = world();
+  const { live, seen } = client(w, { useWebSocket: false });
+  live.start();
+  await w.answer([11], 11, { websocket: true });
+  await w.advance(120000);
+  await w.answer([12], 12, { websocket: true });
+  assert.equal(w.sockets.length, 0);
+  assert.equal(live.mode, 'polling');
+  assert.deepEqual(seen, [11, 12]);
+});
+
+test('a websocketUrl without a path, as the original documented, means /ws', () => {
+  for (const [given, opened] of [
+    ['ws://desk:8080', 'ws://desk:8080/ws?since=10'],
+    ['wss://desk.example/', 'wss://desk.example/ws?since=10'],
+    ['ws://desk:8080/ws', 'ws://desk:8080/ws?since=10'],
+    ['ws://desk/live/ws', 'ws://desk/live/ws?since=10'],
+  ]) {
+    const w = world();
+    client(w, { websocketUrl: given }).live.start();
+    assert.equal(w.sockets[0].url, opened, given);
+  }
+});
+
+test('onSuccess receives the original {tickets, stats, last_updated}, again after ticket events', async () => {
+  const w = world();
+  const successes = [];
+  const { live } = client(w, { onSuccess: (data) => successes.push(data) });
+  live.start();
+  const socket = w.sockets[0];
+  socket.welcome(10);
+  assert.deepEqual(socket.sent, [{ type: 'get_tickets' }]);
+  socket.receive(recorded.tickets);
+  assert.equal(successes.length, 1);
+  for (const key of ['tickets', 'stats', 'last_updated']) assert.ok(key in successes[0], key);
+  socket.event(11);
+  socket.event(12);
+  // One request at a time: asked once more after the answer.
+  assert.deepEqual(socket.sent.slice(1), [{ type: 'get_tickets' }]);
+  socket.receive(recorded.tickets);
+  assert.deepEqual(socket.sent.slice(2), [{ type: 'get_tickets' }]);
+  socket.receive(recorded.tickets);
+  assert.equal(successes.length, 3);
+});
+
+test('onSuccess while polling gets the same answer over HTTP', async () => {
+  const w = world();
+  const successes = [];
+  const { live } = client(w, { useWebSocket: false, onSuccess: (data) => successes.push(data) });
+  live.start();
+  await w.answer([], 10);
+  const request = w.openPolls()[0];
+  assert.equal(request.url, '/get_tickets');
+  request.answered = true;
+  request.resolve({ ok: true, status: 200, json: async () => recorded.ticketsOverHttp });
+  await settle();
+  assert.deepEqual(Object.keys(successes[0]).sort(), Object.keys(recorded.tickets).sort());
+});
+
+test('a role change reopens at once from the last id, with the new rights', async () => {
+  const w = world();
+  const changes = [];
+  const { live, seen } = client(w, { onRightsChanged: (reason) => changes.push(reason) });
+  live.start();
+  w.sockets[0].welcome(10);
+  w.sockets[0].event(11);
+  w.sockets[0].closeWith(recorded.closes.roleChanged);
+  assert.deepEqual(changes, ['role changed']);
+  assert.equal(w.sockets.length, 2, 'no backoff');
+  assert.equal(w.sockets[1].url, 'ws://desk/ws?since=11');
+  assert.equal(w.polls.length, 0);
+  w.sockets[1].welcome(11);
+  w.sockets[1].event(12);
+  assert.deepEqual(seen, [11, 12]);
+});
+
+test('an ended session stops the client and lets the page sign in again', async () => {
+  const w = world();
+  const ended = [];
+  const { live } = client(w, { onSessionEnded: (reason) => ended.push(reason) });
+  live.start();
+  w.sockets[0].welcome(10);
+  w.sockets[0].closeWith(recorded.closes.sessionEnded);
+  assert.deepEqual(ended, ['session ended']);
+  assert.equal(live.mode, 'stopped');
+  await w.advance(120000);
+  assert.equal(w.sockets.length, 1);
+  assert.equal(w.polls.length, 0);
+});
+
+test('a poll answered 401 (the session ended elsewhere) ends the session too', async () => {
+  const w = world();
+  const ended = [];
+  const { live } = client(w, { useWebSocket: false, onSessionEnded: (reason) => ended.push(reason) });
+  live.start();
+  const poll = w.polls[0];
+  poll.answered = true;
+  const { status, body } = recorded.pollAfterSessionEnded;
+  poll.resolve({ ok: false, status, json: async () => body });
+  await settle();
+  assert.deepEqual(ended, ['session ended']);
+  assert.equal(live.mode, 'stopped');
+});
+
+/** An unsigned JWT-shaped token ending at `exp` (the client only reads `exp`). */
+const jwt = (exp) => ['e30', Buffer.from(JSON.stringify({ sub: '17', exp })).toString('base64url'), 'sig'].join('.');
+
+test('a hub token goes in the first message, not the URL, and the replay follows it', async () => {
+  const w = world();
+  const token = jwt(3600);
+  const { live } = client(w, { token });
+  live.start();
+  const socket = w.sockets[0];
+  assert.equal(socket.url, 'ws://desk/ws');
+  socket.welcome(12);
+  assert.deepEqual(socket.sent, [{ type: 'auth', token }]);
+  socket.receive({ type: 'auth_ok' });
+  assert.deepEqual(socket.sent.slice(1), [{ type: 'resume', since: 10 }]);
+  socket.fail();
+  await settle();
+  assert.equal(w.polls[0].init.headers.Authorization, 'Bearer ' + token);
+  assert.ok(!w.polls[0].url.includes(token));
+});
+
+test('a token is refreshed before its exp, and an expired one is replaced', async () => {
+  const w = world();
+  let issued = 0;
+  const getToken = () => jwt(600 + 600 * issued++);
+  const { live } = client(w, { getToken });
+  live.start();
+  await settle();
+  const socket = w.sockets[0];
+  socket.welcome(10);
+  assert.deepEqual(socket.sent, [{ type: 'auth', token: jwt(600) }]);
+  socket.receive({ type: 'auth_ok' });
+  await w.advance(300000);
+  assert.deepEqual(socket.sent.at(-1), { type: 'auth', token: jwt(1200) });
+  socket.closeWith({ code: 1008, reason: 'token expired' });
+  await settle();
+  assert.equal(w.sockets.length, 2);
+  w.sockets[1].welcome(10);
+  assert.deepEqual(w.sockets[1].sent, [{ type: 'auth', token: jwt(1800) }]);
 });
