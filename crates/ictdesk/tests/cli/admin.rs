@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
-use crate::process::{PATIENCE, ictdesk, wait_for_addr};
+use crate::process::{PATIENCE, ictdesk, session_cookie, wait_for_addr};
 
 async fn run(db: &Path, args: &[&str]) -> (bool, String) {
     let output = ictdesk()
@@ -126,13 +126,7 @@ async fn serve_demo_prints_the_logins_and_they_work() {
         .await
         .expect("login");
     assert_eq!(response.status(), 200);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = session_cookie(&response);
     let body: serde_json::Value = response.json().await.expect("JSON");
     assert_eq!(body["user"]["role"], "agent");
 

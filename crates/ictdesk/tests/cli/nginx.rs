@@ -35,7 +35,7 @@ use ictdesk_testing::fresh_postgres;
 use tokio::process::Child;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
-use crate::process::{PATIENCE, TOKEN, ictdesk, wait_for_addr};
+use crate::process::{PATIENCE, TOKEN, ictdesk, session_cookie, wait_for_addr};
 
 const ALLOWED_CLIENT: &str = "198.51.100.7";
 const OTHER_CLIENT: &str = "203.0.113.5";
@@ -307,13 +307,7 @@ async fn a_browser_on_a_non_default_port_signs_in_through_nginx_and_no_token_is_
         .await
         .expect("an answer");
     assert_eq!(login.status(), 200, "the login through nginx was refused");
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = session_cookie(&login);
     let session: serde_json::Value = login.json().await.expect("JSON");
     let csrf = session["csrf_token"].as_str().expect("a CSRF token");
     let token: serde_json::Value = http

@@ -167,9 +167,10 @@ async fn two_hundred_watchers_over_two_nodes_all_see_each_other() {
 }
 
 /// A role that may only connect (every role may, unless the database says otherwise:
-/// `deploy/README.md`) removed again however the test ends.
+/// `deploy/README.md`). Created afresh (a failed run may have left it) and dropped by
+/// `remove`.
 struct Outsider {
-    server: String,
+    admin: sqlx::PgConnection,
     role: String,
 }
 
@@ -178,40 +179,26 @@ impl Outsider {
         let role = format!("ictdesk_outsider_{}", std::process::id());
         let server = std::env::var("ICTDESK_TEST_POSTGRES_URL").expect("server URL");
         let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect");
-        sqlx::query(&format!("DROP ROLE IF EXISTS {role}"))
-            .execute(&mut admin)
-            .await
-            .expect("no stale role");
-        sqlx::query(&format!("CREATE ROLE {role} LOGIN PASSWORD 'outsider'"))
-            .execute(&mut admin)
-            .await
-            .expect("create role");
+        for statement in [
+            format!("DROP ROLE IF EXISTS {role}"),
+            format!("CREATE ROLE {role} LOGIN PASSWORD 'outsider'"),
+        ] {
+            sqlx::query(&statement)
+                .execute(&mut admin)
+                .await
+                .expect("the role is made");
+        }
         // postgres://user:password@host:port/db → the same database as the outsider.
         let at = database_url.rfind('@').expect("credentials in the URL");
         let url = format!("postgres://{role}:outsider{}", &database_url[at..]);
-        (Self { server, role }, url)
+        (Self { admin, role }, url)
     }
-}
 
-impl Drop for Outsider {
-    fn drop(&mut self) {
-        let (server, role) = (self.server.clone(), self.role.clone());
-        let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
-                    let _ = sqlx::query(&format!("DROP ROLE IF EXISTS {role}"))
-                        .execute(&mut admin)
-                        .await;
-                }
-            });
-        });
-        let _ = cleanup.join();
+    async fn remove(mut self) {
+        sqlx::query(&format!("DROP ROLE {}", self.role))
+            .execute(&mut self.admin)
+            .await
+            .expect("the role is dropped");
     }
 }
 
@@ -267,5 +254,5 @@ async fn a_forged_presence_notification_is_not_shown() {
         })
         .await;
     assert_eq!(users(&list), BTreeSet::from([1, 2]), "{list:?}");
-    drop(outsider);
+    outsider.remove().await;
 }

@@ -119,3 +119,14 @@ pub fn postgres_restart_command() -> Option<String> {
     };
     Some(restart)
 }
+
+/// The session cookie (`name=value`) a successful login answered with.
+pub fn session_cookie(login: &reqwest::Response) -> String {
+    login
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}

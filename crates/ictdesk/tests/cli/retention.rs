@@ -8,7 +8,7 @@ use ictdesk_testing::fresh_postgres;
 use serde_json::Value;
 use tokio::process::Child;
 
-use crate::process::{PATIENCE, ictdesk, wait_for_addr};
+use crate::process::{PATIENCE, ictdesk, session_cookie, wait_for_addr};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pruning_leaves_the_desks_records_alone_sqlite() {
@@ -58,13 +58,7 @@ async fn start(dir: &Path, url: &str, retain_events: Option<&str>) -> Desk {
         .await
         .expect("login");
     assert_eq!(login.status(), 200);
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = session_cookie(&login);
     Desk {
         child,
         base,
