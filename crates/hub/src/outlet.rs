@@ -352,28 +352,13 @@ impl Outlet {
                 self.backlog.register(cx.waker());
                 return Poll::Pending;
             }
-            if state.failed {
-                return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
-            }
-            let drained = state.poll_drain(cx);
-            if let Poll::Ready(Err(_)) = drained {
-                state.failed = true;
-            }
-            drained
+            state.poll_drain(cx)
         })
     }
 
     /// Writes out what waits; ready when all of it is written and flushed.
     pub fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut state = self.lock();
-        if state.failed {
-            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
-        }
-        let drained = state.poll_drain(cx);
-        if let Poll::Ready(Err(_)) = drained {
-            state.failed = true;
-        }
-        drained
+        self.lock().poll_drain(cx)
     }
 
     pub async fn drain(&self) -> io::Result<()> {
@@ -445,7 +430,19 @@ impl State {
         }
     }
 
+    /// Writes out the queue and flushes; a socket that fails stays failed.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.failed {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        let drained = self.poll_write_queue(cx);
+        if let Poll::Ready(Err(_)) = drained {
+            self.failed = true;
+        }
+        drained
+    }
+
+    fn poll_write_queue(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while let Some(front) = self.queue.front_mut() {
             ready!(poll_write_all(&mut self.sink, cx, front, &mut self.written))?;
             self.queue.pop_front();

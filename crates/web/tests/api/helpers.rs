@@ -189,6 +189,18 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// An answer whose body is JSON (or nothing).
+    async fn of(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
     pub fn id(&self) -> i64 {
         self.body["id"]
             .as_i64()
@@ -298,15 +310,7 @@ impl TestApp {
         if let Some(csrf) = &client.csrf {
             request = request.header("X-CSRF-Token", csrf);
         }
-        let response = request.send().await.expect("an HTTP answer");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.json().await.unwrap_or(Value::Null);
-        Reply {
-            status,
-            body,
-            headers,
-        }
+        Reply::of(request.send().await.expect("an HTTP answer")).await
     }
 
     /// `POST /api/v1/session`, returning the whole answer.
@@ -404,14 +408,7 @@ impl TestApp {
             .send()
             .await
             .expect("broadcast");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.json().await.unwrap_or(Value::Null);
-        Reply {
-            status,
-            body,
-            headers,
-        }
+        Reply::of(response).await
     }
 
     /// Publishes an event everyone may see (the anonymous included), through the hub.
