@@ -869,6 +869,7 @@ async fn seed_tickets(
                 .then(|| equipment.choose(rng).copied())
                 .flatten(),
             requester_id: None,
+            files: Vec::new(),
         };
         let ticket = kept.keep(create_ticket_in(tx, requester, &input, &clock.at(created)).await?);
         let mut step = created;
@@ -912,6 +913,7 @@ async fn seed_conversation(
                 NewComment {
                     body: REPLIES[rng.random_range(0..REPLIES.len())].into(),
                     internal: false,
+                    files: Vec::new(),
                 },
             ),
             2 => (
@@ -919,6 +921,7 @@ async fn seed_conversation(
                 NewComment {
                     body: NOTES[rng.random_range(0..NOTES.len())].into(),
                     internal: true,
+                    files: Vec::new(),
                 },
             ),
             _ => (
@@ -926,6 +929,7 @@ async fn seed_conversation(
                 NewComment {
                     body: REPLIES[rng.random_range(0..REPLIES.len())].into(),
                     internal: false,
+                    files: Vec::new(),
                 },
             ),
         };

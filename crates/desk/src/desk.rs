@@ -10,17 +10,20 @@ use std::{sync::Arc, time::Duration};
 use ictdesk_hub::{Database, EventLog, NewEvent};
 
 use crate::{
+    attachments::FileOptions,
     error::{Error, Result},
     passwords::{PasswordCost, Passwords},
     storage::{self, Storage, Transaction},
     users::{Role, User, UserStatus},
 };
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DeskOptions {
     pub password_cost: PasswordCost,
     /// How long a session lasts without logging in again.
     pub session_lifetime: Duration,
+    /// Where attachments' bytes live and how large one may be.
+    pub files: FileOptions,
 }
 
 impl Default for DeskOptions {
@@ -28,6 +31,7 @@ impl Default for DeskOptions {
         Self {
             password_cost: PasswordCost::default(),
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
+            files: FileOptions::default(),
         }
     }
 }
@@ -38,6 +42,7 @@ pub struct Desk {
     log: EventLog,
     pub(crate) passwords: Passwords,
     pub(crate) session_lifetime: Duration,
+    pub(crate) file_options: FileOptions,
 }
 
 impl Desk {
@@ -51,6 +56,7 @@ impl Desk {
             log,
             passwords: Passwords::new(options.password_cost),
             session_lifetime: options.session_lifetime,
+            file_options: options.files,
         })
     }
 
@@ -61,6 +67,11 @@ impl Desk {
 
     pub fn event_log(&self) -> &EventLog {
         &self.log
+    }
+
+    /// The largest file an upload may carry (`--max-upload-size`).
+    pub fn max_upload_size(&self) -> u64 {
+        self.file_options.max_size
     }
 
     /// Opens a change: the one path by which the desk writes. See [`Change`].

@@ -33,6 +33,11 @@ pub enum Error {
     /// Too many passwords are being checked at once (see `passwords`).
     #[error("the server is busy checking other passwords; try again in a moment")]
     Busy,
+    /// A file larger than `--max-upload-size`.
+    #[error("the file is larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error(transparent)]
+    Files(#[from] crate::files::FilesError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -50,6 +55,7 @@ pub enum ErrorKind {
     Validation,
     Conflict,
     TooManyRequests,
+    TooLarge,
     Unavailable,
     Internal,
 }
@@ -65,7 +71,10 @@ impl Error {
             Error::Conflict { .. } | Error::InvalidTransition { .. } => ErrorKind::Conflict,
             Error::TooManyAttempts { .. } => ErrorKind::TooManyRequests,
             Error::Busy => ErrorKind::Unavailable,
-            Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => ErrorKind::Internal,
+            Error::TooLarge { .. } => ErrorKind::TooLarge,
+            Error::Files(_) | Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
+                ErrorKind::Internal
+            }
         }
     }
 

@@ -33,6 +33,7 @@
 //! Markdown is stored as written; rendering it (safely) is the web layer's job.
 
 pub mod articles;
+pub mod attachments;
 pub mod audience;
 pub mod auth;
 pub mod categories;
@@ -44,6 +45,7 @@ mod desk;
 pub mod equipment;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod history;
 pub mod locations;
 pub mod login_limit;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    attachments::{self, Attachment, StoredFile, Target},
     audience,
     categories::CategoryScope,
     choice::choice,
@@ -219,6 +220,9 @@ pub struct NewTicket {
     pub equipment_id: Option<i64>,
     #[serde(default)]
     pub requester_id: Option<i64>,
+    /// Files already stored (multipart requests, mail), attached to the new ticket.
+    #[serde(skip)]
+    pub files: Vec<StoredFile>,
 }
 
 /// `PATCH /tickets/{id}`: any of these; `null` clears the nullable ones.
@@ -262,6 +266,8 @@ pub struct TicketsMessage {
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketPage {
     pub ticket: Ticket,
+    /// The files on the ticket itself; each comment lists its own.
+    pub attachments: Vec<Attachment>,
     pub comments: Vec<Comment>,
     pub history: Vec<HistoryEntry>,
 }
@@ -279,6 +285,8 @@ struct TicketEvent<'a> {
     new_assignee: Option<Option<Person<'a>>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     changes: &'a [NewHistory],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    attachments: &'a [Attachment],
     actor: Person<'a>,
 }
 
@@ -298,7 +306,7 @@ fn assignee(ticket: &Ticket) -> Option<Person<'_>> {
 
 /// A requester sees their own tickets only; anyone else's is "not found" to them, so
 /// that ticket ids do not reveal what exists.
-fn check_can_see(viewer: &User, ticket: &Ticket) -> Result<()> {
+pub(crate) fn check_can_see(viewer: &User, ticket: &Ticket) -> Result<()> {
     require_active(viewer)?;
     if viewer.role.is_staff() || ticket.requester_id == viewer.id {
         Ok(())
@@ -416,6 +424,11 @@ pub(crate) async fn create_ticket_in(
     };
     let id = tx.insert_ticket(&draft).await?;
     let ticket = tx.ticket(id).await?.ok_or(Error::NotFound("ticket"))?;
+    let target = Target::Ticket {
+        id,
+        comment_id: None,
+    };
+    let files = attachments::record_files(tx, actor, target, &input.files, at).await?;
     let data = TicketEvent {
         ticket: ticket.summary(),
         old_status: None,
@@ -423,6 +436,7 @@ pub(crate) async fn create_ticket_in(
         old_assignee: None,
         new_assignee: None,
         changes: &[],
+        attachments: &files,
         actor: actor.person(),
     };
     let event = events::new(
@@ -587,6 +601,7 @@ fn ticket_change_event<'a>(
         old_assignee: None,
         new_assignee: None,
         changes: changes.entries(),
+        attachments: &[],
         actor: actor.person(),
     };
     if changes.touched("assignee") {
@@ -675,9 +690,15 @@ pub(crate) async fn add_comment_in(
         body,
         internal: input.internal,
         created_at: at.to_owned(),
+        attachments: Vec::new(),
     };
     let id = tx.insert_comment(&draft).await?;
-    let comment = tx.comment(id).await?.ok_or(Error::NotFound("comment"))?;
+    let mut comment = tx.comment(id).await?.ok_or(Error::NotFound("comment"))?;
+    let target = Target::Ticket {
+        id: ticket_id,
+        comment_id: Some(id),
+    };
+    comment.attachments = attachments::record_files(tx, actor, target, &input.files, at).await?;
     let data = CommentEvent {
         ticket: ticket.summary(),
         comment: &comment,
@@ -754,10 +775,14 @@ impl Desk {
     /// The ticket with its comments and history, as `viewer` may see them.
     pub async fn ticket_page(&self, viewer: &User, id: i64) -> Result<TicketPage> {
         let ticket = self.get_ticket(viewer, id).await?;
-        let comments = self.store.comments(id, viewer.role.is_staff()).await?;
+        let staff = viewer.role.is_staff();
+        let mut comments = self.store.comments(id, staff).await?;
+        let mut attachments = self.store.ticket_attachments(id, staff).await?;
+        Comment::take_attachments(&mut comments, &mut attachments);
         let history = self.store.history(EntityKind::Ticket, id).await?;
         Ok(TicketPage {
             ticket,
+            attachments,
             comments,
             history,
         })

@@ -79,7 +79,42 @@ pub struct ServeArgs {
     pub login_window: NonZeroU64,
 
     #[command(flatten)]
+    pub attachments: AttachmentArgs,
+
+    #[command(flatten)]
     pub hub: HubSettings,
+}
+
+/// Where attachments' bytes live; shared by every command that stores files.
+#[derive(Debug, Args)]
+pub struct AttachmentArgs {
+    /// Folder for attachments' bytes (created if missing); several nodes need one shared folder.
+    #[arg(
+        long,
+        env = "ICTDESK_ATTACHMENTS_DIR",
+        default_value = "ictdesk-attachments",
+        value_name = "DIR"
+    )]
+    pub attachments_dir: PathBuf,
+
+    /// Largest file (and largest upload request) in bytes; larger ones get 413.
+    #[arg(long, env = "ICTDESK_MAX_UPLOAD_SIZE", default_value_t = 20 * 1024 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_upload_size: u64,
+}
+
+impl AttachmentArgs {
+    pub fn file_options(&self) -> anyhow::Result<ictdesk_desk::attachments::FileOptions> {
+        let files = ictdesk_desk::files::Files::local(&self.attachments_dir).map_err(|error| {
+            anyhow::anyhow!(
+                "--attachments-dir {}: {error}",
+                self.attachments_dir.display()
+            )
+        })?;
+        Ok(ictdesk_desk::attachments::FileOptions {
+            files,
+            max_size: self.max_upload_size,
+        })
+    }
 }
 
 #[derive(Debug, Args)]

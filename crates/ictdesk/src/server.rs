@@ -39,6 +39,7 @@ impl Server {
             },
             desk: DeskOptions {
                 session_lifetime: Duration::from_secs(args.session_lifetime.get()),
+                files: args.attachments.file_options()?,
                 ..DeskOptions::default()
             },
         };

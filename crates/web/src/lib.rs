@@ -16,6 +16,7 @@ pub mod pages;
 pub mod requests;
 mod security_headers;
 pub mod session;
+mod sweeper;
 
 use std::{future::Future, sync::Arc};
 
@@ -75,11 +76,12 @@ impl App {
     ) -> Result<App, BuildError> {
         // One log for both: the desk's commits wake the hub's tailer.
         let log = database.event_log();
-        let desk = Desk::open(database, log.clone(), web_config.desk).await?;
+        let desk = Desk::open(database, log.clone(), web_config.desk.clone()).await?;
         let config = Arc::new(web_config);
         let identify = Arc::new(DeskIdentify::new(desk.clone(), config.clone()));
         let application = Arc::new(DeskApplication::new(desk.clone()));
         let hub = Hub::start(hub_config, log, application, identify).await?;
+        sweeper::supervise(&hub, desk.clone());
         let state = AppState {
             login_limit: config.login_limit,
             desk: desk.clone(),
@@ -107,7 +109,7 @@ impl App {
 /// The desk's own routes (the API, the pages and their assets), with their state applied.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes(state.desk.max_upload_size()))
         .route(
             "/broadcasting/auth",
             axum::routing::post(broadcasting::auth),

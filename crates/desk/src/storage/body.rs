@@ -12,6 +12,7 @@ use sqlx::{Database, QueryBuilder};
 use super::Store;
 use crate::{
     articles::{Article, ArticleQuery},
+    attachments::Attachment,
     categories::{Category, CategoryScope},
     comments::Comment,
     equipment::{Equipment, EquipmentQuery},
@@ -20,9 +21,10 @@ use crate::{
     locations::Location,
     notifications::{Notification, NotificationRow},
     storage::{
-        ARTICLE_SELECT, ActiveSession, COMMENT_SELECT, Dialect, EQUIPMENT_SELECT, HISTORY_SELECT,
-        LoginRow, NOTIFICATION_SELECT, Page, Paged, STATS_SQL, Storage, TICKET_SELECT, Transaction,
-        USER_COLUMNS, USER_FROM, like_pattern, like_pattern_as_typed,
+        ARTICLE_SELECT, ATTACHMENT_SELECT, ActiveSession, COMMENT_SELECT, Dialect,
+        EQUIPMENT_SELECT, HISTORY_SELECT, LoginRow, NOTIFICATION_SELECT, Page, Paged, STATS_SQL,
+        Storage, TICKET_SELECT, Transaction, USER_COLUMNS, USER_FROM, like_pattern,
+        like_pattern_as_typed,
     },
     tickets::{Ticket, TicketQuery, TicketStats},
     users::{ApiToken, Session, User, UserQuery},
@@ -245,6 +247,38 @@ impl Storage for Store {
         Ok(sqlx::query_as(&sql)
             .bind(ticket_id)
             .bind(with_internal)
+            .fetch_all(self.reader())
+            .await?)
+    }
+
+    async fn attachment(&self, id: i64) -> Result<Option<Attachment>> {
+        let sql = format!("{ATTACHMENT_SELECT} WHERE f.id = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?)
+    }
+
+    async fn ticket_attachments(
+        &self,
+        ticket_id: i64,
+        with_internal: bool,
+    ) -> Result<Vec<Attachment>> {
+        let sql = format!(
+            "{ATTACHMENT_SELECT} WHERE f.ticket_id = $1 \
+             AND ($2 OR COALESCE(cm.internal, FALSE) = FALSE) ORDER BY f.id"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(ticket_id)
+            .bind(with_internal)
+            .fetch_all(self.reader())
+            .await?)
+    }
+
+    async fn article_attachments(&self, article_id: i64) -> Result<Vec<Attachment>> {
+        let sql = format!("{ATTACHMENT_SELECT} WHERE f.article_id = $1 ORDER BY f.id");
+        Ok(sqlx::query_as(&sql)
+            .bind(article_id)
             .fetch_all(self.reader())
             .await?)
     }
@@ -702,6 +736,54 @@ impl Transaction for BodyTransaction {
             .bind(id)
             .fetch_optional(self.conn())
             .await?)
+    }
+
+    async fn insert_attachment(&mut self, attachment: &Attachment) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO attachments (ticket_id, comment_id, article_id, name, size, \
+             content_type, sha256, uploader_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(attachment.ticket_id)
+        .bind(attachment.comment_id)
+        .bind(attachment.article_id)
+        .bind(&attachment.name)
+        .bind(attachment.size)
+        .bind(&attachment.content_type)
+        .bind(&attachment.sha256)
+        .bind(attachment.uploader_id)
+        .bind(&attachment.created_at)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn attachment(&mut self, id: i64) -> Result<Option<Attachment>> {
+        let sql = format!("{ATTACHMENT_SELECT} WHERE f.id = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    async fn delete_attachment(&mut self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM attachments WHERE id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn lock_file(&mut self, sha256: &str) -> Result<()> {
+        Store::lock_named(self.conn(), &format!("file:{sha256}")).await
+    }
+
+    async fn file_in_use(&mut self, sha256: &str) -> Result<bool> {
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = $1)")
+                .bind(sha256)
+                .fetch_one(self.conn())
+                .await?,
+        )
     }
 
     async fn equipment(&mut self, id: i64) -> Result<Option<Equipment>> {

@@ -20,6 +20,7 @@ use sqlx::{Pool, QueryBuilder, migrate::Migrator};
 
 use crate::{
     articles::{Article, ArticleQuery},
+    attachments::Attachment,
     categories::{Category, CategoryScope},
     comments::Comment,
     equipment::{Equipment, EquipmentQuery},
@@ -162,6 +163,14 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<TicketStats>;
     async fn ticket(&self, id: i64) -> Result<Option<Ticket>>;
     async fn comments(&self, ticket_id: i64, with_internal: bool) -> Result<Vec<Comment>>;
+    async fn attachment(&self, id: i64) -> Result<Option<Attachment>>;
+    /// The ticket's files, its comments' included (internal notes' only `with_internal`).
+    async fn ticket_attachments(
+        &self,
+        ticket_id: i64,
+        with_internal: bool,
+    ) -> Result<Vec<Attachment>>;
+    async fn article_attachments(&self, article_id: i64) -> Result<Vec<Attachment>>;
     async fn history(&self, kind: EntityKind, id: i64) -> Result<Vec<HistoryEntry>>;
 
     async fn equipment_list(&self, query: &EquipmentQuery, page: Page) -> Result<Paged<Equipment>>;
@@ -224,6 +233,16 @@ pub trait Transaction: Send {
     async fn insert_comment(&mut self, comment: &Comment) -> Result<i64>;
     async fn comment(&mut self, id: i64) -> Result<Option<Comment>>;
 
+    /// Inserts `attachment` (its id, uploader name and `internal` are ignored).
+    async fn insert_attachment(&mut self, attachment: &Attachment) -> Result<i64>;
+    async fn attachment(&mut self, id: i64) -> Result<Option<Attachment>>;
+    async fn delete_attachment(&mut self, id: i64) -> Result<()>;
+    /// Locks the stored file `sha256` until the transaction ends: the sweeper and a
+    /// change recording the file take it, so that neither sees the other half done.
+    async fn lock_file(&mut self, sha256: &str) -> Result<()>;
+    /// Whether any attachment records the stored file `sha256`.
+    async fn file_in_use(&mut self, sha256: &str) -> Result<bool>;
+
     async fn equipment(&mut self, id: i64) -> Result<Option<Equipment>>;
     async fn insert_equipment(&mut self, equipment: &Equipment, actor_id: i64) -> Result<i64>;
     async fn update_equipment(&mut self, equipment: &Equipment, actor_id: i64) -> Result<()>;
@@ -260,6 +279,11 @@ pub(crate) trait Dialect {
     /// What follows a transaction's `SELECT … WHERE alias.id = $1` of a row it is about
     /// to change, so that a concurrent change waits for this one.
     fn lock_row(alias: &str) -> String;
+    /// Takes a lock named `key` until the transaction ends.
+    async fn lock_named(
+        conn: &mut <Self::Db as sqlx::Database>::Connection,
+        key: &str,
+    ) -> Result<()>;
     /// Appends the change's event to the hub's log inside the transaction.
     async fn append(
         conn: &mut <Self::Db as sqlx::Database>::Connection,
@@ -333,6 +357,13 @@ pub(crate) const ARTICLE_SELECT: &str = "SELECT ar.id, ar.title, ar.body, ar.cat
 pub(crate) const COMMENT_SELECT: &str = "SELECT cm.id, cm.ticket_id, cm.author_id, \
     u.name AS author_name, u.role AS author_role, cm.body, cm.internal, cm.created_at \
     FROM ticket_comments cm JOIN users u ON u.id = cm.author_id";
+
+/// An attachment with its uploader's name and whether its comment is internal.
+pub(crate) const ATTACHMENT_SELECT: &str = "SELECT f.id, f.name, f.size, f.content_type, \
+    f.sha256, f.created_at, f.ticket_id, f.comment_id, f.article_id, f.uploader_id, \
+    u.name AS uploader_name, COALESCE(cm.internal, FALSE) AS internal \
+    FROM attachments f JOIN users u ON u.id = f.uploader_id \
+    LEFT JOIN ticket_comments cm ON cm.id = f.comment_id";
 
 pub(crate) const NOTIFICATION_SELECT: &str = "SELECT n.id, n.title, n.message, n.level, \
     n.audience, n.audience_user_id, n.author_id, u.name AS author_name, n.created_at, n.expires_at \

@@ -50,6 +50,14 @@ impl Dialect for PostgresStorage {
         format!(" FOR UPDATE OF {alias}")
     }
 
+    async fn lock_named(conn: &mut PgConnection, key: &str) -> Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
     async fn append(conn: &mut PgConnection, event: &NewEvent) -> Result<i64> {
         Ok(ictdesk_hub::log::postgres::append(conn, event).await?)
     }

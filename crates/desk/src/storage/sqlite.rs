@@ -47,6 +47,16 @@ impl Dialect for SqliteStorage {
         String::new()
     }
 
+    /// SQLite has one lock for writing, so any lock is that one: a write that changes
+    /// nothing takes it, and every other writer — in this process or another, such as
+    /// `ictdesk mail-in` — waits for this transaction to end.
+    async fn lock_named(conn: &mut SqliteConnection, _key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM attachments WHERE 0 = 1")
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
     async fn append(conn: &mut SqliteConnection, event: &NewEvent) -> Result<i64> {
         Ok(ictdesk_hub::log::sqlite::append(conn, event).await?)
     }

@@ -51,6 +51,7 @@ both!(
         let public = NewComment {
             body: "Проверьте кабель".into(),
             internal: false,
+            ..NewComment::default()
         };
         t.desk
             .add_comment(&t.agent, ticket.id, &public)
@@ -59,6 +60,7 @@ both!(
         let note = NewComment {
             body: "Колонки под списание".into(),
             internal: true,
+            ..NewComment::default()
         };
         t.desk
             .add_comment(&t.agent, ticket.id, &note)

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod articles;
+mod attachments;
 mod audiences;
 mod auth;
 mod change_path;

@@ -323,6 +323,7 @@ both!(
         let comment = NewComment {
             body: "Me too".into(),
             internal: false,
+            ..NewComment::default()
         };
         assert_not_found(t.desk.add_comment(&t.requester, theirs.id, &comment).await);
         assert_forbidden(
@@ -376,6 +377,7 @@ both!(
         let note = NewComment {
             body: "Картридж на складе закончился".into(),
             internal: true,
+            ..NewComment::default()
         };
         let comment = t
             .desk
@@ -392,6 +394,7 @@ both!(
         let reply = NewComment {
             body: "Скоро починим".into(),
             internal: false,
+            ..NewComment::default()
         };
         t.desk
             .add_comment(&t.agent, ticket.id, &reply)
@@ -414,6 +417,7 @@ both!(
         let sneaky = NewComment {
             body: "psst".into(),
             internal: true,
+            ..NewComment::default()
         };
         assert_forbidden(t.desk.add_comment(&t.requester, ticket.id, &sneaky).await);
         assert_field_error(

@@ -3,6 +3,7 @@
 //! "total"}`; errors are `{"error", "fields"}`.
 
 mod articles;
+mod attachments;
 mod categories;
 mod equipment;
 mod locations;
@@ -13,13 +14,20 @@ mod users;
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     http::StatusCode,
     routing::{delete, get, post},
 };
 
 use crate::{AppState, error::Error, session};
 
-pub fn routes() -> Router<AppState> {
+/// The API; requests that carry files may be `max_upload` bytes (plus their form).
+pub fn routes(max_upload: u64) -> Router<AppState> {
+    let upload_limit = DefaultBodyLimit::max(
+        usize::try_from(max_upload)
+            .unwrap_or(usize::MAX)
+            .saturating_add(attachments::FORM_OVERHEAD),
+    );
     Router::new()
         .route(
             "/session",
@@ -31,7 +39,18 @@ pub fn routes() -> Router<AppState> {
         .route("/tokens/{id}", delete(tokens::remove))
         .route("/tickets", get(tickets::list).post(tickets::create))
         .route("/tickets/{id}", get(tickets::get).patch(tickets::change))
-        .route("/tickets/{id}/comments", post(tickets::comment))
+        .route(
+            "/tickets/{id}/comments",
+            post(tickets::comment).layer(upload_limit),
+        )
+        .route(
+            "/tickets/{id}/attachments",
+            post(attachments::upload).layer(upload_limit),
+        )
+        .route(
+            "/attachments/{id}",
+            get(attachments::download).delete(attachments::remove),
+        )
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::change))
         .route("/equipment", get(equipment::list).post(equipment::create))
@@ -46,6 +65,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/articles", get(articles::list).post(articles::create))
         .route("/articles/{id}", get(articles::get).patch(articles::change))
+        .route(
+            "/articles/{id}/attachments",
+            post(attachments::upload_to_article).layer(upload_limit),
+        )
         .route(
             "/notifications",
             get(notifications::list).post(notifications::create),

@@ -2,6 +2,7 @@
 
 use axum::{Json, extract::State, response::Response};
 use ictdesk_desk::{
+    attachments::Attachment,
     comments::{Comment, NewComment},
     history::HistoryEntry,
     tickets::{NewTicket, Priority, Ticket, TicketChange, TicketQuery, TicketStatus},
@@ -10,6 +11,7 @@ use serde::Serialize;
 
 use crate::{
     AppState,
+    api::attachments::CommentInput,
     error::Result,
     identity::Caller,
     requests::{Id, JsonBody, KnownFields, List, Params, created},
@@ -81,11 +83,13 @@ pub async fn create(
     ))
 }
 
-/// The ticket's own fields, with its comments and history beside them.
+/// The ticket's own fields, with its files, comments (each with its files) and history
+/// beside them.
 #[derive(Serialize)]
 pub struct TicketView {
     #[serde(flatten)]
     ticket: Ticket,
+    attachments: Vec<Attachment>,
     comments: Vec<Comment>,
     history: Vec<HistoryEntry>,
 }
@@ -98,6 +102,7 @@ pub async fn get(
     let page = state.desk.ticket_page(&caller.user, id).await?;
     Ok(Json(TicketView {
         ticket: page.ticket,
+        attachments: page.attachments,
         comments: page.comments,
         history: page.history,
     }))
@@ -118,7 +123,7 @@ pub async fn comment(
     State(state): State<AppState>,
     caller: Caller,
     Id(id): Id,
-    JsonBody(input): JsonBody<NewComment>,
+    CommentInput(input): CommentInput,
 ) -> Result<Response> {
     Ok(created(
         state.desk.add_comment(&caller.user, id, &input).await?,
