@@ -245,16 +245,7 @@ impl TestApp {
         path: &str,
         body: Option<Value>,
     ) -> Reply {
-        let mut request = self.http.request(method, self.url(path));
-        if let Some(cookie) = &client.cookie {
-            request = request.header("Cookie", format!("ictdesk_session={cookie}"));
-        }
-        if let Some(csrf) = &client.csrf {
-            request = request.header("X-CSRF-Token", csrf);
-        }
-        if let Some(token) = &client.token {
-            request = request.bearer_auth(token);
-        }
+        let mut request = self.request(client, method, path);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -268,6 +259,21 @@ impl TestApp {
             body,
             headers,
         }
+    }
+
+    /// A request carrying the client's session (with its CSRF token) or API token.
+    pub fn request(&self, client: &Client, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(cookie) = &client.cookie {
+            request = request.header("Cookie", format!("ictdesk_session={cookie}"));
+        }
+        if let Some(csrf) = &client.csrf {
+            request = request.header("X-CSRF-Token", csrf);
+        }
+        if let Some(token) = &client.token {
+            request = request.bearer_auth(token);
+        }
+        request
     }
 
     /// A page's HTML, as a signed-in browser gets it.

@@ -4,9 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, TestApp, spawn_app};
+use crate::{
+    attachments::upload,
+    helpers::{Client, TestApp, spawn_app},
+};
 
 /// The five viewers, in the order of the `who` strings below.
 const VIEWERS: [&str; 5] = ["admin", "agent", "owner", "other", "anonymous"];
@@ -36,6 +40,10 @@ pub fn label(event: &Value) -> String {
     let data = &event["data"];
     match kind {
         "ticket_comment_created" => format!("{kind} internal={}", data["comment"]["internal"]),
+        "ticket_status_changed" if data["attachments"].is_array() => format!(
+            "ticket_files {}",
+            data["attachments"][0]["name"].as_str().unwrap_or_default()
+        ),
         "knowledge_article_created" | "knowledge_article_updated" => {
             format!(
                 "{kind} {}",
@@ -97,14 +105,24 @@ pub async fn make_every_change(app: &TestApp, v: &Viewers) -> Vec<Expected> {
         .await
         .expect(201);
     expect("ticket_comment_created internal=false", "ago");
-    app.post(
-        agent,
-        &comments,
-        json!({"body": "Router firmware?", "internal": true}),
-    )
-    .await
-    .expect(201);
+    let note = app
+        .post(
+            agent,
+            &comments,
+            json!({"body": "Router firmware?", "internal": true}),
+        )
+        .await
+        .expect(201);
     expect("ticket_comment_created internal=true", "ag");
+    let files = format!("{path}/attachments");
+    let form = Form::new().part("file", Part::bytes(b"log".to_vec()).file_name("vpn.log"));
+    upload(app, owner, &files, form).await.expect(201);
+    expect("ticket_files vpn.log", "ago");
+    let form = Form::new()
+        .text("comment_id", note.id().to_string())
+        .part("file", Part::bytes(b"cfg".to_vec()).file_name("router.cfg"));
+    upload(app, agent, &files, form).await.expect(201);
+    expect("ticket_files router.cfg", "ag");
 
     let user = app
         .post(

@@ -1,5 +1,6 @@
 //! The web crate's integration tests: one binary, a module per area.
 
+mod attachments;
 mod blocked;
 mod broadcasting;
 mod csrf;

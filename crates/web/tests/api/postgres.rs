@@ -2,6 +2,7 @@
 //! under `CI=true`).
 
 use crate::{
+    attachments::check_attachments,
     blocked::check_blocking,
     get_tickets::check_get_tickets,
     helpers::{Backend, spawn_app_with, web_config},
@@ -30,4 +31,12 @@ async fn get_tickets_on_postgres() {
         return;
     };
     check_get_tickets(&spawn_app_with(backend, web_config()).await).await;
+}
+
+#[tokio::test]
+async fn attachments_on_postgres() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    check_attachments(&spawn_app_with(backend, web_config()).await).await;
 }
