@@ -129,7 +129,7 @@ both!(
             comment_id: Some(comment.id),
         };
         let head = t.head().await;
-        desk.attach(&t.agent, on_note, &[more.clone()])
+        desk.attach(&t.agent, on_note, std::slice::from_ref(&more))
             .await
             .expect("attached");
         assert!(
@@ -162,11 +162,15 @@ both!(who_may_attach_and_delete, |t: TestDesk| async move {
         .store_file(upload("a.txt", b"a"))
         .await
         .expect("stored");
-    t.refuses(desk.attach(&t.other_requester, on_ticket, std::slice::from_ref(&stored)))
-        .await;
+    let head = t.head().await;
+    assert_not_found(
+        desk.attach(&t.other_requester, on_ticket, std::slice::from_ref(&stored))
+            .await,
+    );
+    t.no_event_since(head).await;
     assert_field_error(desk.attach(&t.requester, on_ticket, &[]).await, "file");
     let agents = desk
-        .attach(&t.agent, on_ticket, &[stored.clone()])
+        .attach(&t.agent, on_ticket, std::slice::from_ref(&stored))
         .await
         .expect("agent's");
     let own = desk
@@ -180,11 +184,11 @@ both!(who_may_attach_and_delete, |t: TestDesk| async move {
 
     assert_forbidden(desk.delete_attachment(&t.requester, agents[0].id).await);
     assert_not_found(desk.delete_attachment(&t.other_requester, own[0].id).await);
-    t.announces(
-        "ticket_status_changed",
-        desk.delete_attachment(&t.requester, own[0].id),
-    )
-    .await;
+    let head = t.head().await;
+    desk.delete_attachment(&t.requester, own[0].id)
+        .await
+        .expect("deleted");
+    t.one_event(head, "ticket_status_changed").await;
     assert_not_found(desk.get_attachment(&t.agent, own[0].id).await);
     desk.get_attachment(&t.requester, agents[0].id)
         .await
