@@ -56,6 +56,7 @@ both!(tickets_and_comments, |t: TestDesk| async move {
     let reply = NewComment {
         body: "Paper loaded".into(),
         internal: false,
+        ..NewComment::default()
     };
     t.refuses(desk.add_comment(&t.other_requester, id, &reply))
         .await;
