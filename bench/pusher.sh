@@ -64,7 +64,7 @@ wait_http() {
 start_ictdesk() {
     local dir=$WORK/$1
     mkdir -p "$dir"
-    ICTDESK_BROADCAST_TOKEN=$TOKEN ICTDESK_MAX_CONNECTIONS_PER_IP=0 RUST_LOG=warn \
+    ICTDESK_BROADCAST_TOKEN=$TOKEN ICTDESK_MAX_CONNECTIONS_PER_IP=0 ICTDESK_MAX_HTTP_CONNECTIONS_PER_IP=0 RUST_LOG=warn \
         "${NICE[@]}" "$TARGET_DIR/release/ictdesk" hub --port 0 --database "sqlite://$dir/bench.db" \
         --addr-file "$dir/addr" --pusher-app "$APP" >"$dir/server.log" 2>&1 &
     SERVER_PID=$!
@@ -82,6 +82,7 @@ start_sockudo() {
     port=$("$TARGET_DIR/release/loadgen" free-port)
     (cd "$dir" && HOST=127.0.0.1 PORT=$port RATE_LIMITER_ENABLED=false METRICS_ENABLED=false \
         SOCKUDO_DEFAULT_APP_ID=${APP%%:*} SOCKUDO_DEFAULT_APP_KEY=bench-key SOCKUDO_DEFAULT_APP_SECRET=bench-secret \
+        SOCKUDO_DEFAULT_APP_MAX_CONNECTIONS=100000 \
         "${NICE[@]}" "$SOCKUDO" >"$dir/server.log" 2>&1) &
     SERVER_PID=$!
     ADDR=127.0.0.1:$port
@@ -124,8 +125,8 @@ run_one() {
 
 log "building (release)…"
 cargo build --release --quiet -p ictdesk -p loadgen
-targets=(native pusher)
-if [ -n "$SOCKUDO" ] && [ -x "$SOCKUDO" ]; then
+targets=(${PUSHER_BENCH_TARGETS:-native pusher})
+if [ -z "${PUSHER_BENCH_TARGETS:-}" ] && [ -n "$SOCKUDO" ] && [ -x "$SOCKUDO" ]; then
     targets+=(sockudo)
 else
     log "no sockudo binary (set SOCKUDO=…): its column is skipped"
