@@ -12,6 +12,7 @@ use ictdesk_hub::{Database, EventLog, NewEvent};
 use crate::{
     attachments::FileOptions,
     error::{Error, Result},
+    inbox,
     passwords::{PasswordCost, Passwords},
     storage::{self, Storage, Transaction},
     users::{Role, User, UserStatus},
@@ -150,8 +151,12 @@ impl Change<'_> {
         Ok(value)
     }
 
-    /// Appends the kept events in order, commits, and wakes the hub if there were any.
-    pub(crate) async fn commit(self) -> Result<()> {
+    /// Writes the inbox entries the kept events call for (see `inbox`), appends the
+    /// events in order, commits, and wakes the hub if there were any.
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        for event in &self.kept.0 {
+            inbox::record(self.tx.as_mut(), event).await?;
+        }
         self.tx.commit(&self.kept.0).await?;
         if !self.kept.0.is_empty() {
             self.log.committed();

@@ -24,8 +24,11 @@ pub const SYSTEM_NOTIFICATION_CREATED: &str = "system_notification_created";
 /// revocation), to that user only, so that their open connections identify again.
 pub const USER_SESSION_ENDED: &str = "user_session_ended";
 
+/// An inbox's entries were read: tells the reader's other pages their new count.
+pub const INBOX_READ: &str = "inbox_read";
+
 /// Every type the desk appends; only the desk may (`POST /broadcast` refuses them).
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 13] = [
     TICKET_CREATED,
     TICKET_STATUS_CHANGED,
     TICKET_ASSIGNED,
@@ -38,6 +41,7 @@ pub const ALL: [&str; 12] = [
     KNOWLEDGE_ARTICLE_UPDATED,
     SYSTEM_NOTIFICATION_CREATED,
     USER_SESSION_ENDED,
+    INBOX_READ,
 ];
 
 /// The change's one event, for its [`crate::desk::Outcome`].

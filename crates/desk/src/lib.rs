@@ -47,6 +47,7 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod history;
+pub mod inbox;
 pub mod locations;
 pub mod login_limit;
 pub mod notifications;

@@ -18,12 +18,13 @@ use crate::{
     equipment::{Equipment, EquipmentQuery},
     error::{Error, Result, unique_as_field},
     history::{EntityKind, HistoryEntry, NewHistory},
+    inbox::{InboxEntry, NewEntry, Recipients},
     locations::Location,
     notifications::{Notification, NotificationRow},
     storage::{
         ARTICLE_SELECT, ATTACHMENT_SELECT, ActiveSession, COMMENT_SELECT, Dialect,
-        EQUIPMENT_SELECT, HISTORY_SELECT, LoginRow, NOTIFICATION_SELECT, Page, Paged, STATS_SQL,
-        Storage, TICKET_SELECT, Transaction, USER_COLUMNS, USER_FROM, like_pattern,
+        EQUIPMENT_SELECT, HISTORY_SELECT, INBOX_SELECT, LoginRow, NOTIFICATION_SELECT, Page, Paged,
+        STATS_SQL, Storage, TICKET_SELECT, Transaction, USER_COLUMNS, USER_FROM, like_pattern,
         like_pattern_as_typed,
     },
     tickets::{Ticket, TicketQuery, TicketStats},
@@ -73,6 +74,9 @@ impl Store {
         Ok(Paged::new(items, total, page))
     }
 }
+
+const UNREAD_SQL: &str =
+    "SELECT COUNT(*) FROM inbox_entries WHERE user_id = $1 AND read_at IS NULL";
 
 /// An `order` for [`Store::page_of`] without binds.
 fn order_by<'a>(sql: &'static str) -> impl FnOnce(&mut Builder<'a>) {
@@ -280,6 +284,35 @@ impl Storage for Store {
         Ok(sqlx::query_as(&sql)
             .bind(article_id)
             .fetch_all(self.reader())
+            .await?)
+    }
+
+    async fn inbox(
+        &self,
+        user_id: i64,
+        unread_only: bool,
+        page: Page,
+    ) -> Result<Paged<InboxEntry>> {
+        let filter = move |qb: &mut Builder<'_>| {
+            qb.push(" WHERE ie.user_id = ").push_bind(user_id);
+            if unread_only {
+                qb.push(" AND ie.read_at IS NULL");
+            }
+        };
+        self.page_of(
+            "inbox_entries ie",
+            INBOX_SELECT,
+            filter,
+            order_by(" ORDER BY ie.id DESC"),
+            page,
+        )
+        .await
+    }
+
+    async fn unread_count(&self, user_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(UNREAD_SQL)
+            .bind(user_id)
+            .fetch_one(self.reader())
             .await?)
     }
 
@@ -784,6 +817,77 @@ impl Transaction for BodyTransaction {
                 .fetch_one(self.conn())
                 .await?,
         )
+    }
+
+    async fn insert_inbox_entries(
+        &mut self,
+        recipients: &Recipients,
+        entry: &NewEntry,
+    ) -> Result<()> {
+        let mut qb = Builder::new(
+            "INSERT INTO inbox_entries (user_id, kind, title, ticket_id, actor_id, created_at) \
+             SELECT u.id, ",
+        );
+        qb.push_bind(entry.kind.clone())
+            .push(", ")
+            .push_bind(entry.title.clone())
+            .push(", ")
+            .push_bind(entry.ticket_id)
+            .push(", ")
+            .push_bind(entry.actor_id)
+            .push(", ")
+            .push_bind(entry.created_at.clone())
+            .push(" FROM users u WHERE u.status = 'active'");
+        if let Some(actor_id) = entry.actor_id {
+            qb.push(" AND u.id <> ").push_bind(actor_id);
+        }
+        let (roles, users): (&[String], &[i64]) = match recipients {
+            Recipients::Users(ids) => (&[], ids),
+            Recipients::Audience(audience) if audience.is_everyone() => {
+                qb.build().execute(self.conn()).await?;
+                return Ok(());
+            }
+            Recipients::Audience(audience) => (&audience.roles, &audience.users),
+        };
+        qb.push(" AND (1 = 0");
+        for role in roles {
+            qb.push(" OR u.role = ").push_bind(role.clone());
+        }
+        for user in users {
+            qb.push(" OR u.id = ").push_bind(*user);
+        }
+        qb.push(")");
+        qb.build().execute(self.conn()).await?;
+        Ok(())
+    }
+
+    async fn mark_inbox_read(
+        &mut self,
+        user_id: i64,
+        ids: Option<&[i64]>,
+        at: &str,
+    ) -> Result<u64> {
+        let mut qb = Builder::new("UPDATE inbox_entries SET read_at = ");
+        qb.push_bind(at.to_owned())
+            .push(" WHERE user_id = ")
+            .push_bind(user_id)
+            .push(" AND read_at IS NULL");
+        if let Some(ids) = ids {
+            qb.push(" AND id IN (");
+            let mut list = qb.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            list.push_unseparated(")");
+        }
+        Ok(qb.build().execute(self.conn()).await?.rows_affected())
+    }
+
+    async fn unread_count(&mut self, user_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(UNREAD_SQL)
+            .bind(user_id)
+            .fetch_one(self.conn())
+            .await?)
     }
 
     async fn equipment(&mut self, id: i64) -> Result<Option<Equipment>> {

@@ -26,6 +26,7 @@ use crate::{
     equipment::{Equipment, EquipmentQuery},
     error::Result,
     history::{EntityKind, HistoryEntry, NewHistory},
+    inbox::{InboxEntry, NewEntry, Recipients},
     locations::Location,
     notifications::Notification,
     tickets::{Ticket, TicketQuery, TicketStats},
@@ -171,6 +172,11 @@ pub trait Storage: Send + Sync + 'static {
         with_internal: bool,
     ) -> Result<Vec<Attachment>>;
     async fn article_attachments(&self, article_id: i64) -> Result<Vec<Attachment>>;
+
+    /// A person's inbox, newest first.
+    async fn inbox(&self, user_id: i64, unread_only: bool, page: Page)
+    -> Result<Paged<InboxEntry>>;
+    async fn unread_count(&self, user_id: i64) -> Result<i64>;
     async fn history(&self, kind: EntityKind, id: i64) -> Result<Vec<HistoryEntry>>;
 
     async fn equipment_list(&self, query: &EquipmentQuery, page: Page) -> Result<Paged<Equipment>>;
@@ -242,6 +248,17 @@ pub trait Transaction: Send {
     async fn lock_file(&mut self, sha256: &str) -> Result<()>;
     /// Whether any attachment records the stored file `sha256`.
     async fn file_in_use(&mut self, sha256: &str) -> Result<bool>;
+
+    /// One inbox entry for each active recipient but the entry's actor.
+    async fn insert_inbox_entries(
+        &mut self,
+        recipients: &Recipients,
+        entry: &NewEntry,
+    ) -> Result<()>;
+    /// Marks the user's unread entries read (those of `ids`, or all); how many changed.
+    async fn mark_inbox_read(&mut self, user_id: i64, ids: Option<&[i64]>, at: &str)
+    -> Result<u64>;
+    async fn unread_count(&mut self, user_id: i64) -> Result<i64>;
 
     async fn equipment(&mut self, id: i64) -> Result<Option<Equipment>>;
     async fn insert_equipment(&mut self, equipment: &Equipment, actor_id: i64) -> Result<i64>;
@@ -364,6 +381,11 @@ pub(crate) const ATTACHMENT_SELECT: &str = "SELECT f.id, f.name, f.size, f.conte
     u.name AS uploader_name, COALESCE(cm.internal, FALSE) AS internal \
     FROM attachments f JOIN users u ON u.id = f.uploader_id \
     LEFT JOIN ticket_comments cm ON cm.id = f.comment_id";
+
+/// An inbox entry with the name of whoever made the change.
+pub(crate) const INBOX_SELECT: &str = "SELECT ie.id, ie.kind, ie.title, ie.ticket_id, \
+    ie.created_at, ie.read_at, u.name AS actor_name \
+    FROM inbox_entries ie LEFT JOIN users u ON u.id = ie.actor_id";
 
 pub(crate) const NOTIFICATION_SELECT: &str = "SELECT n.id, n.title, n.message, n.level, \
     n.audience, n.audience_user_id, n.author_id, u.name AS author_name, n.created_at, n.expires_at \

@@ -10,6 +10,7 @@ mod auth;
 mod change_path;
 mod demo;
 mod equipment;
+mod inbox;
 mod login_limit;
 mod notifications;
 mod tickets;

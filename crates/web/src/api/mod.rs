@@ -6,6 +6,7 @@ mod articles;
 mod attachments;
 mod categories;
 mod equipment;
+mod inbox;
 mod locations;
 mod notifications;
 mod tickets;
@@ -69,6 +70,8 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
             "/articles/{id}/attachments",
             post(attachments::upload_to_article).layer(upload_limit),
         )
+        .route("/inbox", get(inbox::list))
+        .route("/inbox/read", post(inbox::read))
         .route(
             "/notifications",
             get(notifications::list).post(notifications::create),

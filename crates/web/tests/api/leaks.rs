@@ -143,6 +143,12 @@ pub async fn make_every_change(app: &TestApp, v: &Viewers) -> Vec<Expected> {
     .expect(200);
     expect("user_status_changed", "a");
 
+    // Reading one's inbox tells one's own other pages, nobody else's.
+    app.post(owner, "/api/v1/inbox/read", json!({"all": true}))
+        .await
+        .expect(200);
+    expect("inbox_read", "o");
+
     make_equipment_changes(app, agent, &mut expect).await;
     make_article_changes(app, agent, &mut expect).await;
 

@@ -7,6 +7,7 @@ mod csrf;
 mod get_tickets;
 mod hardening;
 mod helpers;
+mod inbox;
 mod knowledge;
 mod leaks;
 mod live_rights;

@@ -6,6 +6,7 @@ use crate::{
     blocked::check_blocking,
     get_tickets::check_get_tickets,
     helpers::{Backend, spawn_app_with, web_config},
+    inbox::check_inbox,
     leaks::check_leak_matrix,
 };
 
@@ -39,4 +40,12 @@ async fn attachments_on_postgres() {
         return;
     };
     check_attachments(&spawn_app_with(backend, web_config()).await).await;
+}
+
+#[tokio::test]
+async fn inbox_on_postgres() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    check_inbox(&spawn_app_with(backend, web_config()).await).await;
 }
