@@ -2,6 +2,7 @@
 
 mod admin;
 mod append;
+mod clock;
 mod cluster;
 mod config;
 mod connections;
