@@ -90,7 +90,10 @@ impl Files {
                 source: Box::new(error),
             })
         })?;
-        Ok(Self::new(Arc::new(LocalFileSystem::new_with_prefix(dir)?)))
+        // fsync before answering, as SQLite's synchronous=FULL does for the record: an
+        // acknowledged upload survives a power cut, not only a killed process.
+        let store = LocalFileSystem::new_with_prefix(dir)?.with_fsync(true);
+        Ok(Self::new(Arc::new(store)))
     }
 
     /// Memory only: for tests and tools that keep nothing.

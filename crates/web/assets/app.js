@@ -459,6 +459,8 @@
   }
 
   function onEvent(event) {
+    // For the page's other scripts (the inbox bell): one event, one DOM notice.
+    document.dispatchEvent(new CustomEvent('ictdesk:event', { detail: event }));
     lists.forEach((table, i) => {
       if ((table.dataset.liveTypes || '').split(' ').indexOf(event.type) >= 0) {
         if (event.data && event.data.ticket) {
@@ -571,7 +573,10 @@
       timeout: config.timeoutMs,
       lastId: config.lastId,
       onEvent,
-      onReset: refreshAll,
+      onReset: () => {
+        refreshAll();
+        document.dispatchEvent(new CustomEvent('ictdesk:reset'));
+      },
       // The page was drawn for the old role (menus, actions): draw it again.
       onRightsChanged: () => location.reload(),
       onMessage: (frame) => { if (frame.type === 'presence') showPresence(frame); },

@@ -24,6 +24,12 @@ pub fn ictdesk() -> Command {
         .env_remove("WEBSOCKET_HOST")
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn")
+        // Never a folder in the source tree (the default is relative to the working
+        // directory); tests that look at the files set their own.
+        .env(
+            "ICTDESK_ATTACHMENTS_DIR",
+            std::env::temp_dir().join("ictdesk-cli-attachments"),
+        )
         .stdin(Stdio::null())
         .kill_on_drop(true);
     command

@@ -34,6 +34,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/app.js"),
     ),
     (
+        "inbox.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/inbox.js"),
+    ),
+    (
+        "attachments.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/attachments.js"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_bytes!("../../assets/app.css"),

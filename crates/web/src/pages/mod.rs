@@ -12,6 +12,7 @@ mod articles;
 mod assets;
 mod equipment;
 mod i18n;
+mod inbox;
 mod login;
 mod markdown;
 mod notifications;
@@ -62,6 +63,7 @@ pub fn router(app: AppState) -> Router {
         .merge(equipment::routes())
         .merge(articles::routes())
         .merge(notifications::routes())
+        .merge(inbox::routes())
         .with_state(pages)
 }
 
@@ -70,6 +72,8 @@ pub struct Visitor {
     pub user: User,
     pub csrf_token: String,
     pub t: Tr,
+    /// Unread inbox entries, for the bell.
+    pub unread: i64,
 }
 
 impl Visitor {
@@ -92,6 +96,7 @@ pub async fn visitor(
     match identify(&pages.app.desk, headers, None).await {
         Ok(Some(caller)) => match caller.proof {
             crate::identity::Proof::Session { csrf_token } => Ok(Visitor {
+                unread: pages.app.desk.unread_count(&caller.user).await?,
                 user: caller.user,
                 csrf_token,
                 t,
@@ -114,11 +119,14 @@ pub struct Shell {
     pub css: String,
     pub app_js: String,
     pub live_js: String,
+    pub inbox_js: String,
+    pub attachments_js: String,
     pub config_json: String,
     pub strings_json: String,
 }
 
 pub struct ShellUser {
+    pub unread: i64,
     pub name: String,
     pub role: &'static str,
     pub is_staff: bool,
@@ -149,6 +157,7 @@ impl Shell {
         shell.nav = nav;
         shell.config_json = config.to_string().replace("</", "<\\/");
         shell.user = Some(ShellUser {
+            unread: visitor.unread,
             name: visitor.user.name.clone(),
             role: visitor.user.role.as_str(),
             is_staff: visitor.is_staff(),
@@ -167,6 +176,8 @@ impl Shell {
             css: pages.assets.url("app.css"),
             app_js: pages.assets.url("app.js"),
             live_js: pages.assets.url("live-updates.js"),
+            inbox_js: pages.assets.url("inbox.js"),
+            attachments_js: pages.assets.url("attachments.js"),
             config_json: "null".to_owned(),
             strings_json: t.json(),
         }
@@ -233,6 +244,21 @@ impl IntoResponse for PageError {
 /// Renders a view model into a `text/html` response.
 pub fn render(page: &impl Template) -> Result<Response, PageError> {
     Ok(([(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
+}
+
+/// A size in bytes as a person reads it, in the page's language.
+pub fn size_label(bytes: i64, t: Tr) -> String {
+    const KB: f64 = 1024.0;
+    #[expect(clippy::cast_precision_loss, reason = "a label, not arithmetic")]
+    let size = bytes as f64;
+    if size < KB {
+        t.t("files.bytes").replace("{0}", &bytes.to_string())
+    } else if size < KB * KB {
+        t.t("files.kb").replace("{0}", &format!("{:.0}", size / KB))
+    } else {
+        t.t("files.mb")
+            .replace("{0}", &format!("{:.1}", size / KB / KB))
+    }
 }
 
 /// Just enough encoding for a path or a search in a query value.

@@ -12,6 +12,7 @@ use axum::{
 };
 use ictdesk_desk::{
     ErrorKind, Page, Paged,
+    attachments::Attachment,
     categories::{Category, CategoryScope},
     comments::Comment,
     equipment::{Equipment, EquipmentQuery},
@@ -21,7 +22,7 @@ use ictdesk_desk::{
 };
 use serde::Deserialize;
 
-use super::{PageError, Pages, Shell, i18n::Tr, pager::Pager, render, visitor};
+use super::{PageError, Pages, Shell, i18n::Tr, pager::Pager, render, size_label, visitor};
 
 pub fn routes() -> Router<Pages> {
     Router::new()
@@ -252,7 +253,10 @@ async fn stats(State(pages): State<Pages>, headers: HeaderMap) -> Result<Respons
 struct LivePart {
     t: Tr,
     staff: bool,
+    /// The viewer's id: their own files get a delete button.
+    me: i64,
     ticket: Ticket,
+    attachments: Vec<Attachment>,
     comments: Vec<Comment>,
     history: Vec<HistoryEntry>,
 }
@@ -292,6 +296,13 @@ async fn ticket(
     })
 }
 
+impl LivePart {
+    /// A file's size as a person reads it: «12 KB», «3.4 MB».
+    fn size(&self, bytes: &i64) -> String {
+        size_label(*bytes, self.t)
+    }
+}
+
 async fn live_part(
     State(pages): State<Pages>,
     headers: HeaderMap,
@@ -306,7 +317,9 @@ async fn live(pages: &Pages, viewer: &User, t: Tr, id: i64) -> Result<LivePart, 
     Ok(LivePart {
         t,
         staff: viewer.role.is_staff(),
+        me: viewer.id,
         ticket: page.ticket,
+        attachments: page.attachments,
         comments: page.comments,
         history: page.history,
     })

@@ -268,3 +268,41 @@ async fn an_upload_over_the_limit_is_refused_with_413() {
     let reply = upload(&app, &owner, &files, form).await.expect(413);
     assert!(reply.body["error"].is_string(), "{}", reply.body);
 }
+
+#[tokio::test]
+async fn the_ticket_page_shows_thumbnails_and_links_to_what_the_viewer_may_see() {
+    let app = spawn_app().await;
+    let owner = app.login_as(&app.owner).await;
+    let agent = app.login_as(&app.agent).await;
+    let ticket = app.create_ticket(&owner, "Ошибка на экране").await;
+    let files = format!("/api/v1/tickets/{}/attachments", ticket["id"]);
+    let form = Form::new()
+        .part("file", file("screen.png", "image/png", PNG))
+        .part("file", file("dxdiag.txt", "text/plain", b"DirectX"));
+    let reply = upload(&app, &owner, &files, form).await.expect(201);
+    let png = &reply.body["attachments"][0]["id"];
+    let form = Form::new()
+        .text("body", "Драйвер")
+        .text("internal", "true")
+        .part("file", file("driver-key.txt", "text/plain", b"KEY"));
+    upload(
+        &app,
+        &agent,
+        &format!("/api/v1/tickets/{}/comments", ticket["id"]),
+        form,
+    )
+    .await
+    .expect(201);
+    let page = app
+        .get_html(&owner, &format!("/tickets/{}", ticket["id"]))
+        .await;
+    assert!(page.contains(&format!(
+        "<img class=\"thumb\" src=\"/api/v1/attachments/{png}\""
+    )));
+    assert!(page.contains("dxdiag.txt"));
+    assert!(!page.contains("driver-key.txt"), "an internal note's file");
+    let page = app
+        .get_html(&agent, &format!("/tickets/{}", ticket["id"]))
+        .await;
+    assert!(page.contains("driver-key.txt"));
+}

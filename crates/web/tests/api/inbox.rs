@@ -111,3 +111,34 @@ pub async fn check_inbox(app: &TestApp) {
 async fn the_inbox_api_answers_as_the_issue_says_and_only_for_oneself() {
     check_inbox(&spawn_app().await).await;
 }
+
+#[tokio::test]
+async fn the_bell_and_the_inbox_page_show_the_entries() {
+    let app = spawn_app().await;
+    let owner = app.login_as(&app.owner).await;
+    let agent = app.login_as(&app.agent).await;
+    let ticket = app.create_ticket(&owner, "Сломан <b>монитор</b>").await;
+    app.post(
+        &agent,
+        &format!("/api/v1/tickets/{}/comments", ticket["id"]),
+        json!({"body": "Заменим"}),
+    )
+    .await
+    .expect(201);
+    let page = app.get_html(&owner, "/tickets").await;
+    assert!(
+        page.contains("id=\"inbox-bell\" data-unread=\"1\""),
+        "the bell counts"
+    );
+    let inbox = app.get_html(&owner, "/inbox").await;
+    assert!(inbox.contains(&format!("data-ticket=\"{}\"", ticket["id"])));
+    assert!(
+        inbox.contains("монитор") && !inbox.contains("<b>монитор"),
+        "titles are escaped"
+    );
+    assert!(inbox.contains("Gleb Agent"), "who did it");
+    let fragment = app.get_html(&owner, "/inbox/list?unread=1").await;
+    assert!(fragment.starts_with("<section id=\"inbox-list\""));
+    let theirs = app.get_html(&agent, "/inbox").await;
+    assert!(!theirs.contains("монитор"), "nobody else's entries");
+}

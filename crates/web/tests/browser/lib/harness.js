@@ -54,7 +54,7 @@ class Server {
     fs.rmSync(addrFile, { force: true });
     const out = fs.openSync(this.log, 'a');
     this.child = spawn(binary(), ['serve', '--demo', '--port', String(this.port), '--addr-file', addrFile, '--database', this.database], {
-      env: Object.assign({}, process.env, { RUST_LOG: 'warn' }, env),
+      env: Object.assign({}, process.env, { RUST_LOG: 'warn', ICTDESK_ATTACHMENTS_DIR: path.join(this.dir, 'attachments') }, env),
       stdio: ['ignore', out, out],
     });
     const child = this.child;
