@@ -85,7 +85,7 @@ async fn deliver(hub: &Hub, rows: Vec<crate::event::StoredEvent>) -> i64 {
         .registry
         .fan_out(batch.clone(), changes, || inner.feed.set_head(cursor))
         .await;
-    let pusher_deliveries = inner.pusher.fan_out(&batch, inner.app.as_ref());
+    let pusher_deliveries = inner.pusher.fan_out(&batch, inner.app.as_ref()).await;
     inner.metrics.events.inc_by(batch.len() as u64);
     inner
         .metrics

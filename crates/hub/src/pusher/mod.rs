@@ -83,7 +83,7 @@ impl Pusher {
     }
 
     /// Delivers a batch of the log to this node's subscribers; returns the deliveries.
-    pub fn fan_out(&self, batch: &[Arc<Delivered>], application: &dyn Application) -> u64 {
+    pub async fn fan_out(&self, batch: &[Arc<Delivered>], application: &dyn Application) -> u64 {
         let Some(first) = self.apps.first() else {
             return 0;
         };
@@ -91,7 +91,10 @@ impl Pusher {
             app_id: &first.id,
             application,
         };
-        let delivered = self.subscriptions.fan_out(batch, &self.members, &mirror);
+        let delivered = self
+            .subscriptions
+            .fan_out(batch, &self.members, &mirror)
+            .await;
         if let Some(last) = batch.last() {
             self.applied.send_if_modified(|applied| {
                 let newer = last.id > *applied;

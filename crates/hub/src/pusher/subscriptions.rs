@@ -16,6 +16,7 @@ use std::{
 };
 
 use bytes::Bytes;
+use tokio::task::{JoinSet, coop::unconstrained};
 
 use super::{
     channel::ChannelName,
@@ -127,6 +128,8 @@ struct Table {
 pub(crate) struct Subscriptions {
     table: RwLock<Table>,
     capacity: usize,
+    /// Fan-out tasks per batch at most: one per runtime worker.
+    shards: usize,
 }
 
 /// One frame for the subscribers of one channel.
@@ -166,6 +169,9 @@ impl Subscriptions {
                 through: AtomicI64::new(head),
             }),
             capacity: capacity.max(1),
+            shards: tokio::runtime::Handle::try_current()
+                .map_or(1, |runtime| runtime.metrics().num_workers())
+                .max(1),
         }
     }
 
@@ -253,26 +259,39 @@ impl Subscriptions {
 
     /// Applies a batch of the log: presence changes to `members`, and each channel
     /// event to that channel's subscribers. Returns the deliveries made.
-    pub fn fan_out(&self, batch: &[Arc<Delivered>], members: &Members, mirror: &Mirror<'_>) -> u64 {
-        let deliveries = self.plan(batch, members, mirror);
-        let mut delivered = 0;
-        let mut too_slow: Vec<Arc<Subscription>> = Vec::new();
-        for delivery in deliveries {
-            for subscription in delivery.subscribers.iter() {
-                if !delivery.is_for(subscription) {
-                    continue;
-                }
-                match subscription.offer(delivery.id, &delivery.frame, self.capacity) {
-                    Ok(true) => delivered += 1,
-                    Ok(false) => {}
-                    Err(TooSlow) => too_slow.push(subscription.clone()),
-                }
+    pub async fn fan_out(
+        &self,
+        batch: &[Arc<Delivered>],
+        members: &Members,
+        mirror: &Mirror<'_>,
+    ) -> u64 {
+        let deliveries: Arc<[Delivery]> = self.plan(batch, members, mirror).into();
+        let largest = deliveries
+            .iter()
+            .map(|delivery| delivery.subscribers.len())
+            .max()
+            .unwrap_or(0);
+        let shards = self.shards.min(largest / SHARD_MIN).max(1);
+        let outcome = if shards == 1 {
+            unconstrained(deliver(deliveries, 0, 1, self.capacity)).await
+        } else {
+            let mut tasks = JoinSet::new();
+            for shard in 0..shards {
+                let deliveries = deliveries.clone();
+                let capacity = self.capacity;
+                tasks.spawn(unconstrained(deliver(deliveries, shard, shards, capacity)));
             }
-        }
-        for subscription in too_slow {
+            let mut outcome = Outcome::default();
+            for shard in tasks.join_all().await {
+                outcome.delivered += shard.delivered;
+                outcome.too_slow.extend(shard.too_slow);
+            }
+            outcome
+        };
+        for subscription in outcome.too_slow {
             subscription.outlet.control.close(SLOW_CONSUMER);
         }
-        delivered
+        outcome.delivered
     }
 
     /// Under the read lock: applies the batch's presence changes and picks, for each
@@ -377,6 +396,50 @@ fn mirrored(table: &Table, event: &Arc<Delivered>, mirror: &Mirror<'_>, out: &mu
             subscribers,
         });
     }
+}
+
+/// Subscribers per fan-out task at least: for fewer, spreading the writes over several
+/// workers costs more than it saves (as for `/ws`, see `registry`).
+const SHARD_MIN: usize = 512;
+/// Offers between yields, so that a worker's other tasks still run during a large
+/// fan-out.
+const YIELD_EVERY: usize = 256;
+
+#[derive(Default)]
+struct Outcome {
+    delivered: u64,
+    too_slow: Vec<Arc<Subscription>>,
+}
+
+/// Offers each delivery to its subscribers `shard`, `shard + shards`, …: a subscriber
+/// is always in the same shard for one channel, so its events keep their order. Run
+/// `unconstrained`: tokio's cooperative budget would fail every direct write after the
+/// 128th of a poll and send the rest the slow way, through the connections' tasks.
+async fn deliver(
+    deliveries: Arc<[Delivery]>,
+    shard: usize,
+    shards: usize,
+    capacity: usize,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    let mut offered = 0;
+    for delivery in deliveries.iter() {
+        for subscription in delivery.subscribers.iter().skip(shard).step_by(shards) {
+            if !delivery.is_for(subscription) {
+                continue;
+            }
+            match subscription.offer(delivery.id, &delivery.frame, capacity) {
+                Ok(true) => outcome.delivered += 1,
+                Ok(false) => {}
+                Err(TooSlow) => outcome.too_slow.push(subscription.clone()),
+            }
+            offered += 1;
+            if offered % YIELD_EVERY == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+    outcome
 }
 
 /// The Pusher code for "reconnect immediately": the client resumes what it missed.
