@@ -2,6 +2,7 @@
 
 mod admin;
 mod append;
+mod attachments;
 mod clock;
 mod cluster;
 mod config;
