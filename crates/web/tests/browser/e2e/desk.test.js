@@ -50,7 +50,7 @@ test('desk pages in Chromium', { skip, timeout: 240000 }, async (t) => {
 
     const toast = requester.locator('.toast.toast-warning', { hasText: 'Плановые работы в субботу' });
     await toast.waitFor({ timeout: 10000 });
-    await admin.locator('table.list tbody tr', { hasText: 'Почта будет недоступна' }).waitFor({ timeout: 10000 });
+    await admin.locator('table.list tbody tr', { hasText: 'Плановые работы в субботу' }).waitFor({ timeout: 10000 });
     assert.equal(
       await admin.inputValue('form[data-api="/api/v1/notifications"] input[name=title]'), '',
       'the form is empty again for the next one');
