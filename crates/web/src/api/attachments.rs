@@ -135,6 +135,16 @@ pub async fn upload(
         id,
         comment_id: form.id("comment_id")?,
     };
+    record(&state, &caller, target, &form).await
+}
+
+/// Records a form's files: `201 {"attachment", "attachments"}`, or 422 without any.
+async fn record(
+    state: &AppState,
+    caller: &Caller,
+    target: Target,
+    form: &Form,
+) -> Result<Response> {
     if form.files.is_empty() {
         return Err(Error::field(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -171,27 +181,7 @@ pub async fn upload_to_article(
     }
     let form = Form::read(&state.desk, multipart).await?;
     form.only(&[])?;
-    if form.files.is_empty() {
-        return Err(Error::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "file",
-            "is required",
-        ));
-    }
-    let attachments = state
-        .desk
-        .attach(&caller.user, Target::Article(id), &form.files)
-        .await?;
-    let Some(first) = attachments.first().cloned() else {
-        return Err(Error::from(ictdesk_desk::Error::Internal(
-            "no file recorded".into(),
-        )));
-    };
-    let body = Uploaded {
-        attachment: first,
-        attachments,
-    };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    record(&state, &caller, Target::Article(id), &form).await
 }
 
 /// A new comment: JSON `{body, internal?}`, or multipart with `body`, `internal` and

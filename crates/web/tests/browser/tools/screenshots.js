@@ -17,7 +17,9 @@ const PAGES = [
   ['agent@demo.local', 'article-edit', '/kb/1/edit'],
   ['admin@demo.local', 'users', '/users'],
   ['admin@demo.local', 'notifications', '/notifications'],
+  ['agent@demo.local', 'inbox', '/inbox'],
   ['user@demo.local', 'requester-tickets', '/tickets'],
+  ['user@demo.local', 'requester-inbox', '/inbox'],
 ];
 const SIZES = { desktop: { width: 1366, height: 900 }, phone: { width: 390, height: 844 } };
 
