@@ -14,7 +14,7 @@
 //! neither the append lock nor any lock on new rows; on SQLite (one writer) a batch is a
 //! short write between appends, with a pause after it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::{Executor, Postgres, Sqlite};
 use time::OffsetDateTime;
@@ -28,8 +28,13 @@ use crate::{
 
 /// Events deleted per transaction.
 const BATCH: i64 = 500;
-/// Rest between batches, so that appends waiting for SQLite's one writer go first.
+/// Rest between batches at least, so that appends waiting for SQLite's one writer go
+/// first…
 const PAUSE: Duration = Duration::from_millis(20);
+/// …and in proportion to how long the batch took: pruning a large backlog works at most
+/// a fifth of the time, leaving the database to the appends (bench/retention.sh measures
+/// publishing while a backlog is pruned against a hub that keeps everything).
+const REST_PER_WORK: u32 = 4;
 /// PostgreSQL advisory lock that lets one node prune at a time (any other node skips
 /// its round while a batch holds it).
 pub const PRUNE_LOCK_KEY: i64 = 0x1C7D_E5C1;
@@ -85,18 +90,31 @@ async fn prune(hub: &Hub, retention: Retention) -> Result<u64, LogError> {
     let inner = &hub.inner;
     let store = Store::of(&inner.log);
     let limits = store.limits(retention).await?;
+    // Each batch reads after the previous one: on PostgreSQL the deleted rows stay in
+    // the index until vacuumed, and reading from the start would walk over all of them.
+    let mut after = store.horizon().await?;
     let mut pruned = 0;
     loop {
-        let deleted = store.prune_batch(&limits).await?;
-        pruned += deleted;
-        if deleted < BATCH as u64 {
+        let started = Instant::now();
+        let batch = store.prune_batch(&limits, after).await?;
+        pruned += batch.deleted;
+        after = batch.through;
+        if batch.deleted < BATCH as u64 {
             return Ok(pruned);
         }
+        let rest = PAUSE.max(started.elapsed() * REST_PER_WORK);
         tokio::select! {
             () = inner.shutdown.cancelled() => return Ok(pruned),
-            () = tokio::time::sleep(PAUSE) => {}
+            () = tokio::time::sleep(rest) => {}
         }
     }
+}
+
+/// What one batch did.
+struct Batch {
+    deleted: u64,
+    /// The horizon after it.
+    through: i64,
 }
 
 /// The id through which `log` has been pruned (0: never).
@@ -177,15 +195,15 @@ impl<'a> Store<'a> {
         })
     }
 
-    /// Deletes the next batch due, in one transaction with the horizon; returns how
-    /// many events went (0 when none is due or another node is pruning).
-    async fn prune_batch(&self, limits: &Limits) -> Result<u64, LogError> {
-        match self {
+    /// Deletes the next batch due after `after`, in one transaction with the horizon
+    /// (nothing when none is due or another node is pruning).
+    async fn prune_batch(&self, limits: &Limits, after: i64) -> Result<Batch, LogError> {
+        let through = match self {
             Store::Sqlite(db) => {
                 let mut tx = db.writer.begin().await?;
-                let deleted = delete_due::<Sqlite>(&mut *tx, limits, SQLITE).await?;
+                let through = delete_due::<Sqlite>(&mut *tx, limits, after, SQLITE).await?;
                 tx.commit().await?;
-                Ok(deleted)
+                through
             }
             Store::Postgres(db) => {
                 let mut tx = db.pool.begin().await?;
@@ -194,13 +212,23 @@ impl<'a> Store<'a> {
                     .fetch_one(&mut *tx)
                     .await?;
                 if !ours {
-                    return Ok(0);
+                    return Ok(Batch {
+                        deleted: 0,
+                        through: after,
+                    });
                 }
-                let deleted = delete_due::<Postgres>(&mut *tx, limits, POSTGRES).await?;
+                let through = delete_due::<Postgres>(&mut *tx, limits, after, POSTGRES).await?;
                 tx.commit().await?;
-                Ok(deleted)
+                through
             }
-        }
+        };
+        Ok(through.map_or(
+            Batch {
+                deleted: 0,
+                through: after,
+            },
+            |(deleted, through)| Batch { deleted, through },
+        ))
     }
 
     async fn horizon(&self) -> Result<i64, LogError> {
@@ -246,27 +274,29 @@ struct BatchSql {
 
 const SQLITE: BatchSql = BatchSql {
     beyond_count: "SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?",
-    oldest: "SELECT id, created_at FROM events ORDER BY id LIMIT ?",
-    delete_through: "DELETE FROM events WHERE id <= ?",
+    oldest: "SELECT id, created_at FROM events WHERE id > ? ORDER BY id LIMIT ?",
+    delete_through: "DELETE FROM events WHERE id > ? AND id <= ?",
     record_horizon: "INSERT INTO events_pruned (singleton, through) VALUES (1, ?) \
          ON CONFLICT (singleton) DO UPDATE SET through = MAX(through, excluded.through)",
 };
 
 const POSTGRES: BatchSql = BatchSql {
     beyond_count: "SELECT id FROM events ORDER BY id DESC OFFSET $1 LIMIT 1",
-    oldest: "SELECT id, created_at FROM events ORDER BY id LIMIT $1",
-    delete_through: "DELETE FROM events WHERE id <= $1",
+    oldest: "SELECT id, created_at FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+    delete_through: "DELETE FROM events WHERE id > $1 AND id <= $2",
     record_horizon: "INSERT INTO events_pruned (singleton, through) VALUES (TRUE, $1) \
          ON CONFLICT (singleton) DO UPDATE SET through = GREATEST(events_pruned.through, excluded.through)",
 };
 
-/// Reads the oldest events, deletes the prefix that is due and moves the horizon past
-/// it, on one connection (inside the caller's transaction).
+/// Reads the oldest events after `after`, deletes the prefix that is due and moves the
+/// horizon past it, on one connection (inside the caller's transaction). Returns how
+/// many went and the new horizon, if any did.
 async fn delete_due<DB>(
     conn: &mut DB::Connection,
     limits: &Limits,
+    after: i64,
     sql: BatchSql,
-) -> Result<u64, sqlx::Error>
+) -> Result<Option<(u64, i64)>, sqlx::Error>
 where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -276,13 +306,15 @@ where
     for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
 {
     let oldest: Vec<(i64, String)> = sqlx::query_as(sql.oldest)
+        .bind(after)
         .bind(BATCH)
         .fetch_all(&mut *conn)
         .await?;
     let Some(through) = limits.prunable_through(&oldest) else {
-        return Ok(0);
+        return Ok(None);
     };
     sqlx::query(sql.delete_through)
+        .bind(after)
         .bind(through)
         .execute(&mut *conn)
         .await?;
@@ -291,7 +323,8 @@ where
         .execute(&mut *conn)
         .await?;
     // The rows read are the oldest: those up to `through` are exactly the ones deleted.
-    Ok(oldest.iter().filter(|(id, _)| *id <= through).count() as u64)
+    let deleted = oldest.iter().filter(|(id, _)| *id <= through).count() as u64;
+    Ok(Some((deleted, through)))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::helpers::{Backend, PATIENCE, TestHub, spawn_hub_with, test_config};
 on_both_backends!(
     events_beyond_the_newest_n_are_pruned_and_late_readers_reset,
     events_older_than_the_days_are_pruned_but_never_the_newest,
+    a_backlog_of_several_batches_is_pruned_to_exactly_the_newest_n,
 );
 
 fn retaining(retention: Retention) -> HubConfig {
@@ -101,6 +102,27 @@ async fn events_beyond_the_newest_n_are_pruned_and_late_readers_reset(backend: B
     );
     late.assert_no_event_pending().await;
     assert!(app.metric("ictdesk_events_pruned_total").await >= 7);
+}
+
+/// More than two batches' worth (500 a batch): each batch starts where the previous one
+/// ended, and together they leave exactly the newest events.
+async fn a_backlog_of_several_batches_is_pruned_to_exactly_the_newest_n(backend: Backend) {
+    let keep = 5;
+    let app = spawn_hub_with(
+        backend,
+        HubConfig {
+            // Rounds far enough apart that one finds hundreds of events due.
+            retention_interval: Duration::from_secs(1),
+            ..retaining(Retention {
+                days: 0,
+                events: keep,
+            })
+        },
+    )
+    .await;
+    let ids = publish(&app, 1_203).await;
+    wait_for_log(&app, &ids[ids.len() - keep as usize..]).await;
+    assert!(app.metric("ictdesk_events_pruned_total").await >= 1_198);
 }
 
 async fn events_older_than_the_days_are_pruned_but_never_the_newest(backend: Backend) {
