@@ -32,7 +32,7 @@ use crate::{
     audience::Viewer,
     client_addr::client_ip,
     http::error::{ApiError, query_param},
-    identity::Credentials,
+    identity::{Credentials, Identity},
     outlet::{Outlet, text_frame},
     presence::Activity,
     protocol::{BadMessage, ClientMessage, ServerMessage},
@@ -317,7 +317,7 @@ impl Session {
         let inner = &self.hub.inner;
         let at = inner.feed.head();
         let now = inner.identify.identify(&self.credentials).await;
-        match rights::verdict(&self.viewer, now) {
+        match rights::verdict(&self.viewer, now).and_then(still_valid) {
             Ok(identity) => {
                 self.adopt(Identified { identity, at });
                 Ok(())
@@ -611,6 +611,16 @@ impl Session {
     }
 }
 
+/// An identity whose end has passed by this node's clock, though its owner found it
+/// valid (the desk judges sessions by the database's clock, and this node's runs ahead),
+/// ends here: carrying on would identify it again at once, and again.
+fn still_valid(identity: Identity) -> Result<Identity, CloseReason> {
+    match identity.expires_at {
+        Some(end) if end <= SystemTime::now() => Err(CloseReason::SESSION_ENDED),
+        _ => Ok(identity),
+    }
+}
+
 /// The monotonic instant of a wall-clock time (now, if it has passed).
 fn instant_of(time: SystemTime) -> tokio::time::Instant {
     let left = time.duration_since(SystemTime::now()).unwrap_or_default();
@@ -674,5 +684,29 @@ impl Allowance {
         } else {
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn identity(expires_at: Option<SystemTime>) -> Identity {
+        Identity {
+            viewer: Viewer::Anonymous,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn an_identity_past_its_end_by_this_nodes_clock_ends_the_session() {
+        let past = SystemTime::now() - Duration::from_secs(1);
+        let ended = still_valid(identity(Some(past)));
+        assert_eq!(ended.err(), Some(CloseReason::SESSION_ENDED));
+        let future = SystemTime::now() + Duration::from_secs(60);
+        assert!(still_valid(identity(Some(future))).is_ok());
+        assert!(still_valid(identity(None)).is_ok());
     }
 }
