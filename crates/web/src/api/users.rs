@@ -1,8 +1,20 @@
 //! `/users`: list and search, create, read, change. Blocking someone closes their open
 //! WebSockets at once (SPEC §2); the desk has already ended their sessions.
 
-use axum::{Json, extract::State, http::HeaderMap, response::Response};
-use ictdesk_desk::users::{NewUser, Role, User, UserChange, UserQuery, UserStatus};
+use std::net::SocketAddr;
+
+use axum::{
+    Json,
+    extract::{ConnectInfo, State},
+    http::HeaderMap,
+    response::Response,
+};
+use ictdesk_desk::{
+    Error as DeskError,
+    login_limit::{Admission, LoginAttempt},
+    users::{NewUser, Role, User, UserChange, UserQuery, UserStatus},
+};
+use ictdesk_hub::client_addr::client_ip;
 
 use crate::{
     AppState,
@@ -59,6 +71,7 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Id(id): Id) -> R
 
 pub async fn change(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: Caller,
     headers: HeaderMap,
     Id(id): Id,
@@ -70,9 +83,44 @@ pub async fn change(
         Proof::Session { .. } => session_cookie(&headers),
         Proof::ApiToken => None,
     };
+    let guesses_password = id == caller.user.id && change.current_password.is_some();
+    let attempt = if guesses_password {
+        let client = client_ip(peer.ip(), &headers, &state.hub.config().trusted_proxies);
+        Some(admit_guess(&state, &client.to_string(), &caller.user.email).await?)
+    } else {
+        None
+    };
     let changed = state
         .desk
         .change_user_in_session(&caller.user, session, id, &change)
-        .await?;
-    Ok(Json(changed.user))
+        .await;
+    if let Some(attempt) = attempt {
+        let wrong = matches!(&changed, Err(error) if error
+            .fields()
+            .is_some_and(|fields| fields.contains_key("current_password")));
+        if !wrong {
+            state.desk.forget_login_attempt(attempt).await?;
+        }
+    }
+    Ok(Json(changed?.user))
+}
+
+/// The current password sent with a change of one's own is a guess like a login's, and
+/// counts against the same limit (the address and account, the address): otherwise a
+/// stolen session could try passwords as fast as the server hashes them. Reserved before
+/// the desk checks it; forgotten unless it was wrong.
+async fn admit_guess(state: &AppState, client: &str, email: &str) -> Result<LoginAttempt> {
+    match state
+        .desk
+        .admit_login(client, email, state.login_limit)
+        .await?
+    {
+        Admission::Admitted(attempt) => {
+            tokio::time::sleep(attempt.delay).await;
+            Ok(attempt)
+        }
+        Admission::Refused { retry_after } => {
+            Err(DeskError::TooManyAttempts { retry_after }.into())
+        }
+    }
 }

@@ -162,6 +162,29 @@ async fn changing_ones_password_needs_the_current_one_and_ends_the_other_session
     }
 }
 
+/// The current password sent with a change is a guess like a login's: a stolen session
+/// gets no more tries at it than the login form gives.
+#[tokio::test]
+async fn guessing_the_current_password_counts_against_the_login_limit() {
+    for backend in backends().await {
+        let app = spawn_app_with(backend, limited_to(3)).await;
+        let here = app.login_as(&app.owner).await;
+        let path = format!("/api/v1/users/{}", app.owner.id);
+        let change =
+            |current: &str| json!({"password": "a brand new secret", "current_password": current});
+        for n in 0..3 {
+            app.patch(&here, &path, change(&format!("guess {n}")))
+                .await
+                .expect(422);
+        }
+        app.patch(&here, &path, change("guess 3")).await.expect(429);
+        app.patch(&here, &path, change(PASSWORD)).await.expect(429);
+        // One limit: the login form from the same address is refused too.
+        let (status, body) = login_from(&app, 1, &app.owner.email, PASSWORD).await;
+        assert_eq!(status, 429, "{body}");
+    }
+}
+
 #[tokio::test]
 async fn an_admin_resets_a_password_without_knowing_it() {
     let app = spawn_app().await;
