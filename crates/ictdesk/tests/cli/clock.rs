@@ -9,13 +9,16 @@ use std::{
     process::Stdio,
 };
 
+use futures_util::StreamExt;
 use ictdesk_testing::fresh_postgres;
+use serde_json::{Value, json};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::Child,
 };
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
-use crate::process::{PATIENCE, ictdesk, wait_for_addr};
+use crate::process::{PATIENCE, TOKEN, ictdesk, session_cookie, wait_for_addr};
 
 /// libfaketime (Debian's `faketime` package), preloaded into the node itself rather
 /// than through the `faketime` wrapper, which would leave the node running when the
@@ -41,6 +44,17 @@ fn libfaketime() -> Option<PathBuf> {
 /// `ictdesk serve` on `database` with three failed logins allowed, its log on stdout;
 /// with its clock ten minutes ahead when given libfaketime.
 fn start_desk(dir: &Path, name: &str, database: &str, ahead: Option<&Path>) -> Child {
+    start_desk_with(dir, name, database, ahead, &[])
+}
+
+/// [`start_desk`] with more arguments.
+fn start_desk_with(
+    dir: &Path,
+    name: &str,
+    database: &str,
+    ahead: Option<&Path>,
+    more: &[&str],
+) -> Child {
     let mut command = ictdesk();
     if let Some(library) = ahead {
         command
@@ -53,6 +67,8 @@ fn start_desk(dir: &Path, name: &str, database: &str, ahead: Option<&Path>) -> C
         .arg("--addr-file")
         .arg(dir.join(name))
         .args(["--database", database])
+        .args(more)
+        .env("ICTDESK_BROADCAST_TOKEN", TOKEN)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -109,4 +125,70 @@ async fn a_node_with_its_clock_ahead_counts_the_same_failures_and_says_so() {
     assert_eq!(login(on_time, "agent@demo.local", "demo").await, 429);
     // Another account is free on both.
     assert_eq!(login(ahead, "admin@demo.local", "demo").await, 200);
+}
+
+/// A session's end is the database's: on the node ahead, a session with five minutes
+/// left (by the database) has ended five minutes ago by the node's own clock. Its
+/// WebSocket carries on all the same — it once identified again and again without a
+/// pause, then closed at once with `session ended`.
+#[tokio::test]
+async fn a_node_with_its_clock_ahead_keeps_a_sessions_socket_open_until_its_end() {
+    let Some(libfaketime) = libfaketime() else {
+        return;
+    };
+    let Some(database) = fresh_postgres("one_clock_sessions").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let lifetime = ["--session-lifetime", "300"];
+    let _ahead_node = start_desk_with(
+        dir.path(),
+        "ahead.addr",
+        &database,
+        Some(&libfaketime),
+        &lifetime,
+    );
+    let ahead = wait_for_addr(&dir.path().join("ahead.addr")).await;
+    let login = reqwest::Client::new()
+        .post(format!("http://{ahead}/api/v1/session"))
+        .json(&json!({"email": "admin@demo.local", "password": "demo"}))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(login.status(), 200);
+    let mut request = format!("ws://{ahead}/ws")
+        .into_client_request()
+        .expect("a request");
+    let cookie = session_cookie(&login).parse().expect("a header value");
+    request.headers_mut().insert("cookie", cookie);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the socket opens");
+
+    let published = reqwest::Client::new()
+        .post(format!("http://{ahead}/broadcast"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"type": "clock_note", "data": {}}))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(published.status(), 202);
+    let id = published.json::<Value>().await.expect("JSON")["id"].clone();
+    let delivered = tokio::time::timeout(PATIENCE, async {
+        while let Some(message) = socket.next().await {
+            match message.expect("a frame") {
+                Message::Text(text) => {
+                    let frame: Value = serde_json::from_str(text.as_str()).expect("JSON");
+                    if frame["id"] == id {
+                        return;
+                    }
+                }
+                Message::Close(frame) => panic!("closed: {frame:?}"),
+                _ => {}
+            }
+        }
+        panic!("the socket ended");
+    })
+    .await;
+    assert!(delivered.is_ok(), "the event never came");
 }
