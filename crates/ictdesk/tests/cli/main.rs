@@ -8,6 +8,7 @@ mod cluster;
 mod config;
 mod connections;
 mod logins;
+mod logs;
 mod nginx;
 mod presence;
 mod process;
