@@ -30,7 +30,14 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
 /// `/clients?all=1` (issue 9 point 5), as only they may publish.
 pub fn is_operator(peer: IpAddr, headers: &HeaderMap, config: &crate::HubConfig) -> bool {
     let ip = client_ip(peer, headers, &config.trusted_proxies);
-    ip.is_loopback() || config.allowed_networks.iter().any(|net| net.contains(&ip))
+    is_operator_address(ip, &config.allowed_networks)
+}
+
+/// [`is_operator`] for a client address already found: loopback always, otherwise only
+/// the allow-listed networks.
+pub fn is_operator_address(ip: IpAddr, allowed: &[IpNet]) -> bool {
+    let ip = canonical(ip);
+    ip.is_loopback() || allowed.iter().any(|net| net.contains(&ip))
 }
 
 /// IPv4 clients on a dual-stack socket show up as `::ffff:a.b.c.d`; lists and limits
@@ -117,6 +124,22 @@ mod tests {
         list.iter()
             .map(|net| net.parse().expect("a network"))
             .collect()
+    }
+
+    #[test]
+    fn loopback_is_always_an_operator() {
+        for address in ["127.0.0.1", "::1", "::ffff:127.0.0.1"] {
+            assert!(is_operator_address(ip(address), &[]), "{address}");
+        }
+    }
+
+    #[test]
+    fn other_operators_need_the_allow_list() {
+        let allowed = nets(&["10.1.0.0/16"]);
+        assert!(is_operator_address(ip("10.1.2.3"), &allowed));
+        assert!(is_operator_address(ip("::ffff:10.1.2.3"), &allowed));
+        assert!(!is_operator_address(ip("10.2.0.1"), &allowed));
+        assert!(!is_operator_address(ip("192.168.1.5"), &[]));
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
