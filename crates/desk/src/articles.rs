@@ -1,18 +1,17 @@
 //! Knowledge base articles: visibility, and turning a search box into a full-text query
 //! that finds Russian and English words by their stem.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::{
-    audience,
     categories::CategoryScope,
     choice::choice,
     desk::{Desk, Outcome, check_version, require_active, require_staff},
     error::{Error, Fields, Result, required_text},
-    events,
+    events::{ArticleCreated, ArticleUpdated, DeskEvent},
     storage::{Page, Paged, Transaction},
     timestamps,
-    users::{Person, User},
+    users::User,
 };
 
 choice!(
@@ -44,7 +43,7 @@ pub struct Article {
 }
 
 /// What an event carries about an article (not its body).
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct ArticleSummary<'a> {
     pub id: i64,
     pub title: &'a str,
@@ -110,14 +109,6 @@ pub struct ArticleChange {
     pub visibility: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ArticleEvent<'a> {
-    article: ArticleSummary<'a>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    changed_fields: &'a [&'static str],
-    actor: Person<'a>,
-}
-
 async fn check_article_category(tx: &mut dyn Transaction, id: i64) -> Result<(), String> {
     match tx.category(id).await {
         Ok(Some(category)) if category.scope == CategoryScope::Article => Ok(()),
@@ -165,16 +156,11 @@ pub(crate) async fn create_article_in(
     };
     let id = tx.insert_article(&draft).await?;
     let article = tx.article(id).await?.ok_or(Error::NotFound("article"))?;
-    let data = ArticleEvent {
+    let event = DeskEvent::KnowledgeArticleCreated(ArticleCreated {
         article: article.summary(),
-        changed_fields: &[],
         actor: actor.person(),
-    };
-    let event = events::new(
-        events::KNOWLEDGE_ARTICLE_CREATED,
-        &data,
-        audience::article(visibility),
-    )?;
+    })
+    .encode()?;
     Ok(Outcome::changed(article, event))
 }
 
@@ -227,16 +213,13 @@ pub(crate) async fn change_article_in(
     }
     tx.update_article(&new, actor.id).await?;
     let article = tx.article(id).await?.ok_or(Error::NotFound("article"))?;
-    let data = ArticleEvent {
+    let event = DeskEvent::KnowledgeArticleUpdated(ArticleUpdated {
         article: article.summary(),
         changed_fields: &changed,
+        attachments: &[],
         actor: actor.person(),
-    };
-    let event = events::new(
-        events::KNOWLEDGE_ARTICLE_UPDATED,
-        &data,
-        audience::article(article.visibility),
-    )?;
+    })
+    .encode()?;
     Ok(Outcome::changed(article, event))
 }
 

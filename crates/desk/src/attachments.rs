@@ -19,21 +19,20 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::{
-    articles::{ArticleSummary, Visibility},
-    audience,
+    articles::Visibility,
     desk::{Desk, Outcome, require_active, require_staff},
     error::{Error, Result},
-    events,
+    events::{ArticleUpdated, DeskEvent, TicketUpdated},
     files::{Files, Sha256Hex},
-    history::{Changes, EntityKind, NewHistory},
+    history::{Changes, EntityKind},
     storage::Transaction,
-    tickets::{self, TicketSummary},
+    tickets::{self},
     timestamps,
-    users::{Person, User},
+    users::User,
 };
 
 /// A recorded file, as lists, pages and events show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct Attachment {
     pub id: i64,
     pub name: String,
@@ -191,27 +190,6 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// The attachment's event: files on a ticket say so as a ticket edit
-/// (`ticket_status_changed` with equal statuses, `changes` naming the files, as every
-/// ticket edit does); on an article, `knowledge_article_updated`.
-#[derive(Serialize)]
-struct TicketFilesEvent<'a> {
-    ticket: TicketSummary<'a>,
-    old_status: tickets::TicketStatus,
-    new_status: tickets::TicketStatus,
-    changes: &'a [NewHistory],
-    attachments: &'a [Attachment],
-    actor: Person<'a>,
-}
-
-#[derive(Serialize)]
-struct ArticleFilesEvent<'a> {
-    article: ArticleSummary<'a>,
-    changed_fields: [&'static str; 1],
-    attachments: &'a [Attachment],
-    actor: Person<'a>,
-}
-
 /// Writes the stored files' records (the bytes are already in the store).
 pub(crate) async fn record_files(
     tx: &mut dyn Transaction,
@@ -262,7 +240,9 @@ async fn ensure_stored(tx: &mut dyn Transaction, file: &StoredFile) -> Result<()
     Ok(())
 }
 
-/// Attaches files to a ticket, one of its comments, or an article.
+/// Attaches files to a ticket, one of its comments, or an article. The event: files on
+/// a ticket are a ticket edit (`ticket_updated`, `changes` naming the files; staff only
+/// for an internal note's); on an article, `knowledge_article_updated`.
 pub(crate) async fn attach_in(
     tx: &mut dyn Transaction,
     actor: &User,
@@ -291,30 +271,27 @@ pub(crate) async fn attach_in(
             if !internal {
                 tx.insert_history(changes.entries()).await?;
             }
-            let data = TicketFilesEvent {
+            let event = DeskEvent::TicketUpdated(TicketUpdated {
                 ticket: ticket.summary(),
-                old_status: ticket.status,
-                new_status: ticket.status,
                 changes: changes.entries(),
                 attachments: &recorded,
+                internal,
                 actor: actor.person(),
-            };
-            let audience = audience::comment(ticket.requester_id, internal);
-            let event = events::new(events::TICKET_STATUS_CHANGED, &data, audience)?;
+            })
+            .encode()?;
             Ok(Outcome::changed(recorded, event))
         }
         Target::Article(id) => {
             require_staff(actor, "attach files to articles")?;
             let article = tx.article(id).await?.ok_or(Error::NotFound("article"))?;
             let recorded = record_files(tx, actor, target, stored, at).await?;
-            let data = ArticleFilesEvent {
+            let event = DeskEvent::KnowledgeArticleUpdated(ArticleUpdated {
                 article: article.summary(),
-                changed_fields: ["attachments"],
+                changed_fields: &["attachments"],
                 attachments: &recorded,
                 actor: actor.person(),
-            };
-            let audience = audience::article(article.visibility);
-            let event = events::new(events::KNOWLEDGE_ARTICLE_UPDATED, &data, audience)?;
+            })
+            .encode()?;
             Ok(Outcome::changed(recorded, event))
         }
     }
@@ -372,30 +349,27 @@ pub(crate) async fn delete_in(
             if !attachment.internal {
                 tx.insert_history(changes.entries()).await?;
             }
-            let data = TicketFilesEvent {
+            DeskEvent::TicketUpdated(TicketUpdated {
                 ticket: ticket.summary(),
-                old_status: ticket.status,
-                new_status: ticket.status,
                 changes: changes.entries(),
                 attachments: &[],
+                internal: attachment.internal,
                 actor: actor.person(),
-            };
-            let audience = audience::comment(ticket.requester_id, attachment.internal);
-            events::new(events::TICKET_STATUS_CHANGED, &data, audience)?
+            })
+            .encode()?
         }
         (None, Some(article_id)) => {
             let article = tx
                 .article(article_id)
                 .await?
                 .ok_or(Error::NotFound("article"))?;
-            let data = ArticleFilesEvent {
+            DeskEvent::KnowledgeArticleUpdated(ArticleUpdated {
                 article: article.summary(),
-                changed_fields: ["attachments"],
+                changed_fields: &["attachments"],
                 attachments: &[],
                 actor: actor.person(),
-            };
-            let audience = audience::article(article.visibility);
-            events::new(events::KNOWLEDGE_ARTICLE_UPDATED, &data, audience)?
+            })
+            .encode()?
         }
         (None, None) => return Err(Error::Internal("an attachment on nothing".into())),
     };

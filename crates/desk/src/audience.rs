@@ -54,13 +54,18 @@ pub fn article(visibility: Visibility) -> Audience {
     }
 }
 
+/// One person only (their own sessions, a notification addressed to them).
+pub fn own(user_id: i64) -> Audience {
+    Audience::default().and_user(user_id)
+}
+
 /// System notifications: their audience field.
 pub fn notification(audience: NotificationAudience) -> Audience {
     match audience {
         NotificationAudience::Everyone => signed_in(),
         NotificationAudience::Agents => staff(),
         NotificationAudience::Admins => users(),
-        NotificationAudience::User(id) => Audience::default().and_user(id),
+        NotificationAudience::User(id) => own(id),
     }
 }
 

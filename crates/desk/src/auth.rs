@@ -2,14 +2,13 @@
 //! Tokens are random and only their SHA-256 hash is stored, so a copy of the database
 //! lets nobody in. Failed attempts are limited in `login_limit`.
 
-use ictdesk_hub::{Audience, NewEvent};
-use serde::Serialize;
+use ictdesk_hub::NewEvent;
 use sha2::{Digest, Sha256};
 
 use crate::{
     desk::{Desk, Outcome, require_active},
     error::{Error, Result, required_text},
-    events,
+    events::{DeskEvent, UserId, UserSessionEnded},
     login_limit::{Admission, LoginLimit},
     storage::ActiveSession,
     timestamps,
@@ -190,19 +189,10 @@ impl Desk {
 /// user hears of it; it is there so that every node's connections of theirs identify
 /// again at this point of the log (see the hub's `rights` module).
 fn session_ended(user_id: i64) -> Result<NewEvent> {
-    #[derive(Serialize)]
-    struct Data {
-        user: UserRef,
-    }
-    #[derive(Serialize)]
-    struct UserRef {
-        id: i64,
-    }
-    let data = Data {
-        user: UserRef { id: user_id },
-    };
-    let audience = Audience::everyone().and_user(user_id);
-    events::new(events::USER_SESSION_ENDED, &data, audience)
+    DeskEvent::UserSessionEnded(UserSessionEnded {
+        user: UserId { id: user_id },
+    })
+    .encode()
 }
 
 #[cfg(test)]

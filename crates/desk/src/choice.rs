@@ -9,8 +9,8 @@ pub struct UnknownChoice {
 }
 
 /// `choice!(Priority { Low = "low", High = "high" })` defines the enum with `parse`,
-/// `as_str`, `ALL`, `Display`, serde as the names, and `TryFrom<String>` (which sqlx's
-/// `#[sqlx(try_from = "String")]` uses to load a column).
+/// `as_str`, `ALL`, `Display`, serde and JSON Schema as the names, and `TryFrom<String>`
+/// (which sqlx's `#[sqlx(try_from = "String")]` uses to load a column).
 macro_rules! choice {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -54,6 +54,16 @@ macro_rules! choice {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "enum": [$($text),+] })
             }
         }
 

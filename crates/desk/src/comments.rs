@@ -5,7 +5,7 @@ use crate::{
     users::Role,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct Comment {
     pub id: i64,
     pub ticket_id: i64,

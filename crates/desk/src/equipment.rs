@@ -3,15 +3,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    audience,
     choice::choice,
     desk::{Desk, Outcome, check_version, require_active, require_staff},
     error::{Error, Fields, Result, optional_text, required_text},
-    events,
-    history::{Changes, EntityKind, HistoryEntry, NewHistory},
+    events::{DeskEvent, EquipmentChanged},
+    history::{Changes, EntityKind, HistoryEntry},
     storage::{Page, Paged, Transaction},
     timestamps,
-    users::{Person, Role, User, UserStatus},
+    users::{Role, User, UserStatus},
 };
 
 choice!(
@@ -118,7 +117,7 @@ impl std::fmt::Display for InventoryNumber {
 }
 
 /// A piece of equipment with the names of its location and holder.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct Equipment {
     pub id: i64,
     pub inventory_number: String,
@@ -212,18 +211,6 @@ pub struct EquipmentChange {
 pub struct EquipmentPage {
     pub equipment: Equipment,
     pub history: Vec<HistoryEntry>,
-}
-
-#[derive(Serialize)]
-struct EquipmentEvent<'a> {
-    equipment: &'a Equipment,
-    location: Option<String>,
-    old_status: Option<EquipmentStatus>,
-    new_status: EquipmentStatus,
-    old_location: Option<Option<String>>,
-    new_location: Option<Option<String>>,
-    changes: &'a [NewHistory],
-    actor: Person<'a>,
 }
 
 async fn check_location(tx: &mut dyn Transaction, id: i64) -> Result<(), String> {
@@ -321,7 +308,7 @@ pub(crate) async fn create_equipment_in(
     changes.field("location", None, piece.location_label());
     changes.field("assigned_user", None, piece.assigned_user_name.clone());
     tx.insert_history(changes.entries()).await?;
-    let data = EquipmentEvent {
+    let event = DeskEvent::EquipmentStatusChanged(EquipmentChanged {
         equipment: &piece,
         location: piece.location_label(),
         old_status: None,
@@ -330,12 +317,8 @@ pub(crate) async fn create_equipment_in(
         new_location: None,
         changes: changes.entries(),
         actor: actor.person(),
-    };
-    let event = events::new(
-        events::EQUIPMENT_STATUS_CHANGED,
-        &data,
-        audience::equipment(piece.assigned_user_id),
-    )?;
+    })
+    .encode()?;
     Ok(Outcome::changed(piece, event))
 }
 
@@ -465,12 +448,7 @@ pub(crate) async fn change_equipment_in(
         .await?
         .ok_or(Error::NotFound("equipment"))?;
     let moved = changes.touched("location");
-    let kind = if !changes.touched("status") && moved {
-        events::EQUIPMENT_LOCATION_CHANGED
-    } else {
-        events::EQUIPMENT_STATUS_CHANGED
-    };
-    let data = EquipmentEvent {
+    let changed = EquipmentChanged {
         equipment: &piece,
         location: piece.location_label(),
         old_status: Some(old.status),
@@ -480,8 +458,12 @@ pub(crate) async fn change_equipment_in(
         changes: changes.entries(),
         actor: actor.person(),
     };
-    let audience = audience::equipment(piece.assigned_user_id);
-    let event = events::new(kind, &data, audience)?;
+    let event = if !changes.touched("status") && moved {
+        DeskEvent::EquipmentLocationChanged(changed)
+    } else {
+        DeskEvent::EquipmentStatusChanged(changed)
+    }
+    .encode()?;
     Ok(Outcome::changed(piece, event))
 }
 

@@ -27,7 +27,7 @@ pub struct HistoryEntry {
 }
 
 /// A change about to be recorded.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct NewHistory {
     #[serde(skip)]
     pub entity_kind: EntityKind,

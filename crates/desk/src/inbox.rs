@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     desk::{Desk, Outcome, require_active},
     error::{Error, Result},
-    events,
+    events::{self, DeskEvent, InboxRead},
     storage::{Page, Paged, Transaction},
     timestamps,
     users::User,
@@ -61,8 +61,6 @@ struct Said {
     comment: Option<CommentSaid>,
     notification: Option<NotificationSaid>,
     actor: Option<Someone>,
-    old_status: Option<String>,
-    new_status: Option<String>,
     #[serde(default, deserialize_with = "crate::patch::nullable")]
     new_assignee: Option<Option<Someone>>,
 }
@@ -147,9 +145,7 @@ pub fn entries_for(event: &NewEvent, at: &str) -> Result<Vec<(Recipients, NewEnt
             let requester = (!internal).then_some(ticket.requester_id);
             others(&[requester, ticket.assignee_id])
         }
-        events::TICKET_STATUS_CHANGED if said.old_status != said.new_status => {
-            others(&[Some(ticket.requester_id), ticket.assignee_id])
-        }
+        events::TICKET_STATUS_CHANGED => others(&[Some(ticket.requester_id), ticket.assignee_id]),
         _ => Vec::new(),
     };
     // The new assignee already has their entry for this event.
@@ -177,13 +173,6 @@ pub(crate) async fn record(tx: &mut dyn Transaction, event: &NewEvent) -> Result
 pub enum MarkRead {
     Ids(Vec<i64>),
     All,
-}
-
-/// What `inbox_read` tells the reader's other pages.
-#[derive(Serialize)]
-struct ReadEvent {
-    user_id: i64,
-    unread: i64,
 }
 
 impl Desk {
@@ -230,12 +219,11 @@ async fn mark_read_in(
     if marked == 0 {
         return Ok(Outcome::Unchanged(unread));
     }
-    let data = ReadEvent {
+    let event = DeskEvent::InboxRead(InboxRead {
         user_id: viewer.id,
         unread,
-    };
-    let audience = Audience::default().and_user(viewer.id);
-    let event = events::new(events::INBOX_READ, &data, audience)?;
+    })
+    .encode()?;
     Ok(Outcome::changed(unread, event))
 }
 
@@ -291,9 +279,9 @@ mod tests {
 
     #[test]
     fn an_edit_that_keeps_the_status_writes_nothing() {
-        let data = json!({"ticket": ticket(Some(3)), "old_status": "new", "new_status": "new",
-                          "actor": {"id": 1, "name": "Ada"}});
-        let entries = entries_for(&event("ticket_status_changed", data), "t").expect("entries");
+        let data =
+            json!({"ticket": ticket(Some(3)), "changes": [], "actor": {"id": 1, "name": "Ada"}});
+        let entries = entries_for(&event("ticket_updated", data), "t").expect("entries");
         assert!(entries.is_empty());
     }
 

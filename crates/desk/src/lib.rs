@@ -16,19 +16,8 @@
 //! let hub = Hub::start(config, log, app, identify).await?;
 //! ```
 //!
-//! Which event a change emits (exactly one per call, SPEC §3):
-//! * ticket edits: `ticket_status_changed` when the status changed (whatever else changed
-//!   with it), else `ticket_assigned` when the assignee changed, else — priority, title,
-//!   category, … — `ticket_status_changed` with equal old and new status; all carry the
-//!   full `changes` list (`{field, old, new}`);
-//! * user edits (role, name, locale, password): `user_status_changed`, to admins;
-//! * new equipment: `equipment_status_changed` with `old_status: null`; equipment edits:
-//!   status changed → `equipment_status_changed`, else moved →
-//!   `equipment_location_changed`, else `equipment_status_changed` with equal statuses;
-//! * logout and revoking an API token: `user_session_ended`, to that user only — not one
-//!   of SPEC §2's types, but every node's open connections of theirs must identify
-//!   again at that point of the log;
-//! * locations and categories have no event type (SPEC §2 lists none); logins neither.
+//! Which event a change emits, and who receives it: `docs/events.md`; the types and
+//! audiences themselves are in [`events`].
 //!
 //! Markdown is stored as written; rendering it (safely) is the web layer's job.
 

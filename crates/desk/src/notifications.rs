@@ -3,14 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    audience,
     choice::choice,
     desk::{Desk, Outcome, require_active, require_admin},
     error::{Error, Fields, Result, required_text},
-    events,
+    events::{DeskEvent, NotificationCreated},
     storage::{Page, Paged, Transaction},
     timestamps,
-    users::{Person, User},
+    users::User,
 };
 
 choice!(
@@ -89,6 +88,26 @@ impl Serialize for NotificationAudience {
     }
 }
 
+impl schemars::JsonSchema for NotificationAudience {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NotificationAudience".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "oneOf": [
+                { "type": "string", "enum": ["everyone", "agents", "admins"] },
+                {
+                    "type": "object",
+                    "properties": { "user": { "type": "integer", "format": "int64" } },
+                    "required": ["user"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for NotificationAudience {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Wire::deserialize(deserializer)
@@ -101,7 +120,7 @@ impl<'de> Deserialize<'de> for NotificationAudience {
 }
 
 /// A system notification («системное уведомление»).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Notification {
     pub id: i64,
     pub title: String,
@@ -164,12 +183,6 @@ pub struct NewNotification {
     pub expires_at: Option<String>,
 }
 
-#[derive(Serialize)]
-struct NotificationEvent<'a> {
-    notification: &'a Notification,
-    actor: Option<Person<'a>>,
-}
-
 /// Publishes a notification and appends `system_notification_created` to its audience.
 pub(crate) async fn create_notification_in(
     tx: &mut dyn Transaction,
@@ -219,15 +232,11 @@ pub(crate) async fn create_notification_in(
         .notification(id)
         .await?
         .ok_or(Error::NotFound("notification"))?;
-    let data = NotificationEvent {
+    let event = DeskEvent::SystemNotificationCreated(NotificationCreated {
         notification: &notification,
-        actor: Some(actor.person()),
-    };
-    let event = events::new(
-        events::SYSTEM_NOTIFICATION_CREATED,
-        &data,
-        audience::notification(input.audience),
-    )?;
+        actor: actor.person(),
+    })
+    .encode()?;
     Ok(Outcome::changed(notification, event))
 }
 

@@ -4,14 +4,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     attachments::{self, Attachment, StoredFile, Target},
-    audience,
     categories::CategoryScope,
     choice::choice,
     comments::{Comment, NewComment},
     desk::{Desk, Outcome, check_version, require_active, require_staff},
     error::{Error, Fields, Result, optional_text, required_text},
-    events,
-    history::{Changes, EntityKind, HistoryEntry, NewHistory},
+    events::{
+        DeskEvent, TicketAssigned, TicketCommentCreated, TicketCreated, TicketStatusChanged,
+        TicketUpdated,
+    },
+    history::{Changes, EntityKind, HistoryEntry},
     storage::{Page, Paged, Transaction},
     timestamps,
     users::{Person, Role, User, UserStatus},
@@ -118,7 +120,7 @@ pub struct Ticket {
 
 /// What an event carries about a ticket: enough to render its row in a list, without
 /// the (possibly long) description.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TicketSummary<'a> {
     pub id: i64,
     pub title: &'a str,
@@ -272,31 +274,6 @@ pub struct TicketPage {
     pub history: Vec<HistoryEntry>,
 }
 
-#[derive(Serialize)]
-struct TicketEvent<'a> {
-    ticket: TicketSummary<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    old_status: Option<TicketStatus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    new_status: Option<TicketStatus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    old_assignee: Option<Option<Person<'a>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    new_assignee: Option<Option<Person<'a>>>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    changes: &'a [NewHistory],
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    attachments: &'a [Attachment],
-    actor: Person<'a>,
-}
-
-#[derive(Serialize)]
-struct CommentEvent<'a> {
-    ticket: TicketSummary<'a>,
-    comment: &'a Comment,
-    actor: Person<'a>,
-}
-
 fn assignee(ticket: &Ticket) -> Option<Person<'_>> {
     ticket.assignee_id.map(|id| Person {
         id,
@@ -429,21 +406,12 @@ pub(crate) async fn create_ticket_in(
         comment_id: None,
     };
     let files = attachments::record_files(tx, actor, target, &input.files, at).await?;
-    let data = TicketEvent {
+    let event = DeskEvent::TicketCreated(TicketCreated {
         ticket: ticket.summary(),
-        old_status: None,
-        new_status: None,
-        old_assignee: None,
-        new_assignee: None,
-        changes: &[],
         attachments: &files,
         actor: actor.person(),
-    };
-    let event = events::new(
-        events::TICKET_CREATED,
-        &data,
-        audience::ticket(ticket.requester_id),
-    )?;
+    })
+    .encode()?;
     Ok(Outcome::changed(ticket, event))
 }
 
@@ -542,10 +510,8 @@ fn apply_status(ticket: &mut Ticket, to: TicketStatus, actor: &User, at: &str) -
 
 /// Changes a ticket and appends one event: `ticket_status_changed` when the status
 /// changed (whatever else changed with it), else `ticket_assigned` when the assignee
-/// changed, else — priority, title, category, … — `ticket_status_changed` with equal
-/// old and new status. Every variant lists all changed fields in `changes`, so a page
-/// can patch its row from any of them; `ticket_status_changed` is the type list pages
-/// already re-render rows on, which is exactly what an edit needs.
+/// changed, else — priority, title, category, … — `ticket_updated`. Every one lists all
+/// changed fields in `changes`.
 pub(crate) async fn change_ticket_in(
     tx: &mut dyn Transaction,
     actor: &User,
@@ -583,8 +549,7 @@ pub(crate) async fn change_ticket_in(
     tx.update_ticket(&new, actor.id).await?;
     tx.insert_history(changes.entries()).await?;
     let ticket = tx.ticket(id).await?.ok_or(Error::NotFound("ticket"))?;
-    let (kind, data) = ticket_change_event(&old, &ticket, &changes, actor);
-    let event = events::new(kind, &data, audience::ticket(ticket.requester_id))?;
+    let event = ticket_change_event(&old, &ticket, &changes, actor).encode()?;
     Ok(Outcome::changed(ticket, event))
 }
 
@@ -593,27 +558,38 @@ fn ticket_change_event<'a>(
     new: &'a Ticket,
     changes: &'a Changes,
     actor: &'a User,
-) -> (&'static str, TicketEvent<'a>) {
-    let mut data = TicketEvent {
-        ticket: new.summary(),
-        old_status: Some(old.status),
-        new_status: Some(new.status),
-        old_assignee: None,
-        new_assignee: None,
-        changes: changes.entries(),
-        attachments: &[],
-        actor: actor.person(),
-    };
-    if changes.touched("assignee") {
-        data.old_assignee = Some(assignee(old));
-        data.new_assignee = Some(assignee(new));
-    }
-    let kind = if !changes.touched("status") && changes.touched("assignee") {
-        events::TICKET_ASSIGNED
+) -> DeskEvent<'a> {
+    let (reassigned, status_changed) = (changes.touched("assignee"), changes.touched("status"));
+    let (ticket, changes, actor) = (new.summary(), changes.entries(), actor.person());
+    if status_changed {
+        DeskEvent::TicketStatusChanged(TicketStatusChanged {
+            ticket,
+            old_status: old.status,
+            new_status: new.status,
+            old_assignee: reassigned.then(|| assignee(old)),
+            new_assignee: reassigned.then(|| assignee(new)),
+            changes,
+            actor,
+        })
+    } else if reassigned {
+        DeskEvent::TicketAssigned(TicketAssigned {
+            ticket,
+            old_status: old.status,
+            new_status: new.status,
+            old_assignee: assignee(old),
+            new_assignee: assignee(new),
+            changes,
+            actor,
+        })
     } else {
-        events::TICKET_STATUS_CHANGED
-    };
-    (kind, data)
+        DeskEvent::TicketUpdated(TicketUpdated {
+            ticket,
+            changes,
+            attachments: &[],
+            internal: false,
+            actor,
+        })
+    }
 }
 
 /// History values are what a person reads: names, not ids.
@@ -699,13 +675,12 @@ pub(crate) async fn add_comment_in(
         comment_id: Some(id),
     };
     comment.attachments = attachments::record_files(tx, actor, target, &input.files, at).await?;
-    let data = CommentEvent {
+    let event = DeskEvent::TicketCommentCreated(TicketCommentCreated {
         ticket: ticket.summary(),
         comment: &comment,
         actor: actor.person(),
-    };
-    let audience = audience::comment(ticket.requester_id, comment.internal);
-    let event = events::new(events::TICKET_COMMENT_CREATED, &data, audience)?;
+    })
+    .encode()?;
     Ok(Outcome::changed(comment, event))
 }
 

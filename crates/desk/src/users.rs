@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    audience,
     choice::choice,
     desk::{Desk, Outcome, check_version, require_active, require_admin},
     error::{Error, Fields, Result, required_text},
-    events, passwords,
+    events::{DeskEvent, UserCreated, UserStatusChanged},
+    passwords,
     storage::{Page, Paged, Transaction},
     timestamps,
 };
@@ -99,7 +99,7 @@ impl std::fmt::Display for Email {
 }
 
 /// A person's account as everyone but the login code sees it (no password hash).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct User {
     pub id: i64,
     pub name: String,
@@ -133,7 +133,7 @@ impl User {
 }
 
 /// Someone named in an event: `{"id": 3, "name": "..."}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Person<'a> {
     pub id: i64,
     pub name: &'a str,
@@ -208,20 +208,8 @@ pub struct UserChanged {
     pub blocked: bool,
 }
 
-#[derive(Serialize)]
-struct UserEvent<'a> {
-    user: &'a User,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    old_status: Option<UserStatus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    new_status: Option<UserStatus>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    changes: Vec<FieldChange>,
-    actor: Option<Person<'a>>,
-}
-
 /// A changed field in an event: `{"field", "old", "new"}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FieldChange {
     pub field: &'static str,
     pub old: Option<String>,
@@ -296,14 +284,11 @@ pub(crate) async fn create_user_in(
     };
     let id = tx.insert_user(&draft, password_hash).await?;
     let user = tx.user(id).await?.ok_or(Error::NotFound("user"))?;
-    let data = UserEvent {
+    let event = DeskEvent::UserCreated(UserCreated {
         user: &user,
-        old_status: None,
-        new_status: None,
-        changes: Vec::new(),
         actor: actor.map(User::person),
-    };
-    let event = events::new(events::USER_CREATED, &data, audience::users())?;
+    })
+    .encode()?;
     Ok(Outcome::changed(user, event))
 }
 
@@ -489,14 +474,14 @@ impl Desk {
             tx.delete_sessions_of(id, None).await?;
         }
         let user = tx.user(id).await?.ok_or(Error::NotFound("user"))?;
-        let data = UserEvent {
+        let event = DeskEvent::UserStatusChanged(UserStatusChanged {
             user: &user,
-            old_status: Some(old.status),
-            new_status: Some(new.status),
+            old_status: old.status,
+            new_status: new.status,
             changes,
             actor: actor.map(User::person),
-        };
-        let event = events::new(events::USER_STATUS_CHANGED, &data, audience::users())?;
+        })
+        .encode()?;
         work.finish(Outcome::changed(UserChanged { user, blocked }, event))
             .await
     }

@@ -1,5 +1,8 @@
 //! Test support shared by the crates' integration tests: a PostgreSQL database of its
-//! own for each test, on the server named by `ICTDESK_TEST_POSTGRES_URL`.
+//! own for each test, on the server named by `ICTDESK_TEST_POSTGRES_URL`, and the check
+//! of desk events against their schema.
+
+pub mod desk_events;
 
 use std::{
     ops::Deref,

@@ -235,9 +235,9 @@
       case 'ticket_created':
         return { text: t('toast.ticket_created', ticket.id, ticket.title), href: '/tickets/' + ticket.id };
       case 'ticket_status_changed':
-        return d.old_status !== d.new_status
-          ? { text: t('toast.ticket_status_changed', ticket.id, t('status.' + d.new_status)), href: '/tickets/' + ticket.id }
-          : { text: t('toast.ticket_updated', ticket.id, d.actor ? d.actor.name : ''), href: '/tickets/' + ticket.id };
+        return { text: t('toast.ticket_status_changed', ticket.id, t('status.' + d.new_status)), href: '/tickets/' + ticket.id };
+      case 'ticket_updated':
+        return { text: t('toast.ticket_updated', ticket.id, d.actor ? d.actor.name : ''), href: '/tickets/' + ticket.id };
       case 'ticket_assigned':
         return d.new_assignee
           ? { text: t('toast.ticket_assigned', ticket.id, d.new_assignee.name), href: '/tickets/' + ticket.id }

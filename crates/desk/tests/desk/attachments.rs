@@ -52,7 +52,7 @@ both!(
             .attach(&t.requester, on_ticket, &[stored])
             .await
             .expect("attached");
-        let event = t.one_event(head, "ticket_status_changed").await;
+        let event = t.one_event(head, "ticket_updated").await;
         assert_eq!(event.data["attachments"][0]["name"], "журнал.log");
         assert_eq!(event.data["changes"][0]["field"], "attachment");
         assert!(event.reaches(&t.requester) && event.reaches(&t.agent));
@@ -133,7 +133,7 @@ both!(
             .await
             .expect("attached");
         assert!(
-            !t.one_event(head, "ticket_status_changed")
+            !t.one_event(head, "ticket_updated")
                 .await
                 .reaches(&t.requester)
         );
@@ -188,7 +188,7 @@ both!(who_may_attach_and_delete, |t: TestDesk| async move {
     desk.delete_attachment(&t.requester, own[0].id)
         .await
         .expect("deleted");
-    t.one_event(head, "ticket_status_changed").await;
+    t.one_event(head, "ticket_updated").await;
     assert_not_found(desk.get_attachment(&t.agent, own[0].id).await);
     desk.get_attachment(&t.requester, agents[0].id)
         .await

@@ -6,6 +6,7 @@ use ictdesk_desk::{
     comments::NewComment,
     equipment::{EquipmentChange, NewEquipment},
     events,
+    inbox::MarkRead,
     locations::NewLocation,
     notifications::{NewNotification, NotificationAudience},
     tickets::{NewTicket, TicketChange},
@@ -48,6 +49,14 @@ both!(
             .change_ticket(&t.agent, ticket.id, &assign)
             .await
             .expect("assigned");
+        let retitle = TicketChange {
+            title: Some("Не работает звук в переговорной".into()),
+            ..TicketChange::default()
+        };
+        t.desk
+            .change_ticket(&t.agent, ticket.id, &retitle)
+            .await
+            .expect("retitled");
         let public = NewComment {
             body: "Проверьте кабель".into(),
             internal: false,
@@ -152,11 +161,16 @@ both!(
                 .await
                 .expect("notification");
         }
+        t.desk
+            .mark_read(&t.requester, &MarkRead::All)
+            .await
+            .expect("read");
 
         let expected: Vec<(&str, Reach)> = vec![
             (events::TICKET_CREATED, (true, true, true, false)),
             (events::TICKET_STATUS_CHANGED, (true, true, true, false)),
             (events::TICKET_ASSIGNED, (true, true, true, false)),
+            (events::TICKET_UPDATED, (true, true, true, false)),
             (events::TICKET_COMMENT_CREATED, (true, true, true, false)),
             (events::TICKET_COMMENT_CREATED, (true, true, false, false)),
             (events::USER_CREATED, (true, false, false, false)),
@@ -188,6 +202,7 @@ both!(
                 events::SYSTEM_NOTIFICATION_CREATED,
                 (false, false, true, false),
             ),
+            (events::INBOX_READ, (false, false, true, false)),
         ];
         let seen = t.events_since(start).await;
         let actual: Vec<(&str, Reach)> = seen
@@ -206,6 +221,7 @@ both!(
         assert_eq!(actual, expected);
         let types: std::collections::BTreeSet<&str> =
             actual.iter().map(|(kind, _)| *kind).collect();
-        assert_eq!(types.len(), 11, "all eleven types covered");
+        // All but user_session_ended (sessions: `change_path`).
+        assert_eq!(types.len(), events::ALL.len() - 1, "every type covered");
     }
 );

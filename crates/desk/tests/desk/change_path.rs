@@ -53,6 +53,12 @@ both!(tickets_and_comments, |t: TestDesk| async move {
     t.announces("ticket_assigned", desk.change_ticket(&t.agent, id, &assign))
         .await;
     t.quietly(desk.change_ticket(&t.agent, id, &assign)).await;
+    let edit = TicketChange {
+        priority: Some("high".into()),
+        ..TicketChange::default()
+    };
+    t.announces("ticket_updated", desk.change_ticket(&t.agent, id, &edit))
+        .await;
     let reply = NewComment {
         body: "Paper loaded".into(),
         internal: false,

@@ -7,7 +7,7 @@ use ictdesk_desk::{
     users::{NewUser, User},
 };
 use ictdesk_hub::{Audience, Database, EventLog, Viewer};
-use ictdesk_testing::{TestDatabase, fresh_postgres};
+use ictdesk_testing::{TestDatabase, desk_events::assert_desk_event, fresh_postgres};
 use serde_json::Value;
 
 pub const PASSWORD: &str = "correct horse";
@@ -105,8 +105,12 @@ impl TestDesk {
             .expect("the log is readable");
         rows.into_iter()
             .map(|row| SeenEvent {
+                data: {
+                    let data = serde_json::from_str(&row.data).expect("event data is JSON");
+                    assert_desk_event(&row.kind, &data);
+                    data
+                },
                 kind: row.kind,
-                data: serde_json::from_str(&row.data).expect("event data is JSON"),
                 audience: row
                     .audience
                     .map(|json| serde_json::from_str(&json).expect("the audience is JSON"))

@@ -163,7 +163,7 @@ both!(
 );
 
 both!(
-    a_priority_edit_is_a_status_event_with_the_same_status,
+    a_priority_edit_is_a_ticket_update_not_a_status_change,
     |t: TestDesk| async move {
         let ticket = filed(&t).await;
         let head = t.head().await;
@@ -175,8 +175,9 @@ both!(
             .change_ticket(&t.agent, ticket.id, &change)
             .await
             .expect("changed");
-        let event = t.one_event(head, "ticket_status_changed").await;
-        assert_eq!(event.data["old_status"], event.data["new_status"]);
+        let event = t.one_event(head, "ticket_updated").await;
+        assert!(event.data.get("old_status").is_none(), "{:?}", event.data);
+        assert_eq!(event.data["ticket"]["priority"], "low");
         assert_eq!(event.data["changes"][0]["field"], "priority");
         assert_eq!(event.data["changes"][0]["old"], "high");
         assert_eq!(event.data["changes"][0]["new"], "low");

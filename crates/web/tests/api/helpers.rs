@@ -1,7 +1,7 @@
 //! The test harness: the whole desk (API + hub) on 127.0.0.1:0 with a fresh database
 //! per test, four people in it, and real HTTP and WebSocket clients.
 
-use ictdesk_testing::TestDatabase;
+use ictdesk_testing::{TestDatabase, desk_events::check_if_desk_event};
 use std::{net::SocketAddr, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
@@ -483,6 +483,7 @@ impl TestApp {
                 .expect(200)
                 .body;
             for message in page["messages"].as_array().expect("messages") {
+                check_if_desk_event(message);
                 if message["type"] == last {
                     return events;
                 }
@@ -533,7 +534,9 @@ impl WsClient {
                 .expect("a frame within the patience");
             match frame {
                 Some(Ok(Message::Text(text))) => {
-                    return Received::Json(serde_json::from_str(&text).expect("JSON frame"));
+                    let message = serde_json::from_str(&text).expect("JSON frame");
+                    check_if_desk_event(&message);
+                    return Received::Json(message);
                 }
                 Some(Ok(Message::Close(frame))) => return Received::Closed(frame),
                 Some(Ok(_)) => continue,

@@ -40,7 +40,7 @@ pub fn label(event: &Value) -> String {
     let data = &event["data"];
     match kind {
         "ticket_comment_created" => format!("{kind} internal={}", data["comment"]["internal"]),
-        "ticket_status_changed" if data["attachments"].is_array() => format!(
+        "ticket_updated" if data["attachments"].is_array() => format!(
             "ticket_files {}",
             data["attachments"][0]["name"].as_str().unwrap_or_default()
         ),
