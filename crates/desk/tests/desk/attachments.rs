@@ -7,7 +7,7 @@ use bytes::Bytes;
 use ictdesk_desk::{
     attachments::{Target, Upload},
     comments::NewComment,
-    tickets::NewTicket,
+    tickets::{NewTicket, Ticket},
 };
 
 use crate::{
@@ -25,20 +25,25 @@ fn upload(name: &str, bytes: &'static [u8]) -> Upload {
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
+/// A ticket the requester files.
+async fn filed(t: &TestDesk, title: &str) -> Ticket {
+    t.desk
+        .create_ticket(
+            &t.requester,
+            &NewTicket {
+                title: title.into(),
+                ..NewTicket::default()
+            },
+        )
+        .await
+        .expect("ticket")
+}
+
 both!(
     a_file_on_a_ticket_is_recorded_with_its_event,
     |t: TestDesk| async move {
         let desk = &t.desk;
-        let ticket = desk
-            .create_ticket(
-                &t.requester,
-                &NewTicket {
-                    title: "Принтер".into(),
-                    ..NewTicket::default()
-                },
-            )
-            .await
-            .expect("ticket");
+        let ticket = filed(&t, "Принтер").await;
         let stored = desk
             .store_file(upload("../журнал.log", b"paper jam"))
             .await
@@ -79,16 +84,7 @@ both!(
     an_internal_notes_files_reach_staff_only,
     |t: TestDesk| async move {
         let desk = &t.desk;
-        let ticket = desk
-            .create_ticket(
-                &t.requester,
-                &NewTicket {
-                    title: "VPN".into(),
-                    ..NewTicket::default()
-                },
-            )
-            .await
-            .expect("ticket");
+        let ticket = filed(&t, "VPN").await;
         let note = NewComment {
             body: "Пароль роутера в файле".into(),
             internal: true,
@@ -144,16 +140,7 @@ both!(
 
 both!(who_may_attach_and_delete, |t: TestDesk| async move {
     let desk = &t.desk;
-    let ticket = desk
-        .create_ticket(
-            &t.requester,
-            &NewTicket {
-                title: "Мышь".into(),
-                ..NewTicket::default()
-            },
-        )
-        .await
-        .expect("ticket");
+    let ticket = filed(&t, "Мышь").await;
     let on_ticket = Target::Ticket {
         id: ticket.id,
         comment_id: None,
@@ -241,16 +228,7 @@ both!(images_are_typed_by_their_bytes, |t: TestDesk| async move {
 
 both!(bytes_nobody_records_are_swept, |t: TestDesk| async move {
     let desk = &t.desk;
-    let ticket = desk
-        .create_ticket(
-            &t.requester,
-            &NewTicket {
-                title: "Диск".into(),
-                ..NewTicket::default()
-            },
-        )
-        .await
-        .expect("ticket");
+    let ticket = filed(&t, "Диск").await;
     let on_ticket = Target::Ticket {
         id: ticket.id,
         comment_id: None,

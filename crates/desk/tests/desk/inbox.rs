@@ -6,7 +6,7 @@ use ictdesk_desk::{
     comments::NewComment,
     inbox::MarkRead,
     notifications::NewNotification,
-    tickets::{NewTicket, TicketChange},
+    tickets::{NewTicket, Ticket, TicketChange},
     users::User,
 };
 
@@ -17,20 +17,25 @@ async fn kinds(t: &TestDesk, user: &User) -> Vec<String> {
     entries.items.into_iter().map(|entry| entry.kind).collect()
 }
 
+/// A ticket the requester files.
+async fn filed(t: &TestDesk, title: &str) -> Ticket {
+    t.desk
+        .create_ticket(
+            &t.requester,
+            &NewTicket {
+                title: title.into(),
+                ..NewTicket::default()
+            },
+        )
+        .await
+        .expect("ticket")
+}
+
 both!(
     what_concerns_each_person_reaches_their_inbox,
     |t: TestDesk| async move {
         let desk = &t.desk;
-        let ticket = desk
-            .create_ticket(
-                &t.requester,
-                &NewTicket {
-                    title: "Не печатает".into(),
-                    ..NewTicket::default()
-                },
-            )
-            .await
-            .expect("ticket");
+        let ticket = filed(&t, "Не печатает").await;
         let assign = TicketChange {
             assignee_id: Some(Some(t.agent.id)),
             ..TicketChange::default()
@@ -118,16 +123,7 @@ both!(
     only_ones_own_entries_can_be_read,
     |t: TestDesk| async move {
         let desk = &t.desk;
-        let ticket = desk
-            .create_ticket(
-                &t.requester,
-                &NewTicket {
-                    title: "VPN".into(),
-                    ..NewTicket::default()
-                },
-            )
-            .await
-            .expect("ticket");
+        let ticket = filed(&t, "VPN").await;
         for body in ["раз", "два", "три"] {
             let note = NewComment {
                 body: body.into(),
