@@ -120,6 +120,8 @@ impl Hub {
                 identify,
             }),
         };
+        // First: whatever starts next may publish.
+        hub.supervise("group_commit", write_published_events);
         pusher::start(&hub).await?;
         // The fan-out runs inside the tailer's task: its failures are the tailer's.
         hub.supervise("tailer", tailer::run);
@@ -209,4 +211,14 @@ impl Hub {
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutdown.is_cancelled()
     }
+}
+
+/// The group-commit writer of `POST /broadcast` and the Pusher API
+/// (`log/group_commit.rs`), until the hub stops.
+async fn write_published_events(hub: Hub) -> Result<(), TaskError> {
+    tokio::select! {
+        () = hub.stopped() => {}
+        () = hub.log().write_batches() => {}
+    }
+    Ok(())
 }

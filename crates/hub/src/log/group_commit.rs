@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 
 use super::{LogBackend, LogError, Result};
 use crate::event::NewEvent;
@@ -22,21 +22,27 @@ const QUEUE: usize = 4 * MAX_EVENTS;
 
 type Reply = oneshot::Sender<Result<i64, Arc<LogError>>>;
 
-/// The sending side; the writer task ends when the last clone is dropped.
+/// Both sides of the queue. The writer's side outlives each run of the writer: the hub
+/// runs it under supervision (`group_commit`), and a run that panics loses only the batch
+/// in hand — whose publishers hear that the writer stopped — while the next run takes up
+/// what waits.
 #[derive(Clone)]
 pub(super) struct GroupCommit {
     requests: mpsc::Sender<(NewEvent, Reply)>,
+    queue: Arc<Mutex<mpsc::Receiver<(NewEvent, Reply)>>>,
 }
 
 impl GroupCommit {
-    /// Starts the writer; `committed` is signalled after each batch commits.
-    pub(super) fn start(backend: Arc<dyn LogBackend>, committed: Arc<Notify>) -> Self {
+    pub(super) fn new() -> Self {
         let (requests, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(backend, committed, queue));
-        Self { requests }
+        Self {
+            requests,
+            queue: Arc::new(Mutex::new(queue)),
+        }
     }
 
-    /// Appends `event`; its id once the batch it went in has committed.
+    /// Appends `event`; its id once the batch it went in has committed (which needs
+    /// [`GroupCommit::write_batches`] running).
     pub(super) async fn append(&self, event: NewEvent) -> Result<i64> {
         let (reply, id) = oneshot::channel();
         self.requests
@@ -47,32 +53,40 @@ impl GroupCommit {
             .map_err(|_| LogError::WriterStopped)?
             .map_err(LogError::Batch)
     }
+
+    /// Writes what is queued, batch after batch, for as long as it runs; `committed` is
+    /// signalled after each batch commits.
+    pub(super) async fn write_batches(&self, backend: &dyn LogBackend, committed: &Notify) {
+        let mut queue = self.queue.lock().await;
+        while let Some(first) = queue.recv().await {
+            let (events, replies) = take_batch(first, &mut queue);
+            write_batch(backend, committed, events, replies).await;
+        }
+    }
 }
 
-async fn write_batches(
-    backend: Arc<dyn LogBackend>,
-    committed: Arc<Notify>,
-    mut queue: mpsc::Receiver<(NewEvent, Reply)>,
+async fn write_batch(
+    backend: &dyn LogBackend,
+    committed: &Notify,
+    events: Vec<NewEvent>,
+    replies: Vec<Reply>,
 ) {
-    while let Some(first) = queue.recv().await {
-        let (events, replies) = take_batch(first, &mut queue);
-        match backend.append_all(&events).await {
-            Ok(ids) => {
-                committed.notify_one();
-                for (reply, id) in replies.into_iter().zip(ids) {
-                    // The publisher may have given up waiting; the event stays published.
-                    let _ = reply.send(Ok(id));
-                }
+    match backend.append_all(&events).await {
+        Ok(ids) => {
+            committed.notify_one();
+            for (reply, id) in replies.into_iter().zip(ids) {
+                // The publisher may have given up waiting; the event stays published.
+                let _ = reply.send(Ok(id));
             }
-            // Every event is valid by construction (a checked type, JSON text, our own
-            // timestamp and audience), so a failed batch is the database's failure, the
-            // same for all of them: nothing was committed and each publisher hears why.
-            Err(error) => {
-                tracing::warn!(%error, events = events.len(), "cannot append to the event log");
-                let error = Arc::new(error);
-                for reply in replies {
-                    let _ = reply.send(Err(error.clone()));
-                }
+        }
+        // Every event is valid by construction (a checked type, JSON text, our own
+        // timestamp and audience), so a failed batch is the database's failure, the
+        // same for all of them: nothing was committed and each publisher hears why.
+        Err(error) => {
+            tracing::warn!(%error, events = events.len(), "cannot append to the event log");
+            let error = Arc::new(error);
+            for reply in replies {
+                let _ = reply.send(Err(error.clone()));
             }
         }
     }

@@ -65,16 +65,14 @@ impl Database {
         }
     }
 
-    /// The hub's handle on the log. Starts its group-commit writer, so it must be called
-    /// inside a tokio runtime.
+    /// The hub's handle on the log. Its group-commit writer runs in the hub (see
+    /// [`EventLog::write_batches`]).
     pub fn event_log(&self) -> EventLog {
-        let backend = self.backend();
-        let committed = Arc::new(Notify::new());
         EventLog {
-            writer: GroupCommit::start(backend.clone(), committed.clone()),
-            backend,
+            writer: GroupCommit::new(),
+            backend: self.backend(),
             database: self.clone(),
-            committed,
+            committed: Arc::new(Notify::new()),
         }
     }
 }
@@ -148,6 +146,15 @@ impl EventLog {
     /// still be committed.
     pub async fn append(&self, event: NewEvent) -> Result<i64> {
         self.writer.append(event).await
+    }
+
+    /// Writes the appends made through [`EventLog::append`] for as long as it runs. The
+    /// hub runs it under its supervisor; a program using the log without a hub runs it
+    /// itself.
+    pub async fn write_batches(&self) {
+        self.writer
+            .write_batches(self.backend.as_ref(), &self.committed)
+            .await;
     }
 
     /// Tells the tailer that a transaction which appended events has committed. Callers

@@ -65,6 +65,11 @@ async fn group_commit_beside_open_transactions_keeps_one_order(backend: Backend)
     };
     let database = Database::connect(&url).await.expect("database");
     let log = database.event_log();
+    // Without a hub, the group-commit writer is ours to run.
+    let group_commit = tokio::spawn({
+        let log = log.clone();
+        async move { log.write_batches().await }
+    });
     let committed = Arc::new(Mutex::new(BTreeSet::new()));
 
     let mut tasks = Vec::new();
@@ -101,6 +106,7 @@ async fn group_commit_beside_open_transactions_keeps_one_order(backend: Backend)
     for task in tasks {
         task.await.expect("task");
     }
+    group_commit.abort();
     let committed = committed.lock().await;
     assert_eq!(committed.len(), total, "every append got an id of its own");
     assert_eq!(

@@ -12,6 +12,7 @@ use crate::helpers::{Backend, PATIENCE, TestHub, WsClient, spawn_hub_with, test_
 on_both_backends!(
     the_tailer_restarts_after_a_panic_and_delivers_everything_once,
     the_cluster_tasks_restart_after_errors,
+    the_group_commit_writer_restarts_after_a_panic,
 );
 
 /// Waits until `/healthz` answers `status` with exactly `down` named.
@@ -103,4 +104,25 @@ async fn the_cluster_tasks_restart_after_errors(backend: Backend) {
     assert_eq!(next_presence(&mut alice).await["viewers"][0]["user_id"], 1);
     let (_, all) = app.get("/clients?all=1").await;
     assert_eq!(all["nodes"][0]["node"], app.hub.config().node, "{all}");
+}
+
+/// The writer behind `POST /broadcast`: once it ran as a plain task, and a panic left
+/// every later publish failing while `/healthz` said 200.
+async fn the_group_commit_writer_restarts_after_a_panic(backend: Backend) {
+    let app = spawn_hub_with(backend, test_config()).await;
+    let mut client = app.connect("").await;
+    let first = app.publish("ticket_created", json!({"n": 0}), None).await;
+    assert_eq!(client.event_ids(1).await, vec![first]);
+
+    app.hub
+        .supervisor()
+        .inject_fault("group_commit", Fault::Panic);
+    wait_for_health(&app, 503, &["group_commit"]).await;
+    app.hub.supervisor().clear_fault("group_commit");
+    wait_for_health(&app, 200, &[]).await;
+
+    let after = app.publish("ticket_created", json!({"n": 1}), None).await;
+    assert_eq!(client.event_ids(1).await, vec![after]);
+    let writer = &app.get("/status").await.1["tasks"]["group_commit"];
+    assert!(writer["restarts"].as_i64() >= Some(1), "{writer}");
 }
