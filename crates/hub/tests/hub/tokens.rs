@@ -78,9 +78,33 @@ async fn a_refreshed_token_keeps_the_socket_open_with_its_role(backend: Backend)
     assert_eq!(client.event_ids(1).await, vec![for_requesters]);
 }
 
+/// Polling follows the token as the socket does: a long poll holding it ends at its
+/// `exp` (not at its `wait`), and the next poll with it is refused.
+async fn a_long_poll_ends_at_its_tokens_exp(backend: Backend) {
+    let app = spawn_hub_with(backend, test_config()).await;
+    let exp = now_secs() + 2;
+    let token = token_until("agent", exp);
+    let (status, body) = app
+        .get(&format!("/messages?since=0&wait=25&token={token}"))
+        .await;
+    assert_eq!((status, &body["messages"]), (200, &json!([])), "{body}");
+    wait_past(exp).await;
+    app.publish("note", json!({}), Some(json!({"roles": ["agent"]})))
+        .await;
+    let (status, body) = app.get(&format!("/messages?since=0&token={token}")).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("token expired")),
+        "{body}"
+    );
+}
+
 on_both_backends!(
     an_expired_tokens_socket_closes_at_exp,
     a_refreshed_token_keeps_the_socket_open_with_its_role,
+    a_long_poll_ends_at_its_tokens_exp,
 );
 
 #[tokio::test]

@@ -12,9 +12,7 @@
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{
-        Backend, Client, PASSWORD, TestApp, WsClient, spawn_app, spawn_app_with, web_config,
-    },
+    helpers::{Backend, Client, PASSWORD, TestApp, WsClient, spawn_app_with, web_config},
     leaks::{Expected, Viewers, expected_for, label, make_every_change, sign_in_everyone},
 };
 
@@ -272,9 +270,8 @@ async fn session_expiry(backend: Backend) {
 
 /// Issue 9.6: `resume` replays for the viewer as they are now. The role changes behind
 /// the desk's back (no event, as if its notice were lost): the resume itself notices.
-#[tokio::test]
-async fn a_resume_replays_for_the_viewer_as_they_are_now() {
-    let app = spawn_app().await;
+async fn a_resume_replays_for_the_viewer_as_they_are_now(backend: Backend) {
+    let app = spawn_app_with(backend, web_config()).await;
     let owner = app.login_as(&app.owner).await;
     let agent = app.login_as(&app.agent).await;
     let ticket = app.create_ticket(&owner, "Disk full").await;
@@ -338,5 +335,6 @@ on_both_databases!(
     logout,
     password_change,
     token_revoked,
-    session_expiry
+    session_expiry,
+    a_resume_replays_for_the_viewer_as_they_are_now,
 );
