@@ -56,6 +56,7 @@ pub fn router(app: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/tickets") }))
         .route("/assets/{file}", get(assets::serve))
+        .route("/assets/{folder}/{file}", get(assets::serve_module))
         .route("/lang/{code}", get(login::switch_language))
         .merge(login::routes())
         .merge(tickets::routes())
@@ -174,7 +175,7 @@ impl Shell {
             nav: "",
             user: None,
             css: pages.assets.url("app.css"),
-            app_js: pages.assets.url("app.js"),
+            app_js: pages.assets.module_url("app.js"),
             live_js: pages.assets.url("live-updates.js"),
             inbox_js: pages.assets.url("inbox.js"),
             attachments_js: pages.assets.url("attachments.js"),

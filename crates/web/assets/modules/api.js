@@ -1,0 +1,49 @@
+/*
+ * Calls to the JSON API (`/api/v1`, see docs/protocol.md): the session's cookie and
+ * CSRF token go with each, and a refusal becomes an Error carrying the API's parts
+ * (status, the fields it names, who changed the object meanwhile).
+ */
+
+export function createApi({ fetch, csrfToken }) {
+  return async function api(method, url, body) {
+    const headers = { Accept: 'application/json' };
+    if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await fetch(url, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = parseJson(await response.text());
+    if (!response.ok) throw refusal(response.status, data);
+    return data;
+  };
+}
+
+function parseJson(text) {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+function refusal(status, data) {
+  const error = new Error((data && data.error) || 'HTTP ' + status);
+  error.status = status;
+  error.fields = data && data.fields;
+  error.changedBy = data && data.changed_by;
+  return error;
+}
+
+/** An API error in the page's language where the API gives its parts. */
+export function explain(error, t) {
+  if (error.status === 409 && error.changedBy) return t('common.conflict', error.changedBy);
+  if (error.fields) {
+    return Object.keys(error.fields)
+      .map((field) => field + ': ' + error.fields[field])
+      .join('; ');
+  }
+  return error.message || t('common.error');
+}
