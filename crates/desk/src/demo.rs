@@ -97,7 +97,7 @@ const LOCATIONS: [(&str, Option<&str>, Option<&str>); 12] = [
     ),
 ];
 
-const TICKET_CATEGORIES: [&str; 7] = [
+pub(crate) const TICKET_CATEGORIES: [&str; 7] = [
     "Оборудование",
     "Программное обеспечение",
     "Сеть и интернет",
@@ -109,7 +109,7 @@ const TICKET_CATEGORIES: [&str; 7] = [
 const ARTICLE_CATEGORIES: [&str; 4] = ["Инструкции", "Частые вопросы", "How-to", "Регламенты ИТ"];
 
 /// (title, description, category index, type, priority)
-const TICKETS: [(&str, &str, usize, &str, &str); 30] = [
+pub(crate) const TICKETS: [(&str, &str, usize, &str, &str); 30] = [
     (
         "Принтер не печатает",
         "Принтер в кабинете показывает «Замятие бумаги», но бумаги внутри нет.",
@@ -322,7 +322,7 @@ const TICKETS: [(&str, &str, usize, &str, &str); 30] = [
     ),
 ];
 
-const REPLIES: [&str; 8] = [
+pub(crate) const REPLIES: [&str; 8] = [
     "Посмотрю сегодня до обеда.",
     "Уточните, пожалуйста, номер кабинета.",
     "Проверили удалённо, перезагрузите компьютер и проверьте ещё раз.",
@@ -332,13 +332,13 @@ const REPLIES: [&str; 8] = [
     "Подтверждаю, проблема повторяется.",
     "Thanks, it works now.",
 ];
-const NOTES: [&str; 4] = [
+pub(crate) const NOTES: [&str; 4] = [
     "Похоже на проблему с драйвером после обновления.",
     "Запчасть заказана у поставщика, счёт 4417.",
     "Escalated to the network vendor, case #88213.",
     "Пользователь просил не звонить до 14:00.",
 ];
-const RESOLUTIONS: [&str; 5] = [
+pub(crate) const RESOLUTIONS: [&str; 5] = [
     "Заменили неисправный модуль, проверили работу вместе с пользователем.",
     "Переустановили драйвер и настроили заново.",
     "Сбросили пароль и выдали временный доступ.",
@@ -347,7 +347,7 @@ const RESOLUTIONS: [&str; 5] = [
 ];
 
 /// (kind, model, count)
-const EQUIPMENT: [(&str, &str, usize); 8] = [
+pub(crate) const EQUIPMENT: [(&str, &str, usize); 8] = [
     ("workstation", "Dell OptiPlex 7090", 24),
     ("laptop", "Lenovo ThinkPad T14", 16),
     ("monitor", "Dell P2422H", 16),
@@ -359,7 +359,7 @@ const EQUIPMENT: [(&str, &str, usize); 8] = [
 ];
 
 /// (title, body, category index, visibility)
-const ARTICLES: [(&str, &str, usize, &str); 25] = [
+pub(crate) const ARTICLES: [(&str, &str, usize, &str); 25] = [
     (
         "Как подключить сетевой принтер",
         "1. Откройте **Параметры → Принтеры и сканеры**.\n2. Нажмите «Добавить принтер».\n3. Выберите принтер вашего этажа, например `PRN-3-01`.",
@@ -811,7 +811,7 @@ async fn seed_articles(
 }
 
 /// The status a demo ticket ends in: a realistic mix, older tickets further along.
-fn final_status(i: usize, total: usize) -> &'static str {
+pub(crate) fn final_status(i: usize, total: usize) -> &'static str {
     let age = (total - i) * 100 / total;
     match (age, i % 10) {
         (70.., 0..=7) => "closed",
@@ -829,7 +829,7 @@ fn final_status(i: usize, total: usize) -> &'static str {
 }
 
 /// The statuses a ticket passes through to reach `last`.
-fn path_to(last: &str) -> &'static [&'static str] {
+pub(crate) fn path_to(last: &str) -> &'static [&'static str] {
     match last {
         "in_progress" => &["in_progress"],
         "waiting" => &["in_progress", "waiting"],

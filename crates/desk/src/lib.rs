@@ -43,6 +43,7 @@ pub mod notifications;
 pub mod params;
 pub mod passwords;
 pub mod patch;
+pub mod seed;
 pub mod storage;
 pub mod tickets;
 pub mod timestamps;

@@ -30,6 +30,34 @@ pub enum Command {
     User(UserArgs),
     /// Bring the database schema up to date and exit.
     Migrate(DatabaseArgs),
+    /// Fill a database with a desk at scale (for measuring): people, equipment, articles, tickets.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Tickets to add, each with its comments and history.
+    #[arg(long, default_value_t = 1000)]
+    pub tickets: u64,
+
+    /// People to add (one in ~100 an agent, one in 5000 an admin).
+    #[arg(long, default_value_t = 100)]
+    pub users: u64,
+
+    /// Pieces of equipment to add.
+    #[arg(long, default_value_t = 100)]
+    pub equipment: u64,
+
+    /// Knowledge-base articles to add.
+    #[arg(long, default_value_t = 50)]
+    pub articles: u64,
+
+    /// Add to a database that already holds tickets (refused otherwise).
+    #[arg(long)]
+    pub append: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod admin;
 mod cli;
 mod proxies;
+mod seed;
 mod server;
 mod tls;
 
@@ -31,6 +32,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User(args) => admin::user(args).await,
         Command::Migrate(args) => admin::migrate(args).await,
+        Command::Seed(args) => seed::run(args).await,
         Command::Hub(args) => {
             server::Server::hub(args)
                 .await?

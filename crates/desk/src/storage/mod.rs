@@ -9,8 +9,11 @@
 //! Both backends share one body of native SQL (`body.rs`); `sqlite.rs` and
 //! `postgres.rs` hold only their [`Dialect`]: what the two databases do differently.
 
+mod bulk;
 pub mod postgres;
 pub mod sqlite;
+
+pub(crate) use bulk::{Bulk, NextIds, bulk_for_database};
 
 use std::sync::Arc;
 
@@ -314,6 +317,9 @@ pub(crate) trait Dialect {
     fn push_article_match(qb: &mut QueryBuilder<'_, Self::Db>, search: &str);
     /// Pushes the `ORDER BY` of search results, best match first.
     fn push_article_rank(qb: &mut QueryBuilder<'_, Self::Db>, search: &str);
+    /// SQL that makes `table`'s next generated id follow the ids a bulk load chose
+    /// itself; `None` where the database does that on its own.
+    fn follow_explicit_ids(table: &str) -> Option<String>;
 }
 
 /// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`, lower-cases, and wraps the text

@@ -26,6 +26,10 @@ type Store = PostgresStorage;
 #[path = "body.rs"]
 mod body;
 
+#[expect(clippy::duplicate_mod, reason = "one body compiled for each backend")]
+#[path = "bulk_body.rs"]
+mod bulk_body;
+
 impl Dialect for PostgresStorage {
     type Db = Postgres;
 
@@ -75,6 +79,13 @@ impl Dialect for PostgresStorage {
         qb.push(" ORDER BY ts_rank(ar.search, ");
         push_tsquery(qb, search);
         qb.push(") DESC, ar.id");
+    }
+
+    /// A sequence moves only when it hands out an id: after chosen ids it must be set.
+    fn follow_explicit_ids(table: &str) -> Option<String> {
+        Some(format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+        ))
     }
 }
 

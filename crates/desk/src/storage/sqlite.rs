@@ -25,6 +25,10 @@ type Store = SqliteStorage;
 #[path = "body.rs"]
 mod body;
 
+#[expect(clippy::duplicate_mod, reason = "one body compiled for each backend")]
+#[path = "bulk_body.rs"]
+mod bulk_body;
+
 impl Dialect for SqliteStorage {
     type Db = Sqlite;
 
@@ -72,5 +76,10 @@ impl Dialect for SqliteStorage {
 
     fn push_article_rank(qb: &mut QueryBuilder<'_, Sqlite>, _search: &str) {
         qb.push(" ORDER BY bm25(articles_fts), ar.id");
+    }
+
+    /// AUTOINCREMENT remembers the largest id ever inserted, chosen or not.
+    fn follow_explicit_ids(_table: &str) -> Option<String> {
+        None
     }
 }

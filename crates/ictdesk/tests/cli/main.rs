@@ -15,4 +15,5 @@ mod process;
 mod restart;
 mod retention;
 mod script;
+mod seed;
 mod tls;
