@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
     cluster::HUB_SECRET,
+    presence::token,
     process::{PATIENCE, Server, ictdesk, wait_for_addr},
 };
 
@@ -34,24 +35,10 @@ async fn start_logging_hub(dir: &Path, level: &str) -> Server {
     Server { child, addr }
 }
 
-fn token(name: &str) -> String {
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-        + 600;
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &json!({"sub": "17", "role": "agent", "exp": exp, "name": name}),
-        &jsonwebtoken::EncodingKey::from_secret(HUB_SECRET.as_bytes()),
-    )
-    .expect("token")
-}
-
 /// Opens a socket as a user named [`MARKER`], views ticket 5 and waits for the presence
 /// list that names them: the hub has handled the message.
 async fn be_present(server: &Server) {
-    let url = format!("ws://{}/ws?token={}", server.addr, token(MARKER));
+    let url = format!("ws://{}/ws?token={}", server.addr, token(17, MARKER));
     let (mut socket, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("connect");

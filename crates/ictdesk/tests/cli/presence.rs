@@ -19,7 +19,7 @@ use crate::cluster::{HUB_SECRET, Node, start_node};
 
 const TICKET: i64 = 7;
 
-fn token(user: i64, name: &str) -> String {
+pub(crate) fn token(user: i64, name: &str) -> String {
     let exp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
