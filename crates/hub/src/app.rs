@@ -1,10 +1,25 @@
 //! What the hub asks of the application it serves (the desk, in `ictdesk serve`): client
 //! requests such as `get_tickets`, and whether someone may be seen on a ticket.
 
+use std::time::SystemTime;
+
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::{audience::Viewer, event::Delivered};
+use crate::{audience::Viewer, event::Delivered, identity::IdentifyError};
+
+/// What a subscription to one of the application's Pusher channels may receive, and
+/// for how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelGrant {
+    /// Whose view of the application's events the channel carries.
+    pub viewer: Viewer,
+    /// The person whose rights it stands on: a change of their rights has it checked
+    /// again before anything after that change reaches it.
+    pub holder: i64,
+    /// When the credentials behind it end: it is checked again then.
+    pub expires_at: Option<SystemTime>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
@@ -52,10 +67,18 @@ pub trait Application: Send + Sync + 'static {
 
     /// Whose rights a subscription to one of the application's Pusher channels carries
     /// (channels of the first `--pusher-app`; docs/pusher.md): the application's own
-    /// events visible to that viewer are mirrored onto the channel. `member` is a
-    /// presence subscriber's signed user id. `None`: the channel carries none of them.
-    async fn channel_viewer(&self, _channel: &str, _member: Option<&str>) -> Option<Viewer> {
-        None
+    /// events visible to the grant's viewer are mirrored onto the channel.
+    /// `channel_data` is what the application's auth endpoint signed for it. Asked when
+    /// the subscription is made and again after each change of the holder's rights
+    /// (see [`crate::rights`]); an error ends the subscription, with its message as the
+    /// reason. `Ok(None)`: not one of the application's channels; it carries none of
+    /// its events.
+    async fn channel_grant(
+        &self,
+        _channel: &str,
+        _channel_data: Option<&str>,
+    ) -> Result<Option<ChannelGrant>, IdentifyError> {
+        Ok(None)
     }
 
     /// Whether a visible event of the application belongs on `channel` (a ticket's

@@ -36,7 +36,7 @@ use std::{
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub use app::{Application, NoApplication, RequestError};
+pub use app::{Application, ChannelGrant, NoApplication, RequestError};
 pub use audience::{Audience, Role, Viewer};
 /// The router type the hub (and the desk) serve.
 pub use axum::Router;

@@ -80,12 +80,17 @@ async fn deliver(hub: &Hub, rows: Vec<crate::event::StoredEvent>) -> i64 {
         })
         .collect();
     inner.feed.remember(&batch);
-    let changes = rights::changes_in(&batch, inner.identify.as_ref()).into();
+    let changes: Arc<[_]> = rights::changes_in(&batch, inner.identify.as_ref()).into();
     let outcome = inner
         .registry
-        .fan_out(batch.clone(), changes, || inner.feed.set_head(cursor))
+        .fan_out(batch.clone(), changes.clone(), || {
+            inner.feed.set_head(cursor)
+        })
         .await;
-    let pusher_deliveries = inner.pusher.fan_out(&batch, inner.app.as_ref()).await;
+    let pusher_deliveries = inner
+        .pusher
+        .fan_out(&batch, &changes, inner.app.as_ref())
+        .await;
     inner.metrics.events.inc_by(batch.len() as u64);
     inner
         .metrics

@@ -8,7 +8,7 @@ use ictdesk_desk::{
     timestamps,
     users::User,
 };
-use ictdesk_hub::{Application, Delivered, RequestError, Viewer};
+use ictdesk_hub::{Application, ChannelGrant, Delivered, IdentifyError, RequestError, Viewer};
 use serde_json::{Map, Value, json};
 
 pub struct DeskApplication {
@@ -156,8 +156,12 @@ impl Application for DeskApplication {
         events::ALL.contains(&kind)
     }
 
-    async fn channel_viewer(&self, channel: &str, member: Option<&str>) -> Option<Viewer> {
-        crate::broadcasting::channel_viewer(&self.desk, channel, member).await
+    async fn channel_grant(
+        &self,
+        channel: &str,
+        channel_data: Option<&str>,
+    ) -> Result<Option<ChannelGrant>, IdentifyError> {
+        crate::broadcasting::channel_grant(&self.desk, channel, channel_data).await
     }
 
     fn belongs_on(&self, event: &Delivered, channel: &str) -> bool {

@@ -121,7 +121,7 @@ impl Identify for DeskIdentify {
         match identify(&self.desk, headers, credentials.token.as_deref()).await {
             Ok(Some(caller)) => Ok(Identity {
                 viewer: caller.user.viewer(),
-                expires_at: self.on_this_clock(caller.expires_at.as_deref()).await,
+                expires_at: on_this_clock(&self.desk, caller.expires_at.as_deref()).await,
             }),
             // A cookie whose session is gone (logout elsewhere, expiry, a password
             // change): the page must sign in again, not carry on as anonymous.
@@ -161,24 +161,22 @@ impl Identify for DeskIdentify {
     }
 }
 
-impl DeskIdentify {
-    /// When a session the desk found valid ends, by this node's clock. The desk judges
-    /// sessions by the database's clock (issue 18 point 3); an end already past here
-    /// means this node's clock runs ahead, and the end moves by the difference, measured
-    /// then (a query only in that case) — else every connection would close early, in
-    /// the last minutes of its session.
-    async fn on_this_clock(&self, stored: Option<&str>) -> Option<SystemTime> {
-        let end = time::OffsetDateTime::parse(stored?, &Rfc3339).ok()?;
-        if SystemTime::from(end) > SystemTime::now() {
-            return Some(end.into());
-        }
-        match self.desk.clock_skew().await {
-            Ok(ahead) => Some((end + ahead).into()),
-            // The hub closes a connection whose end has passed; better than none.
-            Err(error) => {
-                tracing::warn!(%error, "cannot compare this node's clock with the database's");
-                Some(end.into())
-            }
+/// When a session the desk found valid ends, by this node's clock. The desk judges
+/// sessions by the database's clock (issue 18 point 3); an end already past here means
+/// this node's clock runs ahead, and the end moves by the difference, measured then (a
+/// query only in that case) — else every connection would close early, in the last
+/// minutes of its session.
+pub(crate) async fn on_this_clock(desk: &Desk, stored: Option<&str>) -> Option<SystemTime> {
+    let end = time::OffsetDateTime::parse(stored?, &Rfc3339).ok()?;
+    if SystemTime::from(end) > SystemTime::now() {
+        return Some(end.into());
+    }
+    match desk.clock_skew().await {
+        Ok(ahead) => Some((end + ahead).into()),
+        // The hub closes a connection whose end has passed; better than none.
+        Err(error) => {
+            tracing::warn!(%error, "cannot compare this node's clock with the database's");
+            Some(end.into())
         }
     }
 }

@@ -34,7 +34,9 @@ use tokio::sync::watch;
 pub use apps::{BadPusherApp, PusherApp};
 pub use signature::channel_auth;
 
-use crate::{Hub, TaskError, app::Application, event::Delivered, log::LogError};
+use crate::{
+    Hub, TaskError, app::Application, event::Delivered, log::LogError, rights::RightsChange,
+};
 use apps::Apps;
 use members::Members;
 use subscriptions::{Mirror, Subscriptions};
@@ -82,8 +84,15 @@ impl Pusher {
         format!("{}.{connection}", self.node_number)
     }
 
-    /// Delivers a batch of the log to this node's subscribers; returns the deliveries.
-    pub async fn fan_out(&self, batch: &[Arc<Delivered>], application: &dyn Application) -> u64 {
+    /// Delivers a batch of the log to this node's subscribers, holding back from those
+    /// on the application's channels what follows a change of their holder's rights
+    /// (`changes`, see [`crate::rights`]); returns the deliveries.
+    pub async fn fan_out(
+        &self,
+        batch: &[Arc<Delivered>],
+        changes: &[(i64, RightsChange)],
+        application: &dyn Application,
+    ) -> u64 {
         let Some(first) = self.apps.first() else {
             return 0;
         };
@@ -93,7 +102,7 @@ impl Pusher {
         };
         let delivered = self
             .subscriptions
-            .fan_out(batch, &self.members, &mirror)
+            .fan_out(batch, changes, &self.members, &mirror)
             .await;
         if let Some(last) = batch.last() {
             self.applied.send_if_modified(|applied| {

@@ -8,7 +8,7 @@ use std::{
     collections::{HashMap, HashSet},
     net::SocketAddr,
     sync::Arc,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use axum::{
@@ -37,17 +37,21 @@ use super::{
 };
 use crate::{
     Hub,
-    audience::{Audience, Viewer},
+    app::ChannelGrant,
+    audience::Audience,
     client_addr::client_ip,
     event::{Delivered, EventType, NewEvent, Topic},
     http::error::ApiError,
-    identity::Identity,
+    identity::{IdentifyError, Identity},
     outlet::{Outlet, text_frame},
     registry::{CloseReason, ConnectionId},
     rights::Identified,
     transport::{
         wire::Wire,
-        ws::{Allowance, Ended, IpSlot, READ_BUFFER, handshake, protocol_error},
+        ws::{
+            Allowance, Ended, IpSlot, READ_BUFFER, handshake, instant_of, protocol_error,
+            sleep_until_some,
+        },
     },
 };
 
@@ -77,6 +81,12 @@ const SILENT: CloseReason = CloseReason {
 const ABUSE: CloseReason = CloseReason {
     code: 4009,
     reason: "too many invalid messages",
+};
+/// A grant could not be checked (the database did not answer): reconnect and
+/// subscribe again.
+const TRY_AGAIN: CloseReason = CloseReason {
+    code: 4200,
+    reason: "temporary server problem; reconnect",
 };
 
 /// Why a connection is refused right after the handshake (the protocol sends a
@@ -198,6 +208,7 @@ async fn connection(
         allowance: Allowance::new(hub.config().client_messages_per_second),
         client_events: Allowance::new(CLIENT_EVENTS_PER_SECOND),
         last_seen: Instant::now(),
+        expiry: None,
     };
     let ended = session.run(&mut socket).await;
     session.leave_all().await;
@@ -224,6 +235,8 @@ struct Joined {
     subscription: Arc<Subscription>,
     /// The member it is on a presence channel.
     user_id: Option<String>,
+    /// What the app's signature covered, to check the grant again.
+    channel_data: Option<String>,
 }
 
 struct Session {
@@ -237,10 +250,14 @@ struct Session {
     allowance: Allowance,
     client_events: Allowance,
     last_seen: Instant,
+    /// When the first grant of its subscriptions runs out.
+    expiry: Option<SystemTime>,
 }
 
 enum Step {
     Drain,
+    /// Some subscription's holder's rights changed, or its grant ran out.
+    Recheck,
     Inbound(Option<Result<Message, tungstenite::Error>>),
     Heartbeat,
     Close(CloseReason),
@@ -256,10 +273,13 @@ impl Session {
             tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         let hub = self.hub.clone();
         loop {
+            let expiry = self.expiry.map(instant_of);
             let step = tokio::select! {
                 biased;
                 () = hub.stopped() => Step::Close(GOING_AWAY),
                 reason = self.outlet.control.closed() => Step::Close(reason),
+                () = self.outlet.control.recheck_requested() => Step::Recheck,
+                () = sleep_until_some(expiry), if expiry.is_some() => Step::Recheck,
                 () = self.outlet.backlog() => Step::Drain,
                 message = socket.next() => Step::Inbound(message),
                 _ = ticker.tick() => Step::Heartbeat,
@@ -267,6 +287,7 @@ impl Session {
             let outcome = match step {
                 Step::Close(reason) => Err(Some(reason)),
                 Step::Drain => self.drain().await,
+                Step::Recheck => self.recheck().await,
                 Step::Inbound(message) => self.inbound(message).await,
                 Step::Heartbeat => self.heartbeat(socket).await,
             };
@@ -369,55 +390,39 @@ impl Session {
                 format!("at most {MAX_CHANNELS} channels per connection"),
             ));
         }
-        let kind = channel.kind();
-        let presence = kind == ChannelKind::Presence;
-        let channel_data = presence.then(|| request.channel_data.as_deref().unwrap_or(""));
-        if kind.needs_auth()
-            && !channel_auth_is_valid(
-                &self.app,
-                request.auth.as_deref().unwrap_or(""),
-                &self.socket_id,
-                channel.as_str(),
-                channel_data,
-            )
-        {
-            let message = format!("invalid signature for channel '{channel}'");
-            let _ = self.send(&messages::subscription_error(
-                channel.as_str(),
-                401,
-                &message,
-            ));
-            return Err(Refused(4009, message));
-        }
-        let member = match channel_data {
-            Some(data) => Some(self.member(data)?),
-            None => None,
+        let presence = channel.kind() == ChannelKind::Presence;
+        let channel_data = self.signed_channel_data(&channel, &request)?;
+        let member = match (presence, &channel_data) {
+            (true, data) => Some(self.member(data.as_deref().unwrap_or(""))?),
+            (false, _) => None,
         };
+        let grant = self.grant(&channel, channel_data.as_deref()).await?;
         let key: ChannelKey = (self.app.id.clone(), channel.clone());
         if let Some(member) = &member {
             self.join(&key, member).await?;
         }
-        let mirror = self.mirror_viewer(&channel, member.as_ref()).await;
         let pusher = &self.hub.inner.pusher;
-        let (subscription, list) = pusher
-            .subscriptions
-            .subscribe(key.clone(), true, |joined_at| {
-                let subscription = Subscriptions::new_subscription(
-                    self.id,
-                    self.socket_id.clone(),
-                    self.outlet.clone(),
-                    joined_at,
-                    mirror,
-                );
-                (subscription, presence.then(|| pusher.members.list(&key)))
-            });
+        let (subscription, list) =
+            pusher
+                .subscriptions
+                .subscribe(key.clone(), grant, |joined_at| {
+                    let subscription = Subscriptions::new_subscription(
+                        self.id,
+                        self.socket_id.clone(),
+                        self.outlet.clone(),
+                        joined_at,
+                    );
+                    (subscription, presence.then(|| pusher.members.list(&key)))
+                });
         self.channels.insert(
             channel.clone(),
             Joined {
                 subscription: subscription.clone(),
                 user_id: member.map(|member| member.user_id),
+                channel_data,
             },
         );
+        self.expiry = self.next_expiry();
         self.send(&messages::subscription_succeeded(
             channel.as_str(),
             list.as_ref(),
@@ -430,23 +435,153 @@ impl Session {
         Ok(())
     }
 
-    /// On the first app's channels, whose rights the subscription has for the
-    /// application's own events (see [`crate::Application::channel_viewer`]).
-    async fn mirror_viewer(
+    /// The `channel_data` the app's signature covers. A presence channel's must be
+    /// signed; on a private channel it may be (the application's grant, see
+    /// [`crate::Application::channel_grant`]) and is ignored when it is not. A bad
+    /// signature gets `pusher:subscription_error` on the channel and 4009.
+    fn signed_channel_data(
         &self,
         channel: &ChannelName,
-        member: Option<&MemberEvent>,
-    ) -> Option<Viewer> {
-        let first = self.hub.inner.pusher.apps.first()?;
-        if first.id != self.app.id {
-            return None;
+        request: &Subscribe,
+    ) -> Result<Option<String>, Refused> {
+        let kind = channel.kind();
+        if !kind.needs_auth() {
+            return Ok(None);
         }
-        let member = member.map(|member| member.user_id.as_str());
-        self.hub
-            .inner
-            .app
-            .channel_viewer(channel.as_str(), member)
+        let auth = request.auth.as_deref().unwrap_or("");
+        let signs = |data: Option<&str>| {
+            channel_auth_is_valid(&self.app, auth, &self.socket_id, channel.as_str(), data)
+        };
+        let data = request.channel_data.as_deref();
+        if kind == ChannelKind::Presence {
+            let data = data.unwrap_or("");
+            if signs(Some(data)) {
+                return Ok(Some(data.to_owned()));
+            }
+        } else if let Some(data) = data.filter(|data| signs(Some(data))) {
+            return Ok(Some(data.to_owned()));
+        } else if signs(None) {
+            return Ok(None);
+        }
+        let message = format!("invalid signature for channel '{channel}'");
+        let _ = self.send(&messages::subscription_error(
+            channel.as_str(),
+            401,
+            &message,
+        ));
+        Err(Refused(4009, message))
+    }
+
+    /// On the first app's channels, what the subscription may receive of the
+    /// application's own events, and the log position the check reflects; a refusal
+    /// gets `pusher:subscription_error` on the channel and 4009.
+    async fn grant(
+        &self,
+        channel: &ChannelName,
+        channel_data: Option<&str>,
+    ) -> Result<Option<(ChannelGrant, i64)>, Refused> {
+        let pusher = &self.hub.inner.pusher;
+        if pusher
+            .apps
+            .first()
+            .is_none_or(|first| first.id != self.app.id)
+        {
+            return Ok(None);
+        }
+        let at = pusher.subscriptions.through();
+        let application = &self.hub.inner.app;
+        match application
+            .channel_grant(channel.as_str(), channel_data)
             .await
+        {
+            Ok(grant) => Ok(grant.map(|grant| (grant, at))),
+            Err(IdentifyError::Unavailable(reason)) => Err(unavailable(reason)),
+            Err(refused) => {
+                let reason = refused.to_string();
+                let _ = self.send(&messages::subscription_error(
+                    channel.as_str(),
+                    refused.status().as_u16(),
+                    &reason,
+                ));
+                Err(Refused(
+                    4009,
+                    format!("may not subscribe to '{channel}': {reason}"),
+                ))
+            }
+        }
+    }
+
+    /// Checks again the subscriptions whose holder's rights changed or whose grant
+    /// ran out: each carries on with its grant as it is now, or ends.
+    async fn recheck(&mut self) -> Result<(), Ended> {
+        let now = SystemTime::now();
+        let due: Vec<ChannelName> = self
+            .channels
+            .iter()
+            .filter(|(_, joined)| {
+                joined.subscription.holder.is_some() && joined.subscription.needs_check(now)
+            })
+            .map(|(channel, _)| channel.clone())
+            .collect();
+        let hub = self.hub.clone();
+        let inner = &hub.inner;
+        for channel in due {
+            let Some(joined) = self.channels.get(&channel) else {
+                continue;
+            };
+            let at = inner.pusher.subscriptions.through();
+            let grant = inner
+                .app
+                .channel_grant(channel.as_str(), joined.channel_data.as_deref())
+                .await;
+            match grant {
+                Ok(Some(grant)) => joined.subscription.adopt(grant, at),
+                Err(IdentifyError::Unavailable(reason)) => {
+                    tracing::warn!(connection = self.id, reason, "cannot check a subscription");
+                    return Err(Some(TRY_AGAIN));
+                }
+                Ok(None) => self.end(&channel, 403, "no longer granted").await?,
+                Err(refused) => {
+                    let status = refused.status().as_u16();
+                    self.end(&channel, status, &refused.to_string()).await?;
+                }
+            }
+        }
+        self.expiry = self.next_expiry();
+        Ok(())
+    }
+
+    /// Ends a subscription the server no longer allows (its holder's rights changed):
+    /// the client hears `pusher:subscription_error` on the channel and `pusher:error`
+    /// 4009, and leaves the channel's presence list.
+    async fn end(&mut self, channel: &ChannelName, status: u16, reason: &str) -> Result<(), Ended> {
+        if let Some(joined) = self.channels.remove(channel) {
+            self.leave((self.app.id.clone(), channel.clone()), joined)
+                .await;
+        }
+        tracing::info!(
+            connection = self.id,
+            %channel,
+            reason,
+            "Pusher subscription ended: its holder's rights changed"
+        );
+        self.send(&messages::subscription_error(
+            channel.as_str(),
+            status,
+            reason,
+        ))?;
+        self.send(&messages::error(
+            4009,
+            &format!("subscription to '{channel}' ended: {reason}"),
+        ))
+    }
+
+    /// When the first grant of this connection's subscriptions runs out.
+    fn next_expiry(&self) -> Option<SystemTime> {
+        self.channels
+            .values()
+            .filter_map(|joined| joined.subscription.expires_at())
+            .min()
     }
 
     fn member(&self, channel_data: &str) -> Result<MemberEvent, Refused> {
@@ -515,6 +650,7 @@ impl Session {
         if let Some(joined) = self.channels.remove(&channel) {
             self.leave((self.app.id.clone(), channel), joined).await;
         }
+        self.expiry = self.next_expiry();
     }
 
     async fn leave(&self, key: ChannelKey, joined: Joined) {

@@ -13,6 +13,7 @@ use std::{
         Arc, Mutex, MutexGuard, RwLock,
         atomic::{AtomicI64, Ordering},
     },
+    time::SystemTime,
 };
 
 use bytes::Bytes;
@@ -23,11 +24,11 @@ use super::{
     members::{Change, Members},
 };
 use crate::{
-    app::Application,
-    audience::Viewer,
+    app::{Application, ChannelGrant},
     event::Delivered,
     outlet::{Offer, Outlet, text_frame},
     registry::{CloseReason, ConnectionId},
+    rights::RightsChange,
 };
 
 /// What a channel is called in the registry: its app's id and its name.
@@ -40,39 +41,113 @@ pub(crate) struct Subscription {
     pub outlet: Arc<Outlet>,
     /// The log id it joined at: live events after it, replayed ones up to it.
     pub joined_at: i64,
-    /// On the application's own channels, whose rights the subscription has: the
-    /// application's events visible to this viewer are mirrored onto the channel.
-    pub mirror: Option<Viewer>,
+    /// On the application's own channels, the person whose rights it stands on
+    /// ([`ChannelGrant::holder`]).
+    pub holder: Option<i64>,
     progress: Mutex<Progress>,
 }
 
 struct Progress {
     /// The last event id sent on this channel: none goes out twice.
     cursor: i64,
-    /// While a resume replays, live events wait here in order.
-    held: Option<Vec<(i64, Bytes)>>,
+    /// A resume replays from the log: live events wait in `held`.
+    replaying: bool,
+    /// What it may receive of the application's events, as last checked.
+    grant: Option<ChannelGrant>,
+    /// The holder's rights may have changed: events after it wait in `held` until
+    /// the subscription is checked again.
+    stale: Option<Stale>,
+    /// Live events waiting, in order, while replaying or stale.
+    held: Vec<Held>,
     ended: bool,
+}
+
+/// Changes of the holder's rights not yet checked: the first (nothing after it goes
+/// out) and the newest (a check must come after it to count).
+#[derive(Clone, Copy)]
+struct Stale {
+    since: i64,
+    through: i64,
+}
+
+struct Held {
+    id: i64,
+    frame: Bytes,
+    /// A mirrored application event, checked against the grant when it goes out.
+    mirrored: Option<Arc<Delivered>>,
 }
 
 /// The client let its queue fill up.
 pub(crate) struct TooSlow;
 
+impl Progress {
+    fn holds(&self, id: i64) -> bool {
+        self.replaying || self.stale.is_some_and(|stale| id > stale.since)
+    }
+
+    /// Whether the grant lets a mirrored event through.
+    fn may_see(&self, mirrored: Option<&Arc<Delivered>>) -> bool {
+        match (mirrored, &self.grant) {
+            (None, _) => true,
+            (Some(event), Some(grant)) => event.audience.includes(&grant.viewer),
+            (Some(_), None) => false,
+        }
+    }
+
+    fn expired(&self, now: SystemTime) -> bool {
+        self.grant
+            .as_ref()
+            .and_then(|grant| grant.expires_at)
+            .is_some_and(|end| end <= now)
+    }
+
+    fn mark_stale(&mut self, since: i64, through: i64) {
+        self.stale = Some(match self.stale {
+            None => Stale { since, through },
+            Some(stale) => Stale {
+                since: stale.since.min(since),
+                through: stale.through.max(through),
+            },
+        });
+    }
+}
+
 impl Subscription {
-    /// Offers one event's frame; skipped if already sent (or before the join).
-    fn offer(&self, id: i64, frame: &Bytes, capacity: usize) -> Result<bool, TooSlow> {
+    /// Offers one event's frame; skipped if already sent (or before the join) or if
+    /// the grant does not let it through. While the holder's rights are unchecked,
+    /// it waits — unfiltered, as they may have grown.
+    fn offer(
+        &self,
+        delivery: &Delivery,
+        capacity: usize,
+        now: SystemTime,
+    ) -> Result<bool, TooSlow> {
+        let id = delivery.id;
         let mut progress = lock(&self.progress);
         if progress.ended || id <= progress.cursor {
             return Ok(false);
         }
-        if let Some(held) = &mut progress.held {
-            if held.len() >= capacity {
+        if progress.stale.is_none() && progress.expired(now) {
+            // Everything before this event was offered while the grant still held.
+            progress.mark_stale(id - 1, id - 1);
+            self.outlet.control.recheck();
+        }
+        if progress.holds(id) {
+            if progress.held.len() >= capacity {
                 return Err(TooSlow);
             }
-            held.push((id, frame.clone()));
+            progress.held.push(Held {
+                id,
+                frame: delivery.frame.clone(),
+                mirrored: delivery.mirrored.clone(),
+            });
             return Ok(true);
         }
+        if !progress.may_see(delivery.mirrored.as_ref()) {
+            return Ok(false);
+        }
         progress.cursor = id;
-        match self.outlet.offer_frame(frame.clone()) {
+        match self.outlet.offer_frame(delivery.frame.clone()) {
             Offer::Taken => Ok(true),
             Offer::SocketFailed => Ok(false),
             Offer::Full => Err(TooSlow),
@@ -89,17 +164,68 @@ impl Subscription {
     /// Ends a replay that sent everything up to `through`.
     pub fn release(&self, through: i64) {
         let mut progress = lock(&self.progress);
+        progress.replaying = false;
         progress.cursor = progress.cursor.max(through);
-        for (id, frame) in progress.held.take().unwrap_or_default() {
-            if id > progress.cursor {
-                progress.cursor = id;
-                let _ = self.outlet.offer_frame(frame);
+        self.flush_held(&mut progress);
+    }
+
+    /// The holder's rights changed with events `first` to `newest`: what follows
+    /// `first` waits until [`Subscription::adopt`] with a check after `newest`.
+    fn rights_changed(&self, first: i64, newest: i64) {
+        let mut progress = lock(&self.progress);
+        if !progress.ended {
+            progress.mark_stale(first, newest);
+            self.outlet.control.recheck();
+        }
+    }
+
+    /// Whether the subscription waits to be checked again, now that it is `now` (a
+    /// grant that ran out waits from what was last sent).
+    pub fn needs_check(&self, now: SystemTime) -> bool {
+        let mut progress = lock(&self.progress);
+        if progress.stale.is_none() && progress.expired(now) {
+            let cursor = progress.cursor;
+            progress.mark_stale(cursor, cursor);
+        }
+        progress.stale.is_some()
+    }
+
+    /// When the grant runs out, if it does.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        lock(&self.progress)
+            .grant
+            .as_ref()
+            .and_then(|grant| grant.expires_at)
+    }
+
+    /// The grant as checked again when the log was at `at`: the events held since a
+    /// change of the holder's rights follow, those it lets through, if the check came
+    /// after every such change.
+    pub fn adopt(&self, grant: ChannelGrant, at: i64) {
+        let mut progress = lock(&self.progress);
+        progress.grant = Some(grant);
+        if progress.stale.is_some_and(|stale| stale.through <= at) {
+            progress.stale = None;
+        }
+        self.flush_held(&mut progress);
+    }
+
+    fn flush_held(&self, progress: &mut Progress) {
+        if progress.replaying || progress.stale.is_some() {
+            return;
+        }
+        for held in std::mem::take(&mut progress.held) {
+            if held.id > progress.cursor && progress.may_see(held.mirrored.as_ref()) {
+                progress.cursor = held.id;
+                let _ = self.outlet.offer_frame(held.frame);
             }
         }
     }
 
     fn end(&self) {
-        lock(&self.progress).ended = true;
+        let mut progress = lock(&self.progress);
+        progress.ended = true;
+        progress.held.clear();
     }
 }
 
@@ -144,14 +270,7 @@ struct Delivery {
 
 impl Delivery {
     fn is_for(&self, subscription: &Subscription) -> bool {
-        if self.except.as_deref() == Some(&*subscription.socket_id) {
-            return false;
-        }
-        match (&self.mirrored, &subscription.mirror) {
-            (None, _) => true,
-            (Some(event), Some(viewer)) => event.audience.includes(viewer),
-            (Some(_), None) => false,
-        }
+        self.except.as_deref() != Some(&*subscription.socket_id)
     }
 }
 
@@ -175,19 +294,43 @@ impl Subscriptions {
         }
     }
 
+    /// The last log id the fan-out has applied: a check of rights made after reading
+    /// it reflects every change up to it.
+    pub fn through(&self) -> i64 {
+        self.read().through.load(Ordering::Acquire)
+    }
+
     /// Adds a subscription made by `make(joined_at)`, with (for presence channels) the
-    /// member list as of that point. With `replaying`, live events wait for `release`.
+    /// member list as of that point. Live events wait for `release` (a resume replays
+    /// first). A grant checked at `checked_at`, before the join, may miss a change of
+    /// its holder's rights since: the subscription is checked again before anything
+    /// after its join goes out.
     pub fn subscribe<T>(
         &self,
         key: ChannelKey,
-        replaying: bool,
+        grant: Option<(ChannelGrant, i64)>,
         make: impl FnOnce(i64) -> (Subscription, T),
     ) -> (Arc<Subscription>, T) {
         let mut table = self.write();
         let (mut subscription, extra) = make(table.through.load(Ordering::Acquire));
+        let joined_at = subscription.joined_at;
+        let stale = grant
+            .as_ref()
+            .is_some_and(|(_, checked_at)| *checked_at < joined_at)
+            .then_some(Stale {
+                since: joined_at,
+                through: joined_at,
+            });
+        if stale.is_some() {
+            subscription.outlet.control.recheck();
+        }
+        subscription.holder = grant.as_ref().map(|(grant, _)| grant.holder);
         subscription.progress = Mutex::new(Progress {
-            cursor: subscription.joined_at,
-            held: replaying.then(Vec::new),
+            cursor: joined_at,
+            replaying: true,
+            grant: grant.map(|(grant, _)| grant),
+            stale,
+            held: Vec::new(),
             ended: false,
         });
         let subscription = Arc::new(subscription);
@@ -205,17 +348,19 @@ impl Subscriptions {
         socket_id: Arc<str>,
         outlet: Arc<Outlet>,
         joined_at: i64,
-        mirror: Option<Viewer>,
     ) -> Subscription {
         Subscription {
             connection,
             socket_id,
             outlet,
             joined_at,
-            mirror,
+            holder: None,
             progress: Mutex::new(Progress {
                 cursor: joined_at,
-                held: None,
+                replaying: false,
+                grant: None,
+                stale: None,
+                held: Vec::new(),
                 ended: false,
             }),
         }
@@ -257,15 +402,18 @@ impl Subscriptions {
             .map_or(0, |channel| channel.subscribers.len())
     }
 
-    /// Applies a batch of the log: presence changes to `members`, and each channel
-    /// event to that channel's subscribers. Returns the deliveries made.
+    /// Applies a batch of the log: presence changes to `members`, each channel event
+    /// to that channel's subscribers, and the batch's rights `changes` to the
+    /// subscriptions whose holder they concern. Returns the deliveries made.
     pub async fn fan_out(
         &self,
         batch: &[Arc<Delivered>],
+        changes: &[(i64, RightsChange)],
         members: &Members,
         mirror: &Mirror<'_>,
     ) -> u64 {
-        let deliveries: Arc<[Delivery]> = self.plan(batch, members, mirror).into();
+        let deliveries: Arc<[Delivery]> = self.plan(batch, changes, members, mirror).into();
+        let now = SystemTime::now();
         let largest = deliveries
             .iter()
             .map(|delivery| delivery.subscribers.len())
@@ -273,13 +421,15 @@ impl Subscriptions {
             .unwrap_or(0);
         let shards = self.shards.min(largest / SHARD_MIN).max(1);
         let outcome = if shards == 1 {
-            unconstrained(deliver(deliveries, 0, 1, self.capacity)).await
+            unconstrained(deliver(deliveries, 0, 1, self.capacity, now)).await
         } else {
             let mut tasks = JoinSet::new();
             for shard in 0..shards {
                 let deliveries = deliveries.clone();
                 let capacity = self.capacity;
-                tasks.spawn(unconstrained(deliver(deliveries, shard, shards, capacity)));
+                tasks.spawn(unconstrained(deliver(
+                    deliveries, shard, shards, capacity, now,
+                )));
             }
             let mut outcome = Outcome::default();
             for shard in tasks.join_all().await {
@@ -294,15 +444,20 @@ impl Subscriptions {
         outcome.delivered
     }
 
-    /// Under the read lock: applies the batch's presence changes and picks, for each
-    /// event, its frame and its channel's subscribers.
+    /// Under the read lock: marks the subscriptions whose holder's rights changed,
+    /// applies the batch's presence changes and picks, for each event, its frame and
+    /// its channel's subscribers.
     fn plan(
         &self,
         batch: &[Arc<Delivered>],
+        changes: &[(i64, RightsChange)],
         members: &Members,
         mirror: &Mirror<'_>,
     ) -> Vec<Delivery> {
         let table = self.read();
+        if !changes.is_empty() {
+            rights_changed(&table, changes);
+        }
         let mut deliveries = Vec::new();
         for event in batch {
             let Some(topic) = &event.topic else {
@@ -370,7 +525,7 @@ fn mirrored(table: &Table, event: &Arc<Delivered>, mirror: &Mirror<'_>, out: &mu
         let subscribers = channel.snapshot();
         if !subscribers
             .iter()
-            .any(|subscription| subscription.mirror.is_some())
+            .any(|subscription| subscription.holder.is_some())
         {
             continue;
         }
@@ -398,6 +553,28 @@ fn mirrored(table: &Table, event: &Arc<Delivered>, mirror: &Mirror<'_>, out: &mu
     }
 }
 
+/// Marks each subscription on the application's channels whose holder's rights
+/// change in the batch (after it joined): nothing after the first change reaches it
+/// until it is checked again. Rare, so a walk over every subscription does.
+fn rights_changed(table: &Table, changes: &[(i64, RightsChange)]) {
+    let subscriptions = table
+        .channels
+        .values()
+        .flat_map(|channel| channel.subscribers.values());
+    for subscription in subscriptions {
+        let Some(holder) = subscription.holder else {
+            continue;
+        };
+        let theirs = changes
+            .iter()
+            .filter(|(id, change)| change.user_id() == holder && *id > subscription.joined_at)
+            .map(|(id, _)| *id);
+        if let (Some(first), Some(newest)) = (theirs.clone().min(), theirs.max()) {
+            subscription.rights_changed(first, newest);
+        }
+    }
+}
+
 /// Subscribers per fan-out task at least: for fewer, spreading the writes over several
 /// workers costs more than it saves (as for `/ws`, see `registry`).
 const SHARD_MIN: usize = 512;
@@ -420,6 +597,7 @@ async fn deliver(
     shard: usize,
     shards: usize,
     capacity: usize,
+    now: SystemTime,
 ) -> Outcome {
     let mut outcome = Outcome::default();
     let mut offered = 0;
@@ -428,7 +606,7 @@ async fn deliver(
             if !delivery.is_for(subscription) {
                 continue;
             }
-            match subscription.offer(delivery.id, &delivery.frame, capacity) {
+            match subscription.offer(delivery, capacity, now) {
                 Ok(true) => outcome.delivered += 1,
                 Ok(false) => {}
                 Err(TooSlow) => outcome.too_slow.push(subscription.clone()),

@@ -622,13 +622,13 @@ fn still_valid(identity: Identity) -> Result<Identity, CloseReason> {
 }
 
 /// The monotonic instant of a wall-clock time (now, if it has passed).
-fn instant_of(time: SystemTime) -> tokio::time::Instant {
+pub(crate) fn instant_of(time: SystemTime) -> tokio::time::Instant {
     let left = time.duration_since(SystemTime::now()).unwrap_or_default();
     tokio::time::Instant::now() + left
 }
 
 /// Completes at `deadline`; never without one.
-async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
+pub(crate) async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,

@@ -9,13 +9,13 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async, tungsten
 
 use crate::helpers::{Client, PATIENCE, TestApp, spawn_app};
 
-struct PusherClient {
+pub struct PusherClient {
     stream: WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>,
     socket_id: String,
 }
 
 impl PusherClient {
-    async fn connect(app: &TestApp) -> PusherClient {
+    pub async fn connect(app: &TestApp) -> PusherClient {
         let url = format!("ws://{}/app/desk-key?protocol=7", app.addr);
         let (stream, _) = connect_async(url).await.expect("handshake");
         let mut client = PusherClient {
@@ -29,7 +29,7 @@ impl PusherClient {
         client
     }
 
-    async fn next(&mut self) -> Value {
+    pub async fn next(&mut self) -> Value {
         loop {
             let frame = tokio::time::timeout(PATIENCE, self.stream.next())
                 .await
@@ -43,23 +43,38 @@ impl PusherClient {
     }
 
     /// Authorises through `/broadcasting/auth` as `session`, then subscribes.
-    async fn subscribe(&mut self, app: &TestApp, session: &Client, channel: &str) {
+    pub async fn subscribe(&mut self, app: &TestApp, session: &Client, channel: &str) {
         let auth = authorize(app, session, &self.socket_id, channel).await;
         assert_eq!(auth.0, 200, "{}", auth.1);
         let mut data = json!({"channel": channel, "auth": auth.1["auth"]});
         if let Some(channel_data) = auth.1.get("channel_data") {
             data["channel_data"] = channel_data.clone();
         }
-        let request = json!({"event": "pusher:subscribe", "data": data}).to_string();
-        self.stream
-            .send(Message::text(request))
-            .await
-            .expect("send");
+        self.send(json!({"event": "pusher:subscribe", "data": data}))
+            .await;
         let reply = self.next().await;
         assert_eq!(
             reply["event"], "pusher_internal:subscription_succeeded",
             "{reply}"
         );
+    }
+
+    /// Subscribes to a public channel (no authorisation).
+    pub async fn subscribe_public(&mut self, channel: &str) {
+        self.send(json!({"event": "pusher:subscribe", "data": {"channel": channel}}))
+            .await;
+        let reply = self.next().await;
+        assert_eq!(
+            reply["event"], "pusher_internal:subscription_succeeded",
+            "{reply}"
+        );
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.stream
+            .send(Message::text(message.to_string()))
+            .await
+            .expect("send");
     }
 
     /// The next desk event (skipping protocol frames): its name and decoded data.
@@ -76,8 +91,7 @@ impl PusherClient {
 
     /// Nothing with an id waits ahead of a pong.
     async fn assert_nothing_pending(&mut self) {
-        let ping = json!({"event": "pusher:ping", "data": {}}).to_string();
-        self.stream.send(Message::text(ping)).await.expect("send");
+        self.send(json!({"event": "pusher:ping", "data": {}})).await;
         loop {
             let frame = self.next().await;
             assert!(frame.get("id").is_none(), "unexpected {frame}");
@@ -89,7 +103,7 @@ impl PusherClient {
 }
 
 /// `POST /broadcasting/auth` as Laravel Echo sends it: a form, the session cookie and
-/// the CSRF token.
+/// the CSRF token (or an API token).
 async fn authorize(
     app: &TestApp,
     session: &Client,
@@ -106,6 +120,9 @@ async fn authorize(
     }
     if let Some(csrf) = &session.csrf {
         request = request.header("X-CSRF-TOKEN", csrf);
+    }
+    if let Some(token) = &session.token {
+        request = request.bearer_auth(token);
     }
     let response = request.send().await.expect("an answer");
     let status = response.status().as_u16();

@@ -3,6 +3,7 @@
 mod attachments;
 mod blocked;
 mod broadcasting;
+mod broadcasting_rights;
 mod csrf;
 mod get_tickets;
 mod hardening;
