@@ -162,9 +162,9 @@ impl Hub {
         self.inner.feed.head()
     }
 
-    /// Open WebSocket connections on this node.
+    /// Open WebSocket connections on this node, native and Pusher.
     pub fn client_count(&self) -> usize {
-        self.inner.registry.len()
+        self.inner.registry.len() + self.inner.pusher.connection_count()
     }
 
     /// Closes every open connection of a user at once (e.g. when the account is blocked).
@@ -172,7 +172,8 @@ impl Hub {
         self.inner.registry.close_user(user_id, reason)
     }
 
-    /// Stops the tailer, closes every WebSocket with 1001 and ends long polls.
+    /// Stops the tailer, closes every WebSocket with 1001 (Pusher's with 4200, reconnect)
+    /// and ends long polls.
     pub fn shutdown(&self) {
         self.inner.registry.close_all(CloseReason::GOING_AWAY);
         self.inner.shutdown.cancel();

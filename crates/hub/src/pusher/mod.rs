@@ -19,7 +19,7 @@ mod subscriptions;
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -55,6 +55,8 @@ pub(crate) struct Pusher {
     /// nodes (a publisher's `socket_id` is left out on every node).
     node_number: u32,
     next_connection: AtomicU64,
+    /// Pusher connections open on this node (refusals not counted).
+    open: AtomicUsize,
     /// The last log id this node's Pusher fan-out has applied.
     applied: watch::Sender<i64>,
 }
@@ -67,6 +69,7 @@ impl Pusher {
             members: Members::default(),
             node_number: rand::random::<u32>() % 1_000_000_000,
             next_connection: AtomicU64::new(1),
+            open: AtomicUsize::new(0),
             applied: watch::Sender::new(head),
         }
     }
@@ -77,6 +80,18 @@ impl Pusher {
 
     fn next_connection(&self) -> u64 {
         self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Pusher connections open on this node.
+    pub fn connection_count(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// Counts a connection as open until the returned guard is dropped (after its
+    /// close frame).
+    fn count_connection(&self) -> OpenConnection<'_> {
+        self.open.fetch_add(1, Ordering::Relaxed);
+        OpenConnection(&self.open)
     }
 
     /// `NODE.CONNECTION`, the form the Pusher SDKs check (`\d+\.\d+`).
@@ -118,6 +133,15 @@ impl Pusher {
     async fn applied(&self, id: i64) {
         let mut applied = self.applied.subscribe();
         let _ = applied.wait_for(|applied| *applied >= id).await;
+    }
+}
+
+/// One open connection in [`Pusher::connection_count`].
+struct OpenConnection<'a>(&'a AtomicUsize);
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

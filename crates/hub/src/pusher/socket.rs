@@ -197,6 +197,8 @@ async fn connection(
         return;
     };
     tracing::info!(connection = id, app = %app.id, "Pusher connection {socket_id}");
+    // Counted in /clients and /status, and waited for at shutdown, until its close frame.
+    let _open = pusher.count_connection();
     let mut session = Session {
         hub: hub.clone(),
         app,

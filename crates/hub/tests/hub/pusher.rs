@@ -19,6 +19,7 @@ on_both_backends!(
     a_channel_history_reads_its_events_in_order,
     pusher_and_native_events_share_one_order_but_not_their_audiences,
     a_bad_subscription_signature_is_refused_and_the_connection_stays,
+    pusher_connections_are_counted_and_closed_at_shutdown,
 );
 
 fn app() -> PusherApp {
@@ -162,6 +163,22 @@ impl Pusher {
         events
     }
 
+    /// The code of the close frame, skipping what comes before it.
+    async fn close_code(&mut self) -> Option<u16> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, self.client.next())
+                .await
+                .expect("a frame in time");
+            match frame {
+                Some(Ok(Message::Close(frame))) => return frame.map(|frame| u16::from(frame.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
     /// Nothing with an id waits before a ping's pong.
     async fn assert_nothing_pending(&mut self) {
         self.send(json!({"event": "pusher:ping", "data": {}})).await;
@@ -260,6 +277,26 @@ async fn a_bad_subscription_signature_is_refused_and_the_connection_stays(backen
     pusher.subscribe("private-vault", None).await;
     trigger(&hub, "private-vault", "opened", "yes").await;
     assert_eq!(pusher.events(1).await[0].0, "yes");
+}
+
+/// `/clients` and `/status` count Pusher connections with the native ones, and a
+/// shutdown closes them with 4200 (reconnect, to another node) and waits for their
+/// close frames as for `/ws`.
+async fn pusher_connections_are_counted_and_closed_at_shutdown(backend: Backend) {
+    let hub = spawn(backend).await;
+    let mut native = hub.connect("").await;
+    let mut pusher = Pusher::connect(&hub).await;
+    let leaving = Pusher::connect(&hub).await;
+    hub.wait_for_clients(3).await;
+    assert_eq!(hub.get("/status").await.1["clients"], 3);
+    drop(leaving);
+    hub.wait_for_clients(2).await;
+
+    hub.hub.shutdown();
+    hub.hub.connections_closed(PATIENCE).await;
+    assert_eq!(hub.hub.client_count(), 0);
+    assert_eq!(pusher.close_code().await, Some(4200));
+    assert_eq!(native.close_code().await, Some(1001));
 }
 
 #[tokio::test]
