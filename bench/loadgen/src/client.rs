@@ -10,7 +10,7 @@ use std::{
 };
 
 use anyhow::{Context, Result, bail};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use tokio::{
     net::TcpStream,
     sync::{Notify, Semaphore, oneshot},
@@ -185,6 +185,15 @@ async fn receive(
             message = socket.next() => message,
         };
         match message {
+            Some(Ok(Message::Text(text)))
+                if shared.mode == Mode::Pusher && crate::pusher::is_ping(text.as_str()) =>
+            {
+                // A Pusher server closes a client that does not answer its pings.
+                if let Err(error) = socket.send(Message::text(crate::pusher::PONG)).await {
+                    tally.read_error = Some(format!("answering a ping: {error}"));
+                    break;
+                }
+            }
             Some(Ok(Message::Text(text))) => {
                 if observe(text.as_str(), shared, &mut seen, tally) && !counted_done {
                     counted_done = true;

@@ -80,6 +80,17 @@ pub async fn subscribe(socket: &mut Socket) -> Result<()> {
     expect(socket, "pusher_internal:subscription_succeeded").await
 }
 
+/// What answers the server's `pusher:ping`.
+pub const PONG: &str = r#"{"event":"pusher:pong","data":{}}"#;
+
+/// Whether a frame is the server's `pusher:ping` (the protocol's own events are never
+/// the bench's, whose data is a string).
+pub fn is_ping(frame: &str) -> bool {
+    frame.contains("pusher:ping")
+        && serde_json::from_str::<serde_json::Value>(frame)
+            .is_ok_and(|message| message["event"] == "pusher:ping")
+}
+
 async fn expect(socket: &mut Socket, event: &str) -> Result<()> {
     match socket.next().await {
         Some(Ok(Message::Text(text))) if text.contains(event) => Ok(()),
@@ -104,5 +115,14 @@ mod tests {
             "{url}"
         );
         assert!(App::parse("nope").is_err());
+    }
+
+    #[test]
+    fn knows_a_ping_from_an_event() {
+        assert!(is_ping(r#"{"event":"pusher:ping","data":{}}"#));
+        assert!(!is_ping(r#"{"event":"pusher:pong","data":{}}"#));
+        let event =
+            r#"{"event":"bench","channel":"bench","data":"{\"seq\":1,\"pad\":\"pusher:ping\"}"}"#;
+        assert!(!is_ping(event));
     }
 }
