@@ -1,5 +1,5 @@
-//! Who receives which event (SPEC §3). Decided here, on the server, when the event is
-//! written; never by the receiving client.
+//! Who receives which event (docs/events.md, "Who receives what"). Decided here, on
+//! the server, when the event is written; never by the receiving client.
 //!
 //! "Everyone" in the desk means every signed-in person: the three roles, not the hub's
 //! empty audience, which would include anonymous connections too.

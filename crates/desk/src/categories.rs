@@ -1,5 +1,5 @@
 //! Categories: tickets and articles each have their own list. Like locations, they
-//! have no event type of their own (SPEC §2).
+//! have no event type of their own (docs/events.md).
 
 use serde::Deserialize;
 

@@ -662,7 +662,7 @@ async fn seed_people(
     })
 }
 
-/// Locations and categories have no events (SPEC §2): written directly.
+/// Locations and categories have no events (docs/events.md): written directly.
 async fn seed_places_and_categories(
     tx: &mut dyn Transaction,
 ) -> Result<(Vec<Location>, Vec<Category>)> {

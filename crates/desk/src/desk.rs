@@ -165,7 +165,7 @@ impl Change<'_> {
     }
 }
 
-/// Permission checks shared by the services (SPEC §3, issue 3 point 4).
+/// Permission checks shared by the services (docs/events.md, "Who receives what").
 pub(crate) fn require_active(actor: &User) -> Result<()> {
     if actor.status == UserStatus::Blocked {
         return Err(Error::forbidden("this account is blocked"));

@@ -67,7 +67,7 @@ impl Error {
             Error::InvalidCredentials => ErrorKind::Unauthenticated,
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::Validation { .. } => ErrorKind::Validation,
-            // SPEC: both a stale version and an invalid status transition are a 409.
+            // Both a stale version and an invalid status transition are a 409.
             Error::Conflict { .. } | Error::InvalidTransition { .. } => ErrorKind::Conflict,
             Error::TooManyAttempts { .. } => ErrorKind::TooManyRequests,
             Error::Busy => ErrorKind::Unavailable,

@@ -1,5 +1,5 @@
 //! Locations: where equipment stands and people sit, shown as "Building › Room".
-//! Locations have no event type of their own (SPEC §2): they change rarely, and the
+//! Locations have no event type of their own (docs/events.md): they change rarely, and the
 //! pages that show them pick them up on the next load.
 
 use serde::Deserialize;

@@ -13,7 +13,7 @@ use crate::{
 };
 
 choice!(
-    /// What a person may do (SPEC §1). An admin is also an agent.
+    /// What a person may do. An admin is also an agent.
     Role {
         Requester = "requester",
         Agent = "agent",

@@ -1,4 +1,4 @@
-//! The WebSocket wire protocol (SPEC §4.2): JSON text frames.
+//! The WebSocket wire protocol (docs/protocol.md): JSON text frames.
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};

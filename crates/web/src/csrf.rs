@@ -1,5 +1,5 @@
-//! CSRF protection for session-authenticated changes (SPEC §7). The session cookie is
-//! sent by the browser whatever page makes the request; the CSRF token is only known
+//! CSRF protection for session-authenticated changes. The session cookie is sent by
+//! the browser whatever page makes the request; the CSRF token is only known
 //! to our own pages (it comes in the login answer and `GET /api/v1/session`), so a
 //! change must carry it back in `X-CSRF-Token`. API tokens need no CSRF token: a
 //! browser never attaches them on its own.

@@ -1,4 +1,4 @@
-//! The Origin check (SPEC §7): a browser request from another site — a WebSocket
+//! The Origin check (docs/architecture.md): a browser request from another site — a WebSocket
 //! upgrade, a poll, a login form — carries that site's `Origin`; it is refused unless
 //! it is the desk's own origin or listed in `--allowed-origins`. Scheme, host and port
 //! must all match (issue 18 point 9): the `https://` desk once accepted `http://`,

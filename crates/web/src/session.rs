@@ -128,7 +128,7 @@ fn clear_cookie_header(config: &WebConfig) -> Result<HeaderValue> {
 }
 
 /// HttpOnly (scripts cannot read it), SameSite=Lax (not sent on cross-site posts),
-/// Secure under TLS (SPEC §7).
+/// Secure under TLS.
 fn cookie_header(value: &str, max_age: i64, config: &WebConfig) -> Result<HeaderValue> {
     let secure = if config.secure_cookies {
         "; Secure"

@@ -1,4 +1,4 @@
-//! The hub's HTTP surface (SPEC §4.3): the original system's endpoints, the transports,
+//! The hub's HTTP surface (docs/protocol.md): the original system's endpoints, the transports,
 //! and operations endpoints. `router` is merged into the desk's router by `ictdesk serve`.
 
 mod broadcast;

@@ -28,7 +28,8 @@ impl SqliteDatabase {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before the change is acknowledged (SPEC §8).
+            // FULL: a commit is on disk before the change is acknowledged
+            // (docs/architecture.md, SQLite).
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);

@@ -1,4 +1,4 @@
-//! Bad input (SPEC §8): an answer that names the problem, never a crash, never a lost
+//! Bad input: an answer that names the problem, never a crash, never a lost
 //! event.
 
 use serde_json::{Value, json};

@@ -1,5 +1,6 @@
 //! `/users`: list and search, create, read, change. Blocking someone closes their open
-//! WebSockets at once (SPEC §2); the desk has already ended their sessions.
+//! WebSockets at once (docs/protocol.md, close codes); the desk has already ended their
+//! sessions.
 
 use std::net::SocketAddr;
 

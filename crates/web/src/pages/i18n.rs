@@ -1,4 +1,4 @@
-//! Interface strings in Russian and English (SPEC §6). The language comes from the
+//! Interface strings in Russian and English. The language comes from the
 //! `lang` cookie (the switch in the header), else from `Accept-Language`; the page also
 //! gets the catalog as JSON, so toasts and live markers speak the same language.
 

@@ -1,4 +1,4 @@
-//! The server-rendered pages (SPEC §6): askama view models (one module per page), a
+//! The server-rendered pages (docs/architecture.md): askama view models (one module per page), a
 //! base layout that starts `live-updates.js`, and small HTML fragments (a table's
 //! rows, a ticket's live part) that the page scripts fetch again when an event says
 //! something changed. Fragments go through the same permission checks as the pages,
