@@ -40,7 +40,6 @@ pub mod inbox;
 pub mod locations;
 pub mod login_limit;
 pub mod notifications;
-pub mod params;
 pub mod passwords;
 pub mod patch;
 pub mod seed;
