@@ -1,6 +1,7 @@
 //! Demo data: a realistic IT department, created through the same service functions as
 //! real changes (so history and events are real), in a few large transactions so that
-//! `ictdesk serve --demo` starts in seconds. And the first admin of an empty database.
+//! `ictdesk serve --demo` starts in seconds. (The first admin of an empty database
+//! without the demo: `first_run.rs`.)
 
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use time::{Duration, OffsetDateTime};
@@ -38,15 +39,6 @@ pub struct DemoSummary {
     /// `(email, password, role)` of the fixed demo logins.
     pub logins: Vec<(String, String, String)>,
 }
-
-/// The admin created for an empty database without `--demo`; printed once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InitialAdmin {
-    pub email: String,
-    pub password: String,
-}
-
-pub const INITIAL_ADMIN_EMAIL: &str = "admin@ictdesk.local";
 
 const ADMIN: (&str, &str, &str) = ("Ольга Смирнова", "admin@demo.local", "ru");
 const AGENTS: [(&str, &str, &str); 3] = [
@@ -525,32 +517,6 @@ impl Clock {
 }
 
 impl Desk {
-    /// Whether the database has no users yet (a fresh installation).
-    pub async fn is_empty(&self) -> Result<bool> {
-        Ok(self.store.count_users().await? == 0)
-    }
-
-    /// On an empty database, creates one admin with a random password and returns it
-    /// (to print once); `None` when there are users already.
-    pub async fn ensure_admin(&self) -> Result<Option<InitialAdmin>> {
-        if !self.is_empty().await? {
-            return Ok(None);
-        }
-        let password = random_password();
-        let input = NewUser {
-            name: "Administrator".into(),
-            email: INITIAL_ADMIN_EMAIL.into(),
-            role: "admin".into(),
-            password: password.clone(),
-            locale: Some("en".into()),
-        };
-        self.create_user_by_system(&input).await?;
-        Ok(Some(InitialAdmin {
-            email: INITIAL_ADMIN_EMAIL.into(),
-            password,
-        }))
-    }
-
     /// Fills an empty database with the demo IT department; `None` if it is not empty.
     pub async fn seed_demo(&self) -> Result<Option<DemoSummary>> {
         if !self.is_empty().await? {
@@ -604,15 +570,6 @@ impl Desk {
             ],
         }))
     }
-}
-
-/// 20 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
-pub fn random_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    (0..20)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
 }
 
 struct People {
@@ -1021,12 +978,5 @@ mod tests {
     fn every_final_status_is_reachable_by_its_path() {
         assert_eq!(path_to("closed"), ["in_progress", "resolved", "closed"]);
         assert!(path_to("new").is_empty());
-    }
-
-    #[test]
-    fn random_passwords_are_long_and_unambiguous() {
-        let password = random_password();
-        assert_eq!(password.chars().count(), 20);
-        assert!(!password.contains(['0', 'O', '1', 'l', 'I']));
     }
 }

@@ -35,6 +35,7 @@ pub mod equipment;
 pub mod error;
 pub mod events;
 pub mod files;
+pub mod first_run;
 pub mod history;
 pub mod inbox;
 pub mod locations;

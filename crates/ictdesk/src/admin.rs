@@ -3,7 +3,7 @@
 use anyhow::Context;
 use ictdesk_desk::{
     Desk, DeskOptions,
-    demo::random_password,
+    first_run::random_password,
     users::{NewUser, UserChange},
 };
 

@@ -3,13 +3,8 @@
 use std::collections::BTreeMap;
 
 use ictdesk_desk::{
-    Page,
-    articles::ArticleQuery,
-    demo::{DEMO_PASSWORD, INITIAL_ADMIN_EMAIL},
-    equipment::EquipmentQuery,
-    events,
-    tickets::TicketQuery,
-    users::UserQuery,
+    Page, articles::ArticleQuery, demo::DEMO_PASSWORD, equipment::EquipmentQuery, events,
+    first_run::INITIAL_ADMIN_EMAIL, tickets::TicketQuery, users::UserQuery,
 };
 
 use crate::helpers::on_empty_databases;
