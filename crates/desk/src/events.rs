@@ -71,7 +71,8 @@ pub enum DeskEvent<'a> {
     /// A ticket's assignee changed, and its status did not.
     TicketAssigned(TicketAssigned<'a>),
     /// Other fields of a ticket changed (title, description, priority, type, category,
-    /// equipment, resolution), but neither its status nor its assignee.
+    /// equipment, resolution) or files were added or removed, but neither its status nor
+    /// its assignee.
     TicketUpdated(TicketUpdated<'a>),
     /// A comment on a ticket (an internal note reaches agents and admins only).
     TicketCommentCreated(TicketCommentCreated<'a>),
