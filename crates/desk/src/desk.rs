@@ -13,6 +13,7 @@ use crate::{
     attachments::FileOptions,
     error::{Error, Result},
     inbox,
+    mail::{Mail, MailSettings},
     passwords::{PasswordCost, Passwords},
     storage::{self, Storage, Transaction},
     users::{Role, User, UserStatus},
@@ -25,6 +26,8 @@ pub struct DeskOptions {
     pub session_lifetime: Duration,
     /// Where attachments' bytes live and how large one may be.
     pub files: FileOptions,
+    /// Sending mail; `None`: e-mail is off.
+    pub mail: Option<MailSettings>,
 }
 
 impl Default for DeskOptions {
@@ -33,6 +36,7 @@ impl Default for DeskOptions {
             password_cost: PasswordCost::default(),
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
             files: FileOptions::default(),
+            mail: None,
         }
     }
 }
@@ -44,6 +48,7 @@ pub struct Desk {
     pub(crate) passwords: Passwords,
     pub(crate) session_lifetime: Duration,
     pub(crate) file_options: FileOptions,
+    pub(crate) mail: Mail,
 }
 
 impl Desk {
@@ -58,6 +63,7 @@ impl Desk {
             passwords: Passwords::new(options.password_cost),
             session_lifetime: options.session_lifetime,
             file_options: options.files,
+            mail: Mail::new(options.mail),
         })
     }
 
@@ -81,6 +87,7 @@ impl Desk {
             tx: self.store.begin().await?,
             kept: Kept::default(),
             log: &self.log,
+            mail: &self.mail,
         })
     }
 }
@@ -107,10 +114,15 @@ impl<T> Outcome<T> {
 /// Writes that no live page shows (sessions, API tokens, failed logins, locations,
 /// categories) use [`Change::commit`] with no event kept; seeding the demo keeps the
 /// events of many steps in one transaction ([`Change::steps`]).
+///
+/// The kept events may call for inbox entries and mail: `commit` writes both in the same
+/// transaction (`crate::inbox`, `crate::mail::outbox`), so that a change, its entries and
+/// its mails commit together.
 pub(crate) struct Change<'d> {
     tx: Box<dyn Transaction>,
     kept: Kept,
     log: &'d EventLog,
+    mail: &'d Mail,
 }
 
 /// The events of a change's steps so far, appended in order at commit.
@@ -141,8 +153,8 @@ impl Change<'_> {
         (self.tx.as_mut(), &mut self.kept)
     }
 
-    /// The service call's end: commits with the outcome's event, or rolls back when
-    /// nothing changed.
+    /// The service call's end: commits with the outcome's event and the mails it calls
+    /// for, or rolls back when nothing changed.
     pub(crate) async fn finish<T>(mut self, outcome: Outcome<T>) -> Result<T> {
         let value = self.kept.keep(outcome);
         if !self.kept.0.is_empty() {
@@ -151,15 +163,20 @@ impl Change<'_> {
         Ok(value)
     }
 
-    /// Writes the inbox entries the kept events call for (see `inbox`), appends the
-    /// events in order, commits, and wakes the hub if there were any.
+    /// Writes the inbox entries and the mails the kept events call for (see `inbox`,
+    /// `mail::outbox`), appends the events in order, commits, and wakes the hub and
+    /// this node's mail sender if there is something for them.
     pub(crate) async fn commit(mut self) -> Result<()> {
         for event in &self.kept.0 {
             inbox::record(self.tx.as_mut(), event).await?;
         }
+        let queued = self.mail.queue_for(self.tx.as_mut(), &self.kept.0).await?;
         self.tx.commit(&self.kept.0).await?;
         if !self.kept.0.is_empty() {
             self.log.committed();
+        }
+        if queued > 0 {
+            self.mail.wake();
         }
         Ok(())
     }

@@ -19,6 +19,9 @@
 //! Which event a change emits, and who receives it: `docs/events.md`; the types and
 //! audiences themselves are in [`events`].
 //!
+//! A ticket's event may also call for mail, written to the outbox in the same
+//! transaction (`mail`); mail comes in through [`Desk::receive_mail`].
+//!
 //! Markdown is stored as written; rendering it (safely) is the web layer's job.
 
 pub mod articles;
@@ -40,6 +43,7 @@ pub mod history;
 pub mod inbox;
 pub mod locations;
 pub mod login_limit;
+pub mod mail;
 pub mod notifications;
 pub mod passwords;
 pub mod patch;

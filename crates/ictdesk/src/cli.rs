@@ -32,6 +32,8 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Fill a database with a desk at scale (for measuring): people, equipment, articles, tickets.
     Seed(SeedArgs),
+    /// Take one e-mail message from standard input (for an MTA's pipe): a new ticket, or a comment on the ticket it answers.
+    MailIn(crate::mail::MailInArgs),
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +110,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub attachments: AttachmentArgs,
+
+    #[command(flatten)]
+    pub mail: crate::mail::MailArgs,
 
     #[command(flatten)]
     pub hub: HubSettings,

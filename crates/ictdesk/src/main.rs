@@ -2,6 +2,7 @@
 
 mod admin;
 mod cli;
+mod mail;
 mod proxies;
 mod seed;
 mod server;
@@ -33,6 +34,8 @@ async fn main() -> anyhow::Result<()> {
         Command::User(args) => admin::user(args).await,
         Command::Migrate(args) => admin::migrate(args).await,
         Command::Seed(args) => seed::run(args).await,
+        // The MTA reads the exit status: it decides between bounce and retry.
+        Command::MailIn(args) => std::process::exit(mail::mail_in(args).await),
         Command::Hub(args) => {
             server::Server::hub(args)
                 .await?

@@ -27,6 +27,13 @@ impl Server {
     /// `ictdesk serve`: the desk, its API and pages, and the hub, on one port.
     pub async fn desk(args: ServeArgs) -> anyhow::Result<Self> {
         let tls = tls_config(&args.listen)?;
+        let mail = args.mail.settings()?;
+        match &mail {
+            Some(settings) => tracing::info!(relay = ?settings.smtp, "e-mail is on"),
+            None => tracing::info!(
+                "e-mail is off: set ICTDESK_SMTP_URL (--smtp-url) to send notifications"
+            ),
+        }
         let database = connect(&args.database.url).await?;
         let web_config = WebConfig {
             // A cookie for an https site must never travel over plain http.
@@ -40,6 +47,7 @@ impl Server {
             desk: DeskOptions {
                 session_lifetime: Duration::from_secs(args.session_lifetime.get()),
                 files: args.attachments.file_options()?,
+                mail,
                 ..DeskOptions::default()
             },
         };

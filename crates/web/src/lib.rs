@@ -11,6 +11,7 @@ pub mod broadcasting;
 pub mod csrf;
 pub mod error;
 pub mod identity;
+mod mail_sender;
 pub mod origin;
 pub mod pages;
 pub mod requests;
@@ -82,6 +83,7 @@ impl App {
         let application = Arc::new(DeskApplication::new(desk.clone()));
         let hub = Hub::start(hub_config, log, application, identify).await?;
         sweeper::supervise(&hub, desk.clone());
+        mail_sender::supervise(&hub, &desk);
         let state = AppState {
             login_limit: config.login_limit,
             desk: desk.clone(),

@@ -20,12 +20,13 @@ use crate::{
     history::{EntityKind, HistoryEntry, NewHistory},
     inbox::{InboxEntry, NewEntry, Recipients},
     locations::Location,
+    mail::{MailKind, MailRecipient, OutboxMail, delivery::Delivery},
     notifications::{Notification, NotificationRow},
     storage::{
         ARTICLE_SELECT, ATTACHMENT_SELECT, ActiveSession, COMMENT_SELECT, Dialect,
-        EQUIPMENT_SELECT, HISTORY_SELECT, INBOX_SELECT, LoginRow, NOTIFICATION_SELECT, Page, Paged,
-        STATS_SQL, Storage, TICKET_SELECT, Transaction, USER_COLUMNS, USER_FROM, like_pattern,
-        like_pattern_as_typed,
+        EQUIPMENT_SELECT, HISTORY_SELECT, INBOX_SELECT, LoginRow, NOTIFICATION_SELECT,
+        OUTBOX_COLUMNS, Page, Paged, STATS_SQL, Storage, TICKET_SELECT, Transaction, USER_COLUMNS,
+        USER_FROM, like_pattern, like_pattern_as_typed,
     },
     tickets::{Ticket, TicketQuery, TicketStats},
     users::{ApiToken, Session, User, UserQuery},
@@ -431,6 +432,84 @@ impl Storage for Store {
             .await?;
         rows.try_map(Notification::try_from)
     }
+
+    async fn mail_opt_outs(&self, user_id: i64) -> Result<Vec<MailKind>> {
+        opt_outs(user_id, self.reader()).await
+    }
+
+    async fn claim_mail(&self, owner: &str, now: &str, until: &str) -> Result<Option<OutboxMail>> {
+        let sql = format!(
+            "UPDATE mail_outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM mail_outbox \
+                 WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3 \
+                 AND (claimed_until IS NULL OR claimed_until < $3) \
+                 ORDER BY id LIMIT 1{}) \
+             RETURNING {OUTBOX_COLUMNS}",
+            Store::SKIP_LOCKED
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(owner)
+            .bind(until)
+            .bind(now)
+            .fetch_optional(self.writer())
+            .await?)
+    }
+
+    async fn record_delivery(
+        &self,
+        id: i64,
+        owner: &str,
+        now: &str,
+        delivery: &Delivery,
+    ) -> Result<bool> {
+        let (sent_at, failed_at, next_attempt_at, error) = match delivery {
+            Delivery::Sent => (Some(now), None, None, None),
+            Delivery::Retry { at, error } => (None, None, Some(at.as_str()), Some(error.as_str())),
+            Delivery::Failed { error } => (None, Some(now), None, Some(error.as_str())),
+        };
+        let done = sqlx::query(
+            "UPDATE mail_outbox SET sent_at = $1, failed_at = $2, \
+             next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error), \
+             claimed_by = NULL, claimed_until = NULL \
+             WHERE id = $5 AND claimed_by = $6",
+        )
+        .bind(sent_at)
+        .bind(failed_at)
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(id)
+        .bind(owner)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn mail_outbox(&self, after_id: i64, limit: i64) -> Result<Vec<OutboxMail>> {
+        let sql =
+            format!("SELECT {OUTBOX_COLUMNS} FROM mail_outbox WHERE id > $1 ORDER BY id LIMIT $2");
+        Ok(sqlx::query_as(&sql)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?)
+    }
+}
+
+/// Someone's switched-off kinds of mail, through `executor` (the read pool or a change).
+async fn opt_outs<'e>(
+    user_id: i64,
+    executor: impl sqlx::Executor<'e, Database = Db>,
+) -> Result<Vec<MailKind>> {
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM mail_opt_outs WHERE user_id = $1 ORDER BY kind")
+            .bind(user_id)
+            .fetch_all(executor)
+            .await?;
+    // A kind this version no longer knows is simply not offered.
+    Ok(kinds
+        .iter()
+        .filter_map(|kind| MailKind::parse(kind).ok())
+        .collect())
 }
 
 fn push_ticket_filters(qb: &mut Builder<'_>, query: &TicketQuery) {
@@ -1027,6 +1106,75 @@ impl Transaction for BodyTransaction {
             .await?;
         }
         Ok(())
+    }
+
+    async fn mail_recipient(&mut self, user_id: i64) -> Result<Option<MailRecipient>> {
+        let recipient: Option<MailRecipient> =
+            sqlx::query_as("SELECT id, name, email, locale, status FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(self.conn())
+                .await?;
+        let Some(mut recipient) = recipient else {
+            return Ok(None);
+        };
+        recipient.opted_out = opt_outs(user_id, self.conn()).await?;
+        Ok(Some(recipient))
+    }
+
+    async fn mail_thread(&mut self, ticket_id: i64, address: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT message_id FROM mail_outbox WHERE ticket_id = $1 AND to_address = $2 \
+             ORDER BY id",
+        )
+        .bind(ticket_id)
+        .bind(address)
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn insert_mail(&mut self, mail: &OutboxMail) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO mail_outbox (message_id, kind, ticket_id, recipient_id, from_address, \
+             to_address, message, created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+        )
+        .bind(&mail.message_id)
+        .bind(mail.kind.as_str())
+        .bind(mail.ticket_id)
+        .bind(mail.recipient_id)
+        .bind(&mail.from_address)
+        .bind(&mail.to_address)
+        .bind(&mail.message)
+        .bind(&mail.created_at)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn set_mail_opt_outs(&mut self, user_id: i64, kinds: &[MailKind]) -> Result<()> {
+        sqlx::query("DELETE FROM mail_opt_outs WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        for kind in kinds {
+            sqlx::query("INSERT INTO mail_opt_outs (user_id, kind) VALUES ($1, $2)")
+                .bind(user_id)
+                .bind(kind.as_str())
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn remember_received_mail(&mut self, message_id: &str, at: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO mail_received (message_id, received_at) VALUES ($1, $2) \
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(message_id)
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn commit(mut self: Box<Self>, events: &[NewEvent]) -> Result<()> {

@@ -31,6 +31,7 @@ use crate::{
     history::{EntityKind, HistoryEntry, NewHistory},
     inbox::{InboxEntry, NewEntry, Recipients},
     locations::Location,
+    mail::{MailKind, MailRecipient, OutboxMail, delivery::Delivery},
     notifications::Notification,
     tickets::{Ticket, TicketQuery, TicketStats},
     users::{ApiToken, Session, User, UserQuery},
@@ -199,6 +200,23 @@ pub trait Storage: Send + Sync + 'static {
         with_expired: bool,
         page: Page,
     ) -> Result<Paged<Notification>>;
+
+    // E-mail (`crate::mail`).
+    async fn mail_opt_outs(&self, user_id: i64) -> Result<Vec<MailKind>>;
+    /// The oldest mail due at `now` that no live claim holds, claimed for `owner` until
+    /// `until` (an attempt more). Two claimers never get the same mail: PostgreSQL
+    /// skips a row another claim has locked, SQLite has one writer.
+    async fn claim_mail(&self, owner: &str, now: &str, until: &str) -> Result<Option<OutboxMail>>;
+    /// Records how an attempt of `owner`'s went; `false` when its claim was lost.
+    async fn record_delivery(
+        &self,
+        id: i64,
+        owner: &str,
+        now: &str,
+        delivery: &Delivery,
+    ) -> Result<bool>;
+    /// The outbox after `after_id`, oldest first.
+    async fn mail_outbox(&self, after_id: i64, limit: i64) -> Result<Vec<OutboxMail>>;
 }
 
 /// A change in progress. Dropping it without `commit` rolls it back.
@@ -276,6 +294,18 @@ pub trait Transaction: Send {
 
     async fn insert_history(&mut self, entries: &[NewHistory]) -> Result<()>;
 
+    // E-mail (`crate::mail`).
+    /// The person with their e-mail preferences (not locked: nothing about them changes).
+    async fn mail_recipient(&mut self, user_id: i64) -> Result<Option<MailRecipient>>;
+    /// The Message-IDs of the mails about the ticket to `address`, oldest first: the
+    /// thread a new one continues.
+    async fn mail_thread(&mut self, ticket_id: i64, address: &str) -> Result<Vec<String>>;
+    /// Puts a mail into the outbox (its id and delivery fields are ignored).
+    async fn insert_mail(&mut self, mail: &OutboxMail) -> Result<i64>;
+    async fn set_mail_opt_outs(&mut self, user_id: i64, kinds: &[MailKind]) -> Result<()>;
+    /// Records an incoming message's id; `false` if it was received before.
+    async fn remember_received_mail(&mut self, message_id: &str, at: &str) -> Result<bool>;
+
     /// Appends the change's events to the hub's log, in order, and commits. Only the
     /// desk's change path holds the boxed transaction this needs (services get
     /// `&mut dyn Transaction`), so no service commits without its event. Appending
@@ -304,6 +334,9 @@ pub(crate) trait Dialect {
         conn: &mut <Self::Db as sqlx::Database>::Connection,
         key: &str,
     ) -> Result<()>;
+    /// What follows a subquery choosing rows to claim, so that concurrent claimers
+    /// pass over each other's rows instead of waiting for them.
+    const SKIP_LOCKED: &'static str;
     /// Appends the change's event to the hub's log inside the transaction.
     async fn append(
         conn: &mut <Self::Db as sqlx::Database>::Connection,
@@ -396,6 +429,11 @@ pub(crate) const INBOX_SELECT: &str = "SELECT ie.id, ie.kind, ie.title, ie.ticke
 pub(crate) const NOTIFICATION_SELECT: &str = "SELECT n.id, n.title, n.message, n.level, \
     n.audience, n.audience_user_id, n.author_id, u.name AS author_name, n.created_at, n.expires_at \
     FROM notifications n LEFT JOIN users u ON u.id = n.author_id";
+
+/// An outbox row's columns (`crate::mail::OutboxMail`).
+pub(crate) const OUTBOX_COLUMNS: &str = "id, message_id, kind, ticket_id, recipient_id, \
+    from_address, to_address, message, attempts, created_at, next_attempt_at, sent_at, \
+    failed_at, last_error";
 
 pub(crate) const HISTORY_SELECT: &str = "SELECT h.id, h.entity_kind, h.entity_id, h.actor_id, \
     u.name AS actor_name, h.field, h.old_value, h.new_value, h.at \

@@ -61,6 +61,7 @@ impl Dialect for PostgresStorage {
             .await?;
         Ok(())
     }
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 
     async fn append(conn: &mut PgConnection, event: &NewEvent) -> Result<i64> {
         Ok(ictdesk_hub::log::postgres::append(conn, event).await?)

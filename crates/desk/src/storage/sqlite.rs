@@ -60,6 +60,8 @@ impl Dialect for SqliteStorage {
             .await?;
         Ok(())
     }
+    /// Nothing: the single writer already serializes claims.
+    const SKIP_LOCKED: &'static str = "";
 
     async fn append(conn: &mut SqliteConnection, event: &NewEvent) -> Result<i64> {
         Ok(ictdesk_hub::log::sqlite::append(conn, event).await?)

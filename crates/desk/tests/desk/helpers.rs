@@ -48,18 +48,21 @@ impl SeenEvent {
 }
 
 impl TestDesk {
-    pub async fn sqlite() -> (Self, Place) {
+    pub async fn sqlite_with(options: DeskOptions) -> (Self, Place) {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("desk.db").display());
-        (Self::start(&url).await, Place::File(dir))
+        (Self::start(&url, options).await, Place::File(dir))
     }
 
-    pub async fn postgres(database: TestDatabase) -> (Self, Place) {
-        (Self::start(database.url()).await, Place::Postgres(database))
+    pub async fn postgres_with(database: TestDatabase, options: DeskOptions) -> (Self, Place) {
+        (
+            Self::start(database.url(), options).await,
+            Place::Postgres(database),
+        )
     }
 
-    async fn start(url: &str) -> Self {
-        let (desk, log) = open(url).await;
+    async fn start(url: &str, options: DeskOptions) -> Self {
+        let (desk, log) = open_with(url, options).await;
         let person = |name: &str, email: &str, role: &str| NewUser {
             name: name.into(),
             email: email.into(),
@@ -198,11 +201,16 @@ pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T, Error>) {
 
 /// The desk on an empty database.
 pub async fn open(url: &str) -> (Desk, EventLog) {
+    open_with(url, DeskOptions::default()).await
+}
+
+/// The desk on an empty database with `options` (passwords hashed at the tests' cost).
+pub async fn open_with(url: &str, options: DeskOptions) -> (Desk, EventLog) {
     let database = Database::connect(url).await.expect("the database opens");
     let log = database.event_log();
     let options = DeskOptions {
         password_cost: PasswordCost::TestsOnly,
-        ..DeskOptions::default()
+        ..options
     };
     let desk = Desk::open(&database, log.clone(), options)
         .await
@@ -232,7 +240,16 @@ where
     F: FnOnce(TestDesk) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let (desk, place) = TestDesk::sqlite().await;
+    on_sqlite_with(DeskOptions::default(), test).await;
+}
+
+/// [`on_sqlite`] with `options`.
+pub async fn on_sqlite_with<F, Fut>(options: DeskOptions, test: F)
+where
+    F: FnOnce(TestDesk) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let (desk, place) = TestDesk::sqlite_with(options).await;
     test(desk).await;
     drop(place);
 }
@@ -244,10 +261,19 @@ where
     F: FnOnce(TestDesk) -> Fut,
     Fut: Future<Output = ()>,
 {
+    on_postgres_with(DeskOptions::default(), test).await;
+}
+
+/// [`on_postgres`] with `options`.
+pub async fn on_postgres_with<F, Fut>(options: DeskOptions, test: F)
+where
+    F: FnOnce(TestDesk) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let Some(database) = fresh_postgres("desk").await else {
         return;
     };
-    let (desk, place) = TestDesk::postgres(database).await;
+    let (desk, place) = TestDesk::postgres_with(database, options).await;
     test(desk).await;
     drop(place);
 }

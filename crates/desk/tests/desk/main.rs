@@ -12,6 +12,8 @@ mod demo;
 mod equipment;
 mod inbox;
 mod login_limit;
+mod mail;
+mod mail_in;
 mod notifications;
 mod tickets;
 mod users;
