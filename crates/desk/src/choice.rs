@@ -21,6 +21,8 @@ macro_rules! choice {
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The names of [`Self::ALL`], in the same order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
 
             pub fn parse(text: &str) -> Result<Self, $crate::choice::UnknownChoice> {
                 match text.trim() {

@@ -2,7 +2,8 @@
 -- The outbox: a mail is written, fully rendered, in the same transaction as the change
 -- it tells about; a sender task delivers it later. Retries send the same bytes, so the
 -- same Message-ID. A claim (claimed_by until claimed_until) is a lease: a node that
--- dies mid-send leaves the mail to whoever claims it after the lease.
+-- dies mid-send leaves the mail to whoever claims it after the lease. claimed_by stays
+-- after the attempt: the node that sent a sent mail.
 CREATE TABLE mail_outbox (
     id              BIGSERIAL PRIMARY KEY,
     message_id      TEXT NOT NULL UNIQUE,

@@ -47,6 +47,8 @@ pub struct OutboxMail {
     /// Set when the mail was given up (a permanent refusal, or retries ran out).
     pub failed_at: Option<String>,
     pub last_error: Option<String>,
+    /// Who claimed it last: once sent, the node that sent it.
+    pub claimed_by: Option<String>,
 }
 
 /// What the tickets' events carry that mail needs (see `tickets.rs`).
@@ -268,6 +270,7 @@ fn outbox_row(
         sent_at: None,
         failed_at: None,
         last_error: None,
+        claimed_by: None,
     }
 }
 

@@ -470,7 +470,7 @@ impl Storage for Store {
         let done = sqlx::query(
             "UPDATE mail_outbox SET sent_at = $1, failed_at = $2, \
              next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error), \
-             claimed_by = NULL, claimed_until = NULL \
+             claimed_until = NULL \
              WHERE id = $5 AND claimed_by = $6",
         )
         .bind(sent_at)

@@ -433,7 +433,7 @@ pub(crate) const NOTIFICATION_SELECT: &str = "SELECT n.id, n.title, n.message, n
 /// An outbox row's columns (`crate::mail::OutboxMail`).
 pub(crate) const OUTBOX_COLUMNS: &str = "id, message_id, kind, ticket_id, recipient_id, \
     from_address, to_address, message, attempts, created_at, next_attempt_at, sent_at, \
-    failed_at, last_error";
+    failed_at, last_error, claimed_by";
 
 pub(crate) const HISTORY_SELECT: &str = "SELECT h.id, h.entity_kind, h.entity_id, h.actor_id, \
     u.name AS actor_name, h.field, h.old_value, h.new_value, h.at \

@@ -9,6 +9,7 @@ mod config;
 mod connections;
 mod logins;
 mod logs;
+mod mail;
 mod nginx;
 mod presence;
 mod process;

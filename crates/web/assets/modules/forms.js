@@ -49,6 +49,10 @@ export function setDefault(field, value) {
 export function acceptCurrent(form, saved) {
   for (const field of form.elements) {
     if (!field.name || !(field.name in saved)) continue;
+    if (field.type === 'checkbox') {
+      field.defaultChecked = field.checked = saved[field.name] === true;
+      continue;
+    }
     setDefault(field, saved[field.name] === null ? '' : String(saved[field.name]));
   }
   if (form.elements.resolution) setDefault(form.elements.resolution, '');

@@ -8,6 +8,7 @@ mod categories;
 mod equipment;
 mod inbox;
 mod locations;
+mod mail;
 mod notifications;
 mod tickets;
 mod tokens;
@@ -75,6 +76,10 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
         .route(
             "/notifications",
             get(notifications::list).post(notifications::create),
+        )
+        .route(
+            "/me/mail-preferences",
+            get(mail::preferences).put(mail::change_preferences),
         )
         .fallback(not_found)
 }

@@ -17,6 +17,7 @@ mod login;
 mod markdown;
 mod notifications;
 mod pager;
+mod preferences;
 mod tickets;
 mod users;
 
@@ -65,6 +66,7 @@ pub fn router(app: AppState) -> Router {
         .merge(articles::routes())
         .merge(notifications::routes())
         .merge(inbox::routes())
+        .merge(preferences::routes())
         .with_state(pages)
 }
 

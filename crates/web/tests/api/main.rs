@@ -13,6 +13,7 @@ mod knowledge;
 mod leaks;
 mod live_rights;
 mod login;
+mod mail;
 mod pages;
 mod postgres;
 mod session;
