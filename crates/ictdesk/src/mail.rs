@@ -13,7 +13,10 @@ use ictdesk_desk::{
 };
 use lettre::message::Mailbox;
 
-use crate::{cli::DatabaseArgs, server::connect};
+use crate::{
+    cli::{AttachmentArgs, DatabaseArgs},
+    server::connect,
+};
 
 #[derive(Debug, Args)]
 pub struct MailArgs {
@@ -108,6 +111,10 @@ pub struct MailInArgs {
     )]
     pub mail_in_unknown: Unknown,
 
+    /// Where a message's files are stored as attachments, as for `serve`.
+    #[command(flatten)]
+    pub attachments: AttachmentArgs,
+
     /// The mail settings, so that the replies a message causes are queued (the server sends them).
     #[command(flatten)]
     pub mail: MailArgs,
@@ -177,6 +184,7 @@ async fn open_desk(args: &MailInArgs) -> anyhow::Result<Desk> {
     let database = connect(&args.database.url).await?;
     let options = DeskOptions {
         mail: args.mail.settings()?,
+        files: args.attachments.file_options()?,
         ..DeskOptions::default()
     };
     Desk::open(&database, database.event_log(), options)

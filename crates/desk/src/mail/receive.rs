@@ -2,8 +2,11 @@
 //! on the ticket it answers — through the same services, permissions and change path
 //! as the pages, so the same event goes live and the same mails go out.
 
-use super::inbound::{self, IncomingMail, Sender, Unreadable};
+use bytes::Bytes;
+
+use super::inbound::{self, IncomingFile, IncomingMail, Sender, Unreadable};
 use crate::{
+    attachments::{StoredFile, Upload, sanitize_name},
     comments::{Comment, NewComment},
     desk::Desk,
     error::{Error, ErrorKind},
@@ -90,6 +93,10 @@ impl Desk {
         }
         let sender = mail.from.as_ref().ok_or(MailInError::NoSender)?;
         let author = self.author(sender, &mail, unknown).await?;
+        // The bytes go to the store before the transaction that records them (see
+        // `attachments`); what cannot be kept is named at the end of the text.
+        let (files, left_out) = self.store_files(&mail.files).await?;
+        let body = format!("{}{left_out}", mail.body);
         let mut work = self.begin_change().await?;
         let at = timestamps::format(timestamps::now());
         if let Some(id) = &mail.message_id
@@ -100,9 +107,9 @@ impl Desk {
         match mail.ticket_id {
             Some(ticket) => {
                 let comment = NewComment {
-                    body: limited(&mail.body, COMMENT_LIMIT),
+                    body: limited(&body, COMMENT_LIMIT),
                     internal: false,
-                    files: Vec::new(),
+                    files,
                 };
                 let outcome = add_comment_in(work.tx(), &author, ticket, &comment, &at)
                     .await
@@ -112,7 +119,8 @@ impl Desk {
             None => {
                 let ticket = NewTicket {
                     title: title(&mail),
-                    description: limited(&mail.body, DESCRIPTION_LIMIT),
+                    description: limited(&body, DESCRIPTION_LIMIT),
+                    files,
                     ..NewTicket::default()
                 };
                 let outcome = create_ticket_in(work.tx(), &author, &ticket, &at)
@@ -121,6 +129,33 @@ impl Desk {
                 Ok(Received::Ticket(Box::new(work.finish(outcome).await?)))
             }
         }
+    }
+
+    /// Stores the message's files; one over `--max-upload-size` is left out and named
+    /// in the returned note, an empty one skipped (an upload refuses both).
+    async fn store_files(
+        &self,
+        files: &[IncomingFile],
+    ) -> Result<(Vec<StoredFile>, String), MailInError> {
+        let mut stored = Vec::with_capacity(files.len());
+        let mut left_out = String::new();
+        for file in files.iter().filter(|file| !file.bytes.is_empty()) {
+            let upload = Upload {
+                name: file.name.clone(),
+                content_type: Some(file.content_type.clone()),
+                bytes: Bytes::copy_from_slice(&file.bytes),
+            };
+            match self.store_file(upload).await {
+                Ok(file) => stored.push(file),
+                Err(Error::TooLarge { limit }) => left_out.push_str(&format!(
+                    "\n\n[{}: {} bytes, over the desk's limit of {limit} bytes; not attached]",
+                    sanitize_name(&file.name),
+                    file.bytes.len()
+                )),
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok((stored, left_out))
     }
 
     /// The sender's account; for an unknown address, a new requester account or a

@@ -241,6 +241,65 @@ both!(
     }
 );
 
+both!(
+    a_messages_files_become_the_tickets_attachments,
+    |t: TestDesk| async move {
+        let raw = sample("new_ticket_with_attachments_en.eml");
+        let Received::Ticket(ticket) = receive(&t, "new_ticket_with_attachments_en.eml").await
+        else {
+            panic!("not a ticket");
+        };
+        let john = &t.other_requester;
+        let page = t
+            .desk
+            .ticket_page(john, ticket.id)
+            .await
+            .expect("the ticket");
+        let files: Vec<(&str, &str, i64)> = page
+            .attachments
+            .iter()
+            .map(|file| (file.name.as_str(), file.content_type.as_str(), file.size))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("screen.png", "image/png", 70),
+                ("отчёт драйвера.pdf", "application/pdf", 125)
+            ]
+        );
+        assert!(
+            page.attachments
+                .iter()
+                .all(|file| file.uploader_id == john.id)
+        );
+        let parsed = inbound::parse(&raw).expect("parsed");
+        for (attachment, sent) in page.attachments.iter().zip(&parsed.files) {
+            let (_, bytes) = t
+                .desk
+                .read_attachment(&t.agent, attachment.id)
+                .await
+                .expect("staff read the file");
+            assert_eq!(bytes.as_ref(), sent.bytes.as_slice(), "{}", attachment.name);
+            let other = t.desk.read_attachment(&t.requester, attachment.id).await;
+            assert!(
+                matches!(other, Err(Error::NotFound(_))),
+                "another requester reads {}: {other:?}",
+                attachment.name
+            );
+        }
+
+        // The MTA delivers it again: taken once, files included.
+        let again = t.desk.receive_mail(&raw, UnknownSenders::Reject).await;
+        assert!(matches!(again, Ok(Received::AlreadyReceived)), "{again:?}");
+        let page = t
+            .desk
+            .ticket_page(john, ticket.id)
+            .await
+            .expect("the ticket");
+        assert_eq!(page.attachments.len(), 2);
+    }
+);
+
 both!(garbage_is_refused_as_unreadable, |t: TestDesk| async move {
     let refused = t
         .desk

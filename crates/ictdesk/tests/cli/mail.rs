@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use ictdesk_desk::{Desk, DeskOptions, mail::OutboxMail};
+use ictdesk_desk::{Desk, DeskOptions, attachments::FileOptions, files::Files, mail::OutboxMail};
 use ictdesk_hub::Database;
 use mail_parser::MessageParser;
 use serde_json::{Value, json};
@@ -466,18 +466,30 @@ async fn mails_reach_a_real_smtp_server_threaded_and_in_russian() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_smtp_outage_and_a_restart_lose_no_mail_and_send_none_twice() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    an_outage_and_a_restart(dir.path(), &sqlite_url(dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_smtp_outage_and_a_restart_on_postgresql() {
+    let Some(postgres) = ictdesk_testing::fresh_postgres("mail_outage").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    an_outage_and_a_restart(dir.path(), postgres.url()).await;
+}
+
+async fn an_outage_and_a_restart(dir: &Path, database: &str) {
     if !aiosmtpd_installed() {
         return;
     }
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let database = sqlite_url(dir.path());
     let port = free_port();
     let smtp_url = format!("smtp://127.0.0.1:{port}");
-    let mut desk = start_desk(dir.path(), &database, &smtp_url, &[]).await;
-    add_user(&database, "john@example.org", "John Smith", "requester").await;
+    let mut desk = start_desk(dir, database, &smtp_url, &[]).await;
+    add_user(database, "john@example.org", "John Smith", "requester").await;
     for n in 0..3 {
         let taken = mail_in(
-            &database,
+            database,
             &new_ticket_mail("John Smith <john@example.org>", "VPN drops", n),
             &["--smtp-url", &smtp_url, "--public-url", PUBLIC_URL],
         )
@@ -485,7 +497,7 @@ async fn an_smtp_outage_and_a_restart_lose_no_mail_and_send_none_twice() {
         assert_eq!(taken.status, 0, "{}", taken.stderr);
     }
     // Nothing listens: every mail fails its first attempt and waits for a retry.
-    outbox_until(&database, "a failed attempt of each", |rows| {
+    outbox_until(database, "a failed attempt of each", |rows| {
         rows.len() == 3
             && rows.iter().all(|mail| {
                 mail.attempts >= 1 && mail.last_error.is_some() && mail.sent_at.is_none()
@@ -495,14 +507,14 @@ async fn an_smtp_outage_and_a_restart_lose_no_mail_and_send_none_twice() {
     desk.terminate();
     let _ = tokio::time::timeout(PATIENCE, desk.child.wait()).await;
 
-    let smtp = SmtpServer::start(dir.path(), port, &[]).await;
-    let _restarted = start_desk(dir.path(), &database, &smtp_url, &[]).await;
+    let smtp = SmtpServer::start(dir, port, &[]).await;
+    let _restarted = start_desk(dir, database, &smtp_url, &[]).await;
     let mails = smtp.wait_for(3).await;
-    outbox_until(&database, "all sent", |rows| {
+    outbox_until(database, "all sent", |rows| {
         rows.iter().all(|mail| mail.sent_at.is_some())
     })
     .await;
-    let rows = outbox(&database).await;
+    let rows = outbox(database).await;
     let mut sent: Vec<&str> = mails.iter().map(|mail| mail.message_id.as_str()).collect();
     sent.sort_unstable();
     let mut queued: Vec<&str> = rows.iter().map(|mail| mail.message_id.as_str()).collect();
@@ -514,19 +526,31 @@ async fn an_smtp_outage_and_a_restart_lose_no_mail_and_send_none_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_in_the_middle_of_a_send_loses_nothing_and_sends_nothing_twice() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    kill_9_during_a_send(dir.path(), &sqlite_url(dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_in_the_middle_of_a_send_on_postgresql() {
+    let Some(postgres) = ictdesk_testing::fresh_postgres("mail_kill").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    kill_9_during_a_send(dir.path(), postgres.url()).await;
+}
+
+async fn kill_9_during_a_send(dir: &Path, database: &str) {
     if !aiosmtpd_installed() {
         return;
     }
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let database = sqlite_url(dir.path());
-    let marker = dir.path().join("data-arrived");
-    let smtp = SmtpServer::holding_the_first(dir.path(), free_port(), &marker).await;
+    let marker = dir.join("data-arrived");
+    let smtp = SmtpServer::holding_the_first(dir, free_port(), &marker).await;
     let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
-    let mut desk = start_desk(dir.path(), &database, &smtp_url, &[]).await;
-    add_user(&database, "john@example.org", "John Smith", "requester").await;
+    let mut desk = start_desk(dir, database, &smtp_url, &[]).await;
+    add_user(database, "john@example.org", "John Smith", "requester").await;
     for n in 0..2 {
         let taken = mail_in(
-            &database,
+            database,
             &new_ticket_mail("John Smith <john@example.org>", "Screen flickers", n),
             &["--smtp-url", &smtp_url, "--public-url", PUBLIC_URL],
         )
@@ -547,9 +571,9 @@ async fn kill_9_in_the_middle_of_a_send_loses_nothing_and_sends_nothing_twice() 
     assert!(smtp.messages().is_empty(), "the held mail was delivered");
 
     // The next life takes over once the dead node's claim runs out (2 × --smtp-timeout).
-    let _restarted = start_desk(dir.path(), &database, &smtp_url, &[]).await;
+    let _restarted = start_desk(dir, database, &smtp_url, &[]).await;
     let mails = smtp.wait_for(2).await;
-    outbox_until(&database, "both sent", |rows| {
+    outbox_until(database, "both sent", |rows| {
         rows.len() == 2 && rows.iter().all(|mail| mail.sent_at.is_some())
     })
     .await;
@@ -558,7 +582,7 @@ async fn kill_9_in_the_middle_of_a_send_loses_nothing_and_sends_nothing_twice() 
         mails.iter().any(|mail| mail.message_id == held.message_id),
         "the retry is the same message (same Message-ID)"
     );
-    let attempts: BTreeMap<String, i64> = outbox(&database)
+    let attempts: BTreeMap<String, i64> = outbox(database)
         .await
         .into_iter()
         .map(|mail| (mail.message_id, mail.attempts))
@@ -710,18 +734,29 @@ fn sample(name: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_in_tells_the_mta_what_became_of_each_message() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let database = sqlite_url(dir.path());
-    add_user(&database, "john@test.local", "John Smith", "requester").await;
-    add_user(&database, "maria@test.local", "Мария Петрова", "requester").await;
+    mail_in_answers(&sqlite_url(dir.path())).await;
+}
 
-    let taken = mail_in(&database, &sample("new_ticket_plain_en.eml"), &[]).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_in_tells_the_mta_on_postgresql() {
+    let Some(postgres) = ictdesk_testing::fresh_postgres("mail_in").await else {
+        return;
+    };
+    mail_in_answers(postgres.url()).await;
+}
+
+async fn mail_in_answers(database: &str) {
+    add_user(database, "john@test.local", "John Smith", "requester").await;
+    add_user(database, "maria@test.local", "Мария Петрова", "requester").await;
+
+    let taken = mail_in(database, &sample("new_ticket_plain_en.eml"), &[]).await;
     assert_eq!(
         (taken.status, taken.stdout.trim()),
         (0, "ticket #1 opened"),
         "{}",
         taken.stderr
     );
-    let again = mail_in(&database, &sample("new_ticket_plain_en.eml"), &[]).await;
+    let again = mail_in(database, &sample("new_ticket_plain_en.eml"), &[]).await;
     assert_eq!(again.status, 0, "{}", again.stderr);
     assert!(
         again.stdout.contains("already received"),
@@ -730,23 +765,23 @@ async fn mail_in_tells_the_mta_what_became_of_each_message() {
     );
 
     // Maria answers "[#1]", which is John's: refused, and the MTA bounces (EX_NOPERM).
-    let refused = mail_in(&database, &sample("reply_gmail_ru.eml"), &[]).await;
+    let refused = mail_in(database, &sample("reply_gmail_ru.eml"), &[]).await;
     assert_eq!(refused.status, 77, "{} {}", refused.stdout, refused.stderr);
     assert!(refused.stderr.contains("ticket #1"), "{}", refused.stderr);
 
-    let dropped = mail_in(&database, &sample("autoreply_vacation_ru.eml"), &[]).await;
+    let dropped = mail_in(database, &sample("autoreply_vacation_ru.eml"), &[]).await;
     assert_eq!(dropped.status, 0, "{}", dropped.stderr);
     assert!(dropped.stdout.contains("dropped"), "{}", dropped.stdout);
 
     let unknown = sample("new_ticket_unknown_sender_ru.eml");
-    let rejected = mail_in(&database, &unknown, &[]).await;
+    let rejected = mail_in(database, &unknown, &[]).await;
     assert_eq!(rejected.status, 67, "{}", rejected.stderr);
     assert!(
         rejected.stderr.contains("olga.smirnova@example.ru"),
         "{}",
         rejected.stderr
     );
-    let created = mail_in(&database, &unknown, &["--mail-in-unknown", "create"]).await;
+    let created = mail_in(database, &unknown, &["--mail-in-unknown", "create"]).await;
     assert_eq!(
         (created.status, created.stdout.trim()),
         (0, "ticket #2 opened"),
@@ -754,7 +789,7 @@ async fn mail_in_tells_the_mta_what_became_of_each_message() {
         created.stderr
     );
 
-    let garbage = mail_in(&database, &sample("not_a_message.eml"), &[]).await;
+    let garbage = mail_in(database, &sample("not_a_message.eml"), &[]).await;
     assert_eq!(garbage.status, 65, "{}", garbage.stderr);
     assert!(
         garbage.stderr.contains("not an e-mail message"),
@@ -821,4 +856,73 @@ async fn mail_settings_are_checked_at_start_naming_them() {
     ]))
     .await;
     assert!(message.contains("ICTDESK_MAIL_FROM"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_in_stores_a_messages_files_within_the_upload_limit() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    mail_in_stores_files(dir.path(), &sqlite_url(dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_in_stores_files_on_postgresql() {
+    let Some(postgres) = ictdesk_testing::fresh_postgres("mail_in_files").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    mail_in_stores_files(dir.path(), postgres.url()).await;
+}
+
+async fn mail_in_stores_files(dir: &Path, database: &str) {
+    let files_dir = dir.join("files");
+    add_user(database, "john@test.local", "John Smith", "requester").await;
+
+    // The PNG (70 bytes) fits under the limit; the PDF (125 bytes) does not.
+    let files_arg = files_dir.display().to_string();
+    let limits = ["--attachments-dir", &files_arg, "--max-upload-size", "100"];
+    let raw = sample("new_ticket_with_attachments_en.eml");
+    let taken = mail_in(database, &raw, &limits).await;
+    assert_eq!(
+        (taken.status, taken.stdout.trim()),
+        (0, "ticket #1 opened"),
+        "{}",
+        taken.stderr
+    );
+
+    // Read back by a desk of the test's own on the same database and folder.
+    let connected = Database::connect(database).await.expect("the database");
+    let options = DeskOptions {
+        files: FileOptions {
+            files: Files::local(&files_dir).expect("the folder"),
+            max_size: 100,
+        },
+        ..DeskOptions::default()
+    };
+    let desk = Desk::open(&connected, connected.event_log(), options)
+        .await
+        .expect("the desk");
+    let john = desk
+        .find_user_by_email("john@test.local")
+        .await
+        .expect("the database")
+        .expect("john");
+    let page = desk.ticket_page(&john, 1).await.expect("the ticket");
+    let names: Vec<&str> = page
+        .attachments
+        .iter()
+        .map(|file| file.name.as_str())
+        .collect();
+    assert_eq!(names, ["screen.png"]);
+    let (_, bytes) = desk
+        .read_attachment(&john, page.attachments[0].id)
+        .await
+        .expect("the bytes are in the folder");
+    assert!(bytes.starts_with(b"\x89PNG"), "{bytes:?}");
+    assert!(
+        page.ticket.description.contains(
+            "[отчёт драйвера.pdf: 125 bytes, over the desk's limit of 100 bytes; not attached]"
+        ),
+        "{}",
+        page.ticket.description
+    );
 }
