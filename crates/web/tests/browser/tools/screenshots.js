@@ -20,6 +20,8 @@ const PAGES = [
   ['agent@demo.local', 'inbox', '/inbox'],
   ['user@demo.local', 'requester-tickets', '/tickets'],
   ['user@demo.local', 'requester-inbox', '/inbox'],
+  ['agent@demo.local', 'preferences', '/preferences'],
+  ['user@demo.local', 'requester-preferences', '/preferences'],
 ];
 const SIZES = { desktop: { width: 1366, height: 900 }, phone: { width: 390, height: 844 } };
 
