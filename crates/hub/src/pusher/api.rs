@@ -12,7 +12,7 @@ use std::{
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::{FromRequest, FromRequestParts, Path, Query, Request, State},
     http::{HeaderValue, Method, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
@@ -44,7 +44,61 @@ const TIMESTAMP_WINDOW: i64 = 600;
 const HISTORY_LIMIT: u32 = 100;
 const MAX_HISTORY_LIMIT: u32 = 1000;
 
-type Params = Query<Vec<(String, String)>>;
+/// A request of the HTTP API whose signature checked out: the app it is for, its query,
+/// the channel its path names (if any) and its body. Every handler starts from it.
+pub(crate) struct Signed {
+    app: PusherApp,
+    params: Vec<(String, String)>,
+    channel: Option<String>,
+    body: Bytes,
+}
+
+/// The path's parameters: `/apps/{app_id}[/channels/{channel}…]`.
+#[derive(Deserialize)]
+struct AppPath {
+    app_id: String,
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+impl FromRequest<Hub> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, hub: &Hub) -> Result<Self, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let Path(path) = Path::<AppPath>::from_request_parts(&mut parts, hub)
+            .await
+            .map_err(|rejection| ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text()))?;
+        let Query(params) = Query::<Vec<(String, String)>>::from_request_parts(&mut parts, hub)
+            .await
+            .map_err(|rejection| ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text()))?;
+        let (method, uri) = (parts.method.clone(), parts.uri.clone());
+        let body = Bytes::from_request(Request::from_parts(parts, body), hub)
+            .await
+            .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
+        let app = authenticate(hub, &path.app_id, &method, &uri, &params, &body)?.clone();
+        Ok(Self {
+            app,
+            params,
+            channel: path.channel,
+            body,
+        })
+    }
+}
+
+impl Signed {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The channel the path names.
+    fn channel(&self) -> Result<ChannelName, ApiError> {
+        parse_channel("channel", self.channel.as_deref().unwrap_or_default())
+    }
+}
 
 /// Checks the request's signature; returns the app it is for.
 fn authenticate<'a>(
@@ -143,16 +197,9 @@ struct Batch {
     batch: Vec<BatchEvent>,
 }
 
-pub(crate) async fn events(
-    State(hub): State<Hub>,
-    Path(app_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    Query(params): Params,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let app = authenticate(&hub, &app_id, &method, &uri, &params, &body)?.clone();
-    let publish: Publish = parse_json(&body)?;
+pub(crate) async fn events(State(hub): State<Hub>, signed: Signed) -> Result<Response, ApiError> {
+    let app = &signed.app;
+    let publish: Publish = parse_json(&signed.body)?;
     let names = match (publish.channels, publish.channel) {
         (Some(channels), None) => channels,
         (None, Some(channel)) => vec![channel],
@@ -178,7 +225,7 @@ pub(crate) async fn events(
     let event = Outgoing::parse(&hub, &publish.name, &publish.data, publish.socket_id)?;
     let events: Vec<NewEvent> = channels
         .iter()
-        .map(|channel| event.on(&app, channel))
+        .map(|channel| event.on(app, channel))
         .collect();
     append(&hub, &events).await?;
     let info = info_fields(publish.info.as_deref());
@@ -187,21 +234,17 @@ pub(crate) async fn events(
     }
     let channels: BTreeMap<&str, ChannelInfo> = channels
         .iter()
-        .map(|channel| (channel.as_str(), channel_info(&hub, &app, channel, &info)))
+        .map(|channel| (channel.as_str(), channel_info(&hub, app, channel, &info)))
         .collect();
     Ok(Json(serde_json::json!({ "channels": channels })).into_response())
 }
 
 pub(crate) async fn batch_events(
     State(hub): State<Hub>,
-    Path(app_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    Query(params): Params,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Response, ApiError> {
-    let app = authenticate(&hub, &app_id, &method, &uri, &params, &body)?.clone();
-    let Batch { batch } = parse_json(&body)?;
+    let app = &signed.app;
+    let Batch { batch } = parse_json(&signed.body)?;
     if batch.is_empty() || batch.len() > MAX_BATCH {
         return Err(ApiError::field(
             StatusCode::BAD_REQUEST,
@@ -215,7 +258,7 @@ pub(crate) async fn batch_events(
         let field = format!("batch[{index}].channel");
         let channel = parse_channel(&field, &item.channel)?;
         let event = Outgoing::parse(&hub, &item.name, &item.data, item.socket_id)?;
-        events.push(event.on(&app, &channel));
+        events.push(event.on(app, &channel));
         infos.push((channel, info_fields(item.info.as_deref())));
     }
     append(&hub, &events).await?;
@@ -224,7 +267,7 @@ pub(crate) async fn batch_events(
     }
     let batch: Vec<ChannelInfo> = infos
         .iter()
-        .map(|(channel, info)| channel_info(&hub, &app, channel, info))
+        .map(|(channel, info)| channel_info(&hub, app, channel, info))
         .collect();
     Ok(Json(serde_json::json!({ "batch": batch })).into_response())
 }
@@ -357,24 +400,11 @@ fn channel_info(hub: &Hub, app: &PusherApp, channel: &ChannelName, info: &[Strin
     }
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.as_str())
-}
-
 /// `GET /apps/{app_id}/channels[?filter_by_prefix=…&info=user_count]`.
-pub(crate) async fn channels(
-    State(hub): State<Hub>,
-    Path(app_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    Query(params): Params,
-) -> Result<Response, ApiError> {
-    let app = authenticate(&hub, &app_id, &method, &uri, &params, &[])?;
-    let prefix = param(&params, "filter_by_prefix").unwrap_or_default();
-    let info = info_fields(param(&params, "info"));
+pub(crate) async fn channels(State(hub): State<Hub>, signed: Signed) -> Result<Response, ApiError> {
+    let app = &signed.app;
+    let prefix = signed.param("filter_by_prefix").unwrap_or_default();
+    let info = info_fields(signed.param("info"));
     if info.iter().any(|field| field == "user_count") && !prefix.starts_with("presence-") {
         return Err(ApiError::field(
             StatusCode::BAD_REQUEST,
@@ -396,16 +426,10 @@ pub(crate) async fn channels(
 }
 
 /// `GET /apps/{app_id}/channels/{channel}[?info=subscription_count,user_count]`.
-pub(crate) async fn channel(
-    State(hub): State<Hub>,
-    Path((app_id, name)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    Query(params): Params,
-) -> Result<Response, ApiError> {
-    let app = authenticate(&hub, &app_id, &method, &uri, &params, &[])?;
-    let channel = parse_channel("channel", &name)?;
-    let info = info_fields(param(&params, "info"));
+pub(crate) async fn channel(State(hub): State<Hub>, signed: Signed) -> Result<Response, ApiError> {
+    let app = &signed.app;
+    let channel = signed.channel()?;
+    let info = info_fields(signed.param("info"));
     if info.iter().any(|field| field == "user_count") && channel.kind() != ChannelKind::Presence {
         return Err(ApiError::field(
             StatusCode::BAD_REQUEST,
@@ -422,15 +446,8 @@ pub(crate) async fn channel(
 }
 
 /// `GET /apps/{app_id}/channels/{channel}/users`: a presence channel's members.
-pub(crate) async fn users(
-    State(hub): State<Hub>,
-    Path((app_id, name)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    Query(params): Params,
-) -> Result<Response, ApiError> {
-    let app = authenticate(&hub, &app_id, &method, &uri, &params, &[])?;
-    let channel = parse_channel("channel", &name)?;
+pub(crate) async fn users(State(hub): State<Hub>, signed: Signed) -> Result<Response, ApiError> {
+    let channel = signed.channel()?;
     if channel.kind() != ChannelKind::Presence {
         return Err(ApiError::field(
             StatusCode::BAD_REQUEST,
@@ -438,7 +455,7 @@ pub(crate) async fn users(
             "users are listed for presence- channels only",
         ));
     }
-    let key: ChannelKey = (app.id.clone(), channel);
+    let key: ChannelKey = (signed.app.id.clone(), channel);
     let users: Vec<_> = hub
         .inner
         .pusher
@@ -453,17 +470,11 @@ pub(crate) async fn users(
 /// `GET /apps/{app_id}/channels/{channel}/events?since=ID&limit=N` (this server's
 /// extension): the channel's events after `since`, oldest first, as subscribers got
 /// them (with `id`), and `last_id` to continue from.
-pub(crate) async fn history(
-    State(hub): State<Hub>,
-    Path((app_id, name)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    Query(params): Params,
-) -> Result<Response, ApiError> {
-    let app = authenticate(&hub, &app_id, &method, &uri, &params, &[])?;
-    let channel = parse_channel("channel", &name)?;
+pub(crate) async fn history(State(hub): State<Hub>, signed: Signed) -> Result<Response, ApiError> {
+    let channel = signed.channel()?;
     let number = |field: &str| -> Result<Option<i64>, ApiError> {
-        param(&params, field)
+        signed
+            .param(field)
             .map(|text| {
                 text.parse::<i64>()
                     .ok()
@@ -490,7 +501,7 @@ pub(crate) async fn history(
             ));
         }
     };
-    let key: ChannelKey = (app.id.clone(), channel);
+    let key: ChannelKey = (signed.app.id.clone(), channel);
     let head = hub.head();
     let rows = store::channel_events(hub.log(), &key, since, head, limit + 1)
         .await

@@ -49,8 +49,8 @@ use crate::{
     transport::{
         wire::Wire,
         ws::{
-            Allowance, Ended, IpSlot, READ_BUFFER, handshake, instant_of, protocol_error,
-            sleep_until_some,
+            Allowance, Ended, IpSlot, handshake, instant_of, protocol_error, sleep_until_some,
+            socket_config,
         },
     },
 };
@@ -114,12 +114,7 @@ pub(crate) async fn upgrade(
     let client = client_ip(peer.ip(), request.headers(), &hub.config().trusted_proxies);
     let slot = IpSlot::reserve(&hub, client);
     let refusal = refusal(app.is_some(), params.get("protocol"), slot.is_some());
-    let limit = hub.config().max_message_size;
-    let config = WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
-        .max_message_size(Some(limit))
-        .max_frame_size(Some(limit));
+    let config = socket_config(&hub);
     let upgraded = hyper::upgrade::on(request);
     tokio::spawn(async move {
         match upgraded.await {

@@ -45,7 +45,7 @@ type Socket = WebSocketStream<Wire>;
 
 /// Bytes reserved for reading client frames; they are small, and every idle
 /// connection pays for this buffer.
-pub(crate) const READ_BUFFER: usize = 1024;
+const READ_BUFFER: usize = 1024;
 /// Events per page when replaying from the log.
 const REPLAY_PAGE: usize = 256;
 /// How long the last frames (the close frame) may take on a connection that does not
@@ -89,12 +89,7 @@ pub(crate) async fn upgrade(
             format!("too many WebSocket connections from {client}"),
         )
     })?;
-    let limit = hub.config().max_message_size;
-    let config = WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
-        .max_message_size(Some(limit))
-        .max_frame_size(Some(limit));
+    let config = socket_config(&hub);
     let upgraded = hyper::upgrade::on(request);
     tokio::spawn(async move {
         match upgraded.await {
@@ -110,6 +105,17 @@ pub(crate) async fn upgrade(
         }
     });
     Ok(response)
+}
+
+/// The socket's limits: the hub's message size, and no write buffer (the outlet is
+/// one; see `outlet`).
+pub(crate) fn socket_config(hub: &Hub) -> WebSocketConfig {
+    let limit = hub.config().max_message_size;
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit))
 }
 
 /// Checks the WebSocket handshake and answers it (101 Switching Protocols).

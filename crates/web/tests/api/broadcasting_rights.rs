@@ -415,33 +415,6 @@ async fn a_change_within_her_rights(backend: Backend) {
     .carries_on_as_agent(&desk, &expected);
 }
 
-macro_rules! on_both_databases {
-    ($($scenario:ident),* $(,)?) => {
-        mod on_sqlite {
-            use crate::helpers::Backend;
-            $(
-                #[tokio::test]
-                async fn $scenario() {
-                    super::$scenario(Backend::Sqlite).await;
-                }
-            )*
-        }
-
-        mod on_postgres {
-            use crate::helpers::Backend;
-            $(
-                #[tokio::test]
-                async fn $scenario() {
-                    let Some(backend) = Backend::postgres().await else {
-                        return;
-                    };
-                    super::$scenario(backend).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_databases!(
     demotion,
     logout,

@@ -303,33 +303,6 @@ async fn a_resume_replays_for_the_viewer_as_they_are_now(backend: Backend) {
     assert!(replayed.is_empty(), "{replayed:?}");
 }
 
-macro_rules! on_both_databases {
-    ($($scenario:ident),* $(,)?) => {
-        mod on_sqlite {
-            use crate::helpers::Backend;
-            $(
-                #[tokio::test]
-                async fn $scenario() {
-                    super::$scenario(Backend::Sqlite).await;
-                }
-            )*
-        }
-
-        mod on_postgres {
-            use crate::helpers::Backend;
-            $(
-                #[tokio::test]
-                async fn $scenario() {
-                    let Some(backend) = Backend::postgres().await else {
-                        return;
-                    };
-                    super::$scenario(backend).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_databases!(
     demotion,
     logout,

@@ -1,5 +1,34 @@
 //! The web crate's integration tests: one binary, a module per area.
 
+/// Runs each scenario `async fn name(Backend)` as a test on SQLite and, when a
+/// PostgreSQL server is given, on PostgreSQL.
+macro_rules! on_both_databases {
+    ($($scenario:ident),* $(,)?) => {
+        mod on_sqlite {
+            use crate::helpers::Backend;
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(Backend::Sqlite).await;
+                }
+            )*
+        }
+
+        mod on_postgres {
+            use crate::helpers::Backend;
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    let Some(backend) = Backend::postgres().await else {
+                        return;
+                    };
+                    super::$scenario(backend).await;
+                }
+            )*
+        }
+    };
+}
+
 mod attachments;
 mod blocked;
 mod broadcasting;
