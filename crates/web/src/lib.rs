@@ -25,6 +25,7 @@ use axum::Router;
 use ictdesk_desk::{Desk, DeskOptions, login_limit::LoginLimit};
 use ictdesk_hub::{Database, Hub, HubConfig, LogError};
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 
 use crate::{application::DeskApplication, identity::DeskIdentify};
 
@@ -109,6 +110,12 @@ impl App {
 }
 
 /// The desk's own routes (the API, the pages and their assets), with their state applied.
+///
+/// Their answers are compressed (brotli or gzip, as the client prefers; not images,
+/// which are compressed already, nor answers under 32 bytes): a list page's HTML or
+/// JSON shrinks to a fifth or less. The hub's routes are merged outside this layer and
+/// stay uncompressed: a long poll's or a WebSocket's delivery must not wait for an
+/// encoder.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api::routes(state.desk.max_upload_size()))
@@ -118,4 +125,5 @@ pub fn router(state: AppState) -> Router {
         )
         .with_state(state.clone())
         .merge(pages::router(state))
+        .layer(CompressionLayer::new())
 }

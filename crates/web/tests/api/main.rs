@@ -33,6 +33,7 @@ mod attachments;
 mod blocked;
 mod broadcasting;
 mod broadcasting_rights;
+mod compression;
 mod csrf;
 mod get_tickets;
 mod hardening;
