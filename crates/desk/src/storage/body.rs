@@ -23,10 +23,10 @@ use crate::{
     mail::{MailKind, MailRecipient, OutboxMail, delivery::Delivery},
     notifications::{Notification, NotificationRow},
     storage::{
-        ARTICLE_SELECT, ATTACHMENT_SELECT, ActiveSession, COMMENT_SELECT, Dialect,
-        EQUIPMENT_SELECT, HISTORY_SELECT, INBOX_SELECT, LoginRow, NOTIFICATION_SELECT,
-        OUTBOX_COLUMNS, Page, Paged, STATS_SQL, Storage, TICKET_SELECT, Transaction, USER_COLUMNS,
-        USER_FROM, like_pattern, like_pattern_as_typed,
+        ARTICLE_SELECT, ATTACHMENT_SELECT, ActiveSession, COMMENT_SELECT, COUNT_BY_STATUS_SQL,
+        Dialect, EQUIPMENT_SELECT, HISTORY_SELECT, INBOX_SELECT, LoginRow, NOTIFICATION_SELECT,
+        OUTBOX_COLUMNS, Page, Paged, STATS_ALL_SQL, STATS_SQL, Storage, TICKET_SELECT, Transaction,
+        USER_COLUMNS, USER_FROM, like_pattern, like_pattern_as_typed,
     },
     tickets::{Ticket, TicketQuery, TicketStats},
     users::{ApiToken, Session, User, UserQuery},
@@ -64,6 +64,21 @@ impl Store {
         let mut count = QueryBuilder::new(format!("SELECT COUNT(*) FROM {from}"));
         filter(&mut count);
         let total: i64 = count.build_query_scalar().fetch_one(self.reader()).await?;
+        let items = self.rows_of(select, filter, order, page).await?;
+        Ok(Paged::new(items, total, page))
+    }
+
+    /// The rows of one page: [`Store::page_of`] without counting.
+    async fn rows_of<'a, T>(
+        &self,
+        select: &str,
+        filter: impl Fn(&mut Builder<'a>),
+        order: impl FnOnce(&mut Builder<'a>),
+        page: Page,
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, <Db as Database>::Row> + Send + Unpin,
+    {
         let mut list = QueryBuilder::new(select);
         filter(&mut list);
         order(&mut list);
@@ -71,8 +86,7 @@ impl Store {
             .push_bind(page.limit())
             .push(" OFFSET ")
             .push_bind(page.offset());
-        let items = list.build_query_as().fetch_all(self.reader()).await?;
-        Ok(Paged::new(items, total, page))
+        Ok(list.build_query_as().fetch_all(self.reader()).await?)
     }
 }
 
@@ -212,14 +226,24 @@ impl Storage for Store {
     }
 
     async fn tickets(&self, query: &TicketQuery, page: Page) -> Result<Paged<Ticket>> {
-        self.page_of(
-            "tickets t",
-            TICKET_SELECT,
-            |qb| push_ticket_filters(qb, query),
-            order_by(" ORDER BY t.updated_at DESC, t.id DESC"),
-            page,
-        )
-        .await
+        let filter = |qb: &mut Builder<'_>| push_ticket_filters(qb, query);
+        let order = order_by(" ORDER BY t.updated_at DESC, t.id DESC");
+        // The whole list, or one status of it: counted by the triggers, not row by row.
+        let by_status_only = TicketQuery {
+            status: query.status,
+            ..TicketQuery::default()
+        };
+        if *query != by_status_only {
+            return self
+                .page_of("tickets t", TICKET_SELECT, filter, order, page)
+                .await;
+        }
+        let total = sqlx::query_scalar(COUNT_BY_STATUS_SQL)
+            .bind(query.status.map(|status| status.as_str()))
+            .fetch_one(self.reader())
+            .await?;
+        let items = self.rows_of(TICKET_SELECT, filter, order, page).await?;
+        Ok(Paged::new(items, total, page))
     }
 
     async fn ticket_stats(
@@ -228,13 +252,14 @@ impl Storage for Store {
         me: i64,
         day_start: &str,
     ) -> Result<TicketStats> {
-        let stats = sqlx::query_as(STATS_SQL)
-            .bind(requester_id)
-            .bind(me)
-            .bind(day_start)
-            .fetch_one(self.reader())
-            .await?;
-        Ok(stats)
+        let stats = match requester_id {
+            None => sqlx::query_as(STATS_ALL_SQL).bind(me).bind(day_start),
+            Some(_) => sqlx::query_as(STATS_SQL)
+                .bind(requester_id)
+                .bind(me)
+                .bind(day_start),
+        };
+        Ok(stats.fetch_one(self.reader()).await?)
     }
 
     async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
@@ -533,9 +558,8 @@ fn push_ticket_filters(qb: &mut Builder<'_>, query: &TicketQuery) {
         qb.push(" AND t.category_id = ").push_bind(category_id);
     }
     if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
-        qb.push(" AND t.search_text LIKE ")
-            .push_bind(like_pattern(q.trim()))
-            .push(" ESCAPE '\\'");
+        qb.push(" AND ");
+        Store::push_ticket_search(qb, q.trim());
     }
 }
 

@@ -350,6 +350,10 @@ pub(crate) trait Dialect {
     fn push_article_match(qb: &mut QueryBuilder<'_, Self::Db>, search: &str);
     /// Pushes the `ORDER BY` of search results, best match first.
     fn push_article_rank(qb: &mut QueryBuilder<'_, Self::Db>, search: &str);
+    /// Pushes the condition (after `AND`) that keeps the tickets whose stored
+    /// lower-cased text contains `text`, lower-cased: what `LIKE '%…%'` keeps, through
+    /// the database's trigram index.
+    fn push_ticket_search(qb: &mut QueryBuilder<'_, Self::Db>, text: &str);
     /// SQL that makes `table`'s next generated id follow the ids a bulk load chose
     /// itself; `None` where the database does that on its own.
     fn follow_explicit_ids(table: &str) -> Option<String>;
@@ -438,6 +442,27 @@ pub(crate) const OUTBOX_COLUMNS: &str = "id, message_id, kind, ticket_id, recipi
 pub(crate) const HISTORY_SELECT: &str = "SELECT h.id, h.entity_kind, h.entity_id, h.actor_id, \
     u.name AS actor_name, h.field, h.old_value, h.new_value, h.at \
     FROM history h LEFT JOIN users u ON u.id = h.actor_id";
+
+/// Counts per status and the other cards over every ticket, for staff: the statuses'
+/// counts from `ticket_counts` (kept by triggers), the rest through indexes, so that no
+/// card counts a million rows (`$1`: the viewer, `$2`: where today starts).
+pub(crate) const STATS_ALL_SQL: &str = "SELECT \
+    (SELECT CAST(COALESCE(SUM(tickets), 0) AS BIGINT) FROM ticket_counts) AS total, \
+    (SELECT tickets FROM ticket_counts WHERE status = 'new') AS new, \
+    (SELECT tickets FROM ticket_counts WHERE status = 'in_progress') AS in_progress, \
+    (SELECT tickets FROM ticket_counts WHERE status = 'waiting') AS waiting, \
+    (SELECT tickets FROM ticket_counts WHERE status = 'resolved') AS resolved, \
+    (SELECT tickets FROM ticket_counts WHERE status = 'closed') AS closed, \
+    (SELECT COUNT(*) FROM tickets WHERE status IN ('new', 'in_progress', 'waiting') \
+        AND assignee_id IS NULL) AS unassigned, \
+    (SELECT COUNT(*) FROM tickets WHERE assignee_id = $1 \
+        AND status IN ('new', 'in_progress', 'waiting')) AS mine, \
+    (SELECT COUNT(*) FROM tickets WHERE created_at >= $2) AS created_today, \
+    (SELECT COUNT(*) FROM tickets WHERE resolved_at >= $2) AS resolved_today";
+
+/// How many tickets have status `$1` (NULL: all), from `ticket_counts`.
+pub(crate) const COUNT_BY_STATUS_SQL: &str = "SELECT CAST(COALESCE(SUM(tickets), 0) AS BIGINT) \
+    FROM ticket_counts WHERE ($1 IS NULL OR status = $1)";
 
 /// Counts per status and the other cards, over the tickets of `$1` (NULL: all).
 pub(crate) const STATS_SQL: &str = "SELECT COUNT(*) AS total, \

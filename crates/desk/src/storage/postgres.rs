@@ -7,7 +7,7 @@
 use ictdesk_hub::{NewEvent, log::postgres::PostgresDatabase};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, migrate::Migrator};
 
-use super::Dialect;
+use super::{Dialect, like_pattern};
 use crate::error::Result;
 
 pub struct PostgresStorage {
@@ -80,6 +80,13 @@ impl Dialect for PostgresStorage {
         qb.push(" ORDER BY ts_rank(ar.search, ");
         push_tsquery(qb, search);
         qb.push(") DESC, ar.id");
+    }
+
+    /// The trigram index (pg_trgm) serves LIKE itself.
+    fn push_ticket_search(qb: &mut QueryBuilder<'_, Postgres>, text: &str) {
+        qb.push("t.search_text LIKE ")
+            .push_bind(like_pattern(text))
+            .push(" ESCAPE '\\'");
     }
 
     /// A sequence moves only when it hands out an id: after chosen ids it must be set.

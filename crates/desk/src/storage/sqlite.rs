@@ -6,7 +6,7 @@
 use ictdesk_hub::{NewEvent, log::sqlite::SqliteDatabase};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool, migrate::Migrator};
 
-use super::Dialect;
+use super::{Dialect, like_pattern_as_typed};
 use crate::{articles::fts5_query, error::Result};
 
 pub struct SqliteStorage {
@@ -78,6 +78,21 @@ impl Dialect for SqliteStorage {
 
     fn push_article_rank(qb: &mut QueryBuilder<'_, Sqlite>, _search: &str) {
         qb.push(" ORDER BY bm25(articles_fts), ar.id");
+    }
+
+    /// FTS5's trigram tokenizer matches a phrase as a substring; under three
+    /// characters it has no trigram to look up, and LIKE reads the text instead.
+    fn push_ticket_search(qb: &mut QueryBuilder<'_, Sqlite>, text: &str) {
+        let text = text.to_lowercase();
+        if text.chars().count() < 3 {
+            qb.push("t.search_text LIKE ")
+                .push_bind(like_pattern_as_typed(&text))
+                .push(" ESCAPE '\\'");
+            return;
+        }
+        qb.push("t.id IN (SELECT rowid FROM tickets_search WHERE tickets_search MATCH ")
+            .push_bind(format!("\"{}\"", text.replace('"', "\"\"")))
+            .push(")");
     }
 
     /// AUTOINCREMENT remembers the largest id ever inserted, chosen or not.

@@ -15,5 +15,6 @@ mod login_limit;
 mod mail;
 mod mail_in;
 mod notifications;
+mod scale;
 mod tickets;
 mod users;
