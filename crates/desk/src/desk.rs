@@ -11,7 +11,7 @@ use ictdesk_hub::{Database, EventLog, NewEvent};
 
 use crate::{
     attachments::FileOptions,
-    error::{Error, Result},
+    error::{Error, FieldErrors, Result},
     inbox,
     mail::{Mail, MailSettings},
     passwords::{PasswordCost, Passwords},
@@ -217,6 +217,7 @@ pub(crate) fn check_version(
     match expected {
         Some(expected) if expected != current => Err(Error::Conflict {
             changed_by: changed_by.unwrap_or("someone else").to_owned(),
+            fields: FieldErrors::new(),
         }),
         _ => Ok(()),
     }

@@ -18,9 +18,17 @@ pub enum Error {
     Forbidden(String),
     #[error("invalid input: {}", describe(fields))]
     Validation { fields: FieldErrors },
-    /// A stale version, naming who changed the object since it was read.
-    #[error("changed by {changed_by} since you opened it")]
-    Conflict { changed_by: String },
+    /// A stale version, naming who changed the object since it was read and, where the
+    /// object keeps that apart (tickets), which of the request's fields they changed:
+    /// field → `changed by <names>`, the same shape as a validation error's fields.
+    #[error(
+        "changed by {changed_by} since you opened it{}",
+        changed_fields(fields)
+    )]
+    Conflict {
+        changed_by: String,
+        fields: FieldErrors,
+    },
     #[error("cannot change status from {from} to {to}: {reason}")]
     InvalidTransition {
         from: String,
@@ -98,18 +106,19 @@ impl Error {
         }
     }
 
-    /// Who the object since it was read, when this is a stale version.
+    /// Who changed the object since it was read, when this is a stale version.
     pub fn changed_by(&self) -> Option<&str> {
         match self {
-            Error::Conflict { changed_by } => Some(changed_by),
+            Error::Conflict { changed_by, .. } => Some(changed_by),
             _ => None,
         }
     }
 
-    /// The field errors, when this is a validation error.
+    /// The field errors of a validation error, or the fields someone else changed
+    /// meanwhile of a stale version.
     pub fn fields(&self) -> Option<&FieldErrors> {
         match self {
-            Error::Validation { fields } => Some(fields),
+            Error::Validation { fields } | Error::Conflict { fields, .. } => Some(fields),
             _ => None,
         }
     }
@@ -118,6 +127,15 @@ impl Error {
 impl From<serde_json::Error> for Error {
     fn from(error: serde_json::Error) -> Self {
         Error::Internal(format!("event data: {error}"))
+    }
+}
+
+fn changed_fields(fields: &FieldErrors) -> String {
+    if fields.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        format!(" ({})", names.join(", "))
     }
 }
 
@@ -249,6 +267,7 @@ mod tests {
     fn transitions_and_conflicts_are_both_409s() {
         let conflict = Error::Conflict {
             changed_by: "Anna".into(),
+            fields: FieldErrors::new(),
         };
         assert_eq!(conflict.kind(), ErrorKind::Conflict);
         assert_eq!(conflict.to_string(), "changed by Anna since you opened it");

@@ -154,6 +154,10 @@ pub struct TicketUpdated<'a> {
 pub struct TicketCommentCreated<'a> {
     pub ticket: TicketSummary<'a>,
     pub comment: &'a Comment,
+    /// What the comment changed on the ticket: a requester's reply takes a waiting or
+    /// resolved ticket back into work (absent when it changed nothing).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub changes: &'a [NewHistory],
     pub actor: Person<'a>,
 }
 

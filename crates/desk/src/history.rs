@@ -24,6 +24,9 @@ pub struct HistoryEntry {
     pub old_value: Option<String>,
     pub new_value: Option<String>,
     pub at: String,
+    /// The version of the object this change produced (`None` for files, which leave
+    /// the version alone, and for entries older than the column).
+    pub version: Option<i64>,
 }
 
 /// A change about to be recorded.
@@ -42,6 +45,8 @@ pub struct NewHistory {
     pub new_value: Option<String>,
     #[serde(skip)]
     pub at: String,
+    #[serde(skip)]
+    pub version: Option<i64>,
 }
 
 /// Collects the fields a change touches: what goes into history, and into the event's
@@ -52,6 +57,7 @@ pub struct Changes {
     entity_id: i64,
     actor_id: i64,
     at: String,
+    version: Option<i64>,
     entries: Vec<NewHistory>,
 }
 
@@ -62,8 +68,16 @@ impl Changes {
             entity_id,
             actor_id,
             at: at.to_owned(),
+            version: None,
             entries: Vec::new(),
         }
+    }
+
+    /// Records the entries as producing `version` of the object, so that a later save
+    /// from an older version can tell which fields changed since (see `tickets`).
+    pub fn producing(mut self, version: i64) -> Self {
+        self.version = Some(version);
+        self
     }
 
     /// Records `field` if its value differs.
@@ -82,12 +96,18 @@ impl Changes {
                 old_value: old.map(|value| value.to_string()),
                 new_value: new.map(|value| value.to_string()),
                 at: self.at.clone(),
+                version: self.version,
             });
         }
     }
 
     pub fn touched(&self, field: &str) -> bool {
         self.entries.iter().any(|entry| entry.field == field)
+    }
+
+    /// The fields recorded so far.
+    pub fn fields(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|entry| entry.field).collect()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -7,7 +7,7 @@ use crate::{
     categories::CategoryScope,
     choice::choice,
     comments::{Comment, NewComment},
-    desk::{Desk, Outcome, check_version, require_active, require_staff},
+    desk::{Desk, Outcome, require_active, require_staff},
     error::{Error, Fields, Result, optional_text, required_text},
     events::{
         DeskEvent, TicketAssigned, TicketCommentCreated, TicketCreated, TicketStatusChanged,
@@ -77,6 +77,25 @@ impl TicketStatus {
         }
     }
 
+    /// The statuses of open work.
+    pub const OPEN: &[TicketStatus] = &[
+        TicketStatus::New,
+        TicketStatus::InProgress,
+        TicketStatus::Waiting,
+    ];
+
+    /// A comma-separated list (`new,in_progress`), in the order given, without repeats.
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, crate::UnknownChoice> {
+        let mut statuses = Vec::new();
+        for name in text.split(',').filter(|name| !name.trim().is_empty()) {
+            let status = Self::parse(name)?;
+            if !statuses.contains(&status) {
+                statuses.push(status);
+            }
+        }
+        Ok(statuses)
+    }
+
     /// Counted as open work (not resolved, not closed).
     pub fn is_open(self) -> bool {
         matches!(
@@ -116,6 +135,10 @@ pub struct Ticket {
     pub version: i64,
     pub updated_by: Option<i64>,
     pub updated_by_name: Option<String>,
+    /// When the requester last wrote a public comment.
+    pub requester_replied_at: Option<String>,
+    /// When an agent or admin last wrote a public comment.
+    pub staff_replied_at: Option<String>,
 }
 
 /// What an event carries about a ticket: enough to render its row in a list, without
@@ -177,21 +200,54 @@ impl Ticket {
 /// service, never taken from the request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TicketQuery {
-    pub status: Option<TicketStatus>,
+    /// Any of these (none: any status).
+    pub statuses: Vec<TicketStatus>,
     pub priority: Option<Priority>,
     pub assignee_id: Option<i64>,
     /// Only tickets nobody is assigned to.
     pub unassigned: bool,
     pub requester_id: Option<i64>,
     pub category_id: Option<i64>,
+    /// The tickets about one piece of equipment.
+    pub equipment_id: Option<i64>,
+    /// Only open tickets whose last public comment is the requester's: IT owes an answer.
+    pub awaiting_staff: bool,
+    /// Filed at or after this time (the stored format).
+    pub created_since: Option<String>,
+    /// Resolved at or after this time.
+    pub resolved_since: Option<String>,
     /// Words in the title or description.
     pub q: Option<String>,
+    pub order: TicketOrder,
 }
+
+impl TicketQuery {
+    /// The open statuses: new, in progress and waiting.
+    pub fn open() -> Self {
+        Self {
+            statuses: TicketStatus::OPEN.to_vec(),
+            ..Self::default()
+        }
+    }
+}
+
+choice!(
+    /// The order of a ticket list: `recent` (most recently changed first), or `triage`
+    /// for the start of a shift (the most urgent first, then the oldest).
+    #[derive(Default)]
+    TicketOrder {
+        #[default]
+        Recent = "recent",
+        Triage = "triage",
+    }
+);
 
 /// The statistics cards of the ticket list: counts per status and a few more.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct TicketStats {
     pub total: i64,
+    /// New, in progress or waiting.
+    pub open: i64,
     pub new: i64,
     pub in_progress: i64,
     pub waiting: i64,
@@ -201,6 +257,8 @@ pub struct TicketStats {
     pub unassigned: i64,
     /// Open tickets assigned to the viewer (a requester: their own open tickets).
     pub mine: i64,
+    /// Open tickets whose last public comment is the requester's.
+    pub awaiting_staff: i64,
     pub created_today: i64,
     pub resolved_today: i64,
 }
@@ -375,6 +433,8 @@ pub(crate) async fn create_ticket_in(
         return Err(Error::Internal("a parsed ticket lost a field".into()));
     };
     let draft = Ticket {
+        requester_replied_at: None,
+        staff_replied_at: None,
         id: 0,
         title,
         description: description.unwrap_or_default(),
@@ -512,17 +572,20 @@ fn apply_status(ticket: &mut Ticket, to: TicketStatus, actor: &User, at: &str) -
 /// changed (whatever else changed with it), else `ticket_assigned` when the assignee
 /// changed, else — priority, title, category, … — `ticket_updated`. Every one lists all
 /// changed fields in `changes`.
+///
+/// A change made against an older `version` goes through when none of the fields it
+/// changes were changed since; it then says what it was merged with. When they
+/// overlap it is refused, naming who changed which of them.
 pub(crate) async fn change_ticket_in(
     tx: &mut dyn Transaction,
     actor: &User,
     id: i64,
     change: &TicketChange,
     at: &str,
-) -> Result<Outcome<Ticket>> {
+) -> Result<Outcome<SavedTicket>> {
     let old = tx.ticket(id).await?.ok_or(Error::NotFound("ticket"))?;
     check_can_see(actor, &old)?;
     require_staff(actor, "change tickets")?;
-    check_version(change.version, old.version, old.updated_by_name.as_deref())?;
     let parsed = parse_change(tx, change).await?;
 
     let mut new = old.clone();
@@ -536,21 +599,139 @@ pub(crate) async fn change_ticket_in(
     new.assignee_id = change.assignee_id.unwrap_or(new.assignee_id);
     new.category_id = change.category_id.unwrap_or(new.category_id);
     new.equipment_id = change.equipment_id.unwrap_or(new.equipment_id);
-    if let Some(status) = parsed.status {
-        apply_status(&mut new, status, actor, at)?;
-    }
     new.updated_at = at.to_owned();
+    // The status is recorded as asked, but its transition is checked only after a stale
+    // save is told apart: "someone changed it meanwhile" explains more than "cannot go
+    // from closed to waiting".
+    let status = parsed.status.unwrap_or(old.status);
+    new.status = status;
 
-    let mut changes = Changes::new(EntityKind::Ticket, id, actor.id, at);
+    let mut changes = Changes::new(EntityKind::Ticket, id, actor.id, at).producing(old.version + 1);
     record_ticket_changes(tx, &mut changes, &old, &new).await?;
+    let merged = check_stale(tx, change.version, &old, &changes.fields()).await?;
+    new.status = old.status;
+    apply_status(&mut new, status, actor, at)?;
     if changes.is_empty() {
-        return Ok(Outcome::Unchanged(old));
+        return Ok(Outcome::Unchanged(SavedTicket {
+            ticket: old,
+            merged,
+        }));
     }
     tx.update_ticket(&new, actor.id).await?;
     tx.insert_history(changes.entries()).await?;
     let ticket = tx.ticket(id).await?.ok_or(Error::NotFound("ticket"))?;
     let event = ticket_change_event(&old, &ticket, &changes, actor).encode()?;
-    Ok(Outcome::changed(ticket, event))
+    Ok(Outcome::changed(SavedTicket { ticket, merged }, event))
+}
+
+/// A saved ticket change.
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedTicket {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    /// What others had changed since the version the change was made against, none of
+    /// which it touched (absent when it was made against the current version).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged: Option<Merged>,
+}
+
+/// Others' changes that a save from an older version left as they were.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Merged {
+    /// Who made them (names, in the order they changed the ticket).
+    pub changed_by: String,
+    /// Which fields, named as in `PATCH` (`assignee_id`, not `assignee`).
+    pub fields: Vec<String>,
+}
+
+impl Merged {
+    /// `None` when nothing was changed.
+    fn of(entries: &[HistoryEntry]) -> Option<Self> {
+        (!entries.is_empty()).then(|| Self {
+            changed_by: names_of(entries),
+            fields: request_fields(entries),
+        })
+    }
+}
+
+/// Refuses a change made against an older version when someone changed one of the
+/// fields it `touches` (history names) since; otherwise says what was changed
+/// meanwhile, if anything.
+async fn check_stale(
+    tx: &mut dyn Transaction,
+    version: Option<i64>,
+    current: &Ticket,
+    touches: &[&str],
+) -> Result<Option<Merged>> {
+    let Some(version) = version.filter(|version| *version != current.version) else {
+        return Ok(None);
+    };
+    if version > current.version {
+        return Err(Error::field(
+            "version",
+            format!("is newer than the ticket's ({})", current.version),
+        ));
+    }
+    let since = tx
+        .history_since(EntityKind::Ticket, current.id, version)
+        .await?;
+    let overlapping: Vec<HistoryEntry> = since
+        .iter()
+        .filter(|entry| touches.contains(&entry.field.as_str()))
+        .cloned()
+        .collect();
+    if !overlapping.is_empty() {
+        let fields = request_fields(&overlapping)
+            .into_iter()
+            .map(|field| {
+                let by = overlapping
+                    .iter()
+                    .filter(|entry| request_field(&entry.field) == field);
+                let message = format!("changed by {}", names_of(by));
+                (field, message)
+            })
+            .collect();
+        return Err(Error::Conflict {
+            changed_by: names_of(&overlapping),
+            fields,
+        });
+    }
+    Ok(Merged::of(&since))
+}
+
+/// The distinct names of whoever made `entries`, in order.
+fn names_of<'a>(entries: impl IntoIterator<Item = &'a HistoryEntry>) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for entry in entries {
+        let name = entry.actor_name.as_deref().unwrap_or("someone else");
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names.join(", ")
+}
+
+/// The distinct `PATCH` fields of `entries`, in order.
+fn request_fields(entries: &[HistoryEntry]) -> Vec<String> {
+    let mut fields: Vec<String> = Vec::new();
+    for entry in entries {
+        let field = request_field(&entry.field).to_owned();
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
+    fields
+}
+
+/// The `PATCH` field that changes a history field (history names what a person reads:
+/// the assignee, not their id).
+pub fn request_field(history_field: &str) -> &str {
+    match history_field {
+        "assignee" => "assignee_id",
+        "category" => "category_id",
+        "equipment" => "equipment_id",
+        other => other,
+    }
 }
 
 fn ticket_change_event<'a>(
@@ -638,6 +819,9 @@ async fn record_ticket_changes(
 }
 
 /// Adds a comment and appends `ticket_comment_created`; internal notes go to staff only.
+/// Every comment is activity on the ticket (its `updated_at` and version move); a
+/// requester's reply also takes a waiting or resolved ticket back into work — recorded
+/// in its history and said in the same event — so that it is never lost.
 pub(crate) async fn add_comment_in(
     tx: &mut dyn Transaction,
     actor: &User,
@@ -675,13 +859,52 @@ pub(crate) async fn add_comment_in(
         comment_id: Some(id),
     };
     comment.attachments = attachments::record_files(tx, actor, target, &input.files, at).await?;
+    let changes = record_reply(tx, actor, &ticket, &comment, at).await?;
+    let ticket = tx
+        .ticket(ticket_id)
+        .await?
+        .ok_or(Error::NotFound("ticket"))?;
     let event = DeskEvent::TicketCommentCreated(TicketCommentCreated {
         ticket: ticket.summary(),
         comment: &comment,
+        changes: changes.entries(),
         actor: actor.person(),
     })
     .encode()?;
     Ok(Outcome::changed(comment, event))
+}
+
+/// What a comment does to its ticket: activity (`updated_at`, version), who spoke last
+/// in public, and a requester's reply reopening work. Returns the status change, if any.
+async fn record_reply(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    ticket: &Ticket,
+    comment: &Comment,
+    at: &str,
+) -> Result<Changes> {
+    let mut updated = ticket.clone();
+    updated.updated_at = at.to_owned();
+    let from_requester = !actor.role.is_staff();
+    match (comment.internal, from_requester) {
+        (true, _) => {}
+        (false, true) => updated.requester_replied_at = Some(at.to_owned()),
+        (false, false) => updated.staff_replied_at = Some(at.to_owned()),
+    }
+    if from_requester
+        && matches!(
+            ticket.status,
+            TicketStatus::Waiting | TicketStatus::Resolved
+        )
+    {
+        apply_status(&mut updated, TicketStatus::InProgress, actor, at)?;
+    }
+    let mut changes =
+        Changes::new(EntityKind::Ticket, ticket.id, actor.id, at).producing(ticket.version + 1);
+    changes.field("status", Some(ticket.status), Some(updated.status));
+    tx.update_ticket(&updated, actor.id).await?;
+    tx.insert_history(changes.entries()).await?;
+    Ok(changes)
 }
 
 impl Desk {
@@ -691,13 +914,14 @@ impl Desk {
         work.finish(outcome).await
     }
 
-    /// See [`change_ticket_in`] for which event a change emits.
+    /// See [`change_ticket_in`] for which event a change emits, and how a change made
+    /// against an older version is merged or refused.
     pub async fn change_ticket(
         &self,
         actor: &User,
         id: i64,
         change: &TicketChange,
-    ) -> Result<Ticket> {
+    ) -> Result<SavedTicket> {
         let mut work = self.begin_change().await?;
         let outcome = change_ticket_in(work.tx(), actor, id, change, &now()).await?;
         work.finish(outcome).await
@@ -782,6 +1006,58 @@ impl Desk {
         })
     }
 
+    /// What changed on a ticket after `version`, as `viewer` may read it (the history
+    /// of fields, which requesters read too): for a page whose save was refused, to show
+    /// the colleague's change beside each field.
+    pub async fn ticket_changes_since(
+        &self,
+        viewer: &User,
+        id: i64,
+        version: i64,
+    ) -> Result<Vec<HistoryEntry>> {
+        self.get_ticket(viewer, id).await?;
+        let mut history = self.store.history(EntityKind::Ticket, id).await?;
+        history.retain(|entry| entry.version.is_some_and(|v| v > version));
+        Ok(history)
+    }
+
+    /// Remembers that `viewer` has seen the ticket as it is now (its replies too). No
+    /// event: only the viewer's own lists show it, the next time they are drawn.
+    pub async fn mark_ticket_read(&self, viewer: &User, id: i64) -> Result<()> {
+        self.get_ticket(viewer, id).await?;
+        let mut work = self.begin_change().await?;
+        work.tx().mark_ticket_read(viewer.id, id, &now()).await?;
+        work.commit().await
+    }
+
+    /// Which of `tickets` have a reply `viewer` has not seen: for staff, the requester's
+    /// last public comment; for a requester, IT's.
+    pub async fn unseen_replies(&self, viewer: &User, tickets: &[Ticket]) -> Result<Vec<i64>> {
+        let ids: Vec<i64> = tickets.iter().map(|ticket| ticket.id).collect();
+        let reads: std::collections::HashMap<i64, String> = self
+            .store
+            .ticket_reads(viewer.id, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let staff = viewer.role.is_staff();
+        Ok(tickets
+            .iter()
+            .filter(|ticket| {
+                let replied = if staff {
+                    &ticket.requester_replied_at
+                } else {
+                    &ticket.staff_replied_at
+                };
+                let read = reads.get(&ticket.id);
+                replied
+                    .as_ref()
+                    .is_some_and(|replied| read.is_none_or(|read| replied > read))
+            })
+            .map(|ticket| ticket.id)
+            .collect())
+    }
+
     /// Whether `viewer` may see a ticket (for presence on its page).
     pub async fn may_see_ticket(&self, viewer: &User, id: i64) -> bool {
         self.get_ticket(viewer, id).await.is_ok()
@@ -863,6 +1139,16 @@ mod tests {
             Waiting.check_transition(Waiting, Role::Agent),
             Err(TransitionError::Unchanged)
         );
+    }
+
+    #[test]
+    fn status_lists_parse_without_repeats() {
+        assert_eq!(
+            TicketStatus::parse_list("new, waiting,new"),
+            Ok(vec![New, Waiting])
+        );
+        assert_eq!(TicketStatus::parse_list(""), Ok(vec![]));
+        assert!(TicketStatus::parse_list("new,open").is_err());
     }
 
     #[test]

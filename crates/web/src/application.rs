@@ -75,7 +75,7 @@ fn desk_failure(error: ictdesk_desk::Error) -> RequestError {
 /// The optional filters of `get_tickets`, named as in `GET /api/v1/tickets`.
 fn ticket_filters(message: &Map<String, Value>) -> Result<(TicketQuery, Page), RequestError> {
     let query = TicketQuery {
-        status: choice(message, "status", TicketStatus::parse)?,
+        statuses: choice(message, "status", TicketStatus::parse_list)?.unwrap_or_default(),
         priority: choice(message, "priority", Priority::parse)?,
         assignee_id: number(message, "assignee_id")?,
         requester_id: number(message, "requester_id")?,
@@ -191,7 +191,7 @@ mod tests {
     fn filters_parse_like_the_api() {
         let (query, _) = ticket_filters(&message(json!({"status": "waiting", "assignee_id": 4})))
             .expect("valid filters");
-        assert_eq!(query.status, Some(TicketStatus::Waiting));
+        assert_eq!(query.statuses, [TicketStatus::Waiting]);
         assert_eq!(query.assignee_id, Some(4));
     }
 

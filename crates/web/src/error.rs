@@ -119,6 +119,7 @@ mod tests {
     fn a_stale_version_is_a_conflict() {
         let error = Error::from(ictdesk_desk::Error::Conflict {
             changed_by: "Anna".into(),
+            fields: Default::default(),
         });
         assert_eq!(error.status(), StatusCode::CONFLICT);
     }

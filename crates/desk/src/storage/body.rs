@@ -23,12 +23,12 @@ use crate::{
     mail::{MailKind, MailRecipient, OutboxMail, delivery::Delivery},
     notifications::{Notification, NotificationRow},
     storage::{
-        ARTICLE_SELECT, ATTACHMENT_SELECT, ActiveSession, COMMENT_SELECT, COUNT_BY_STATUS_SQL,
-        Dialect, EQUIPMENT_SELECT, HISTORY_SELECT, INBOX_SELECT, LoginRow, NOTIFICATION_SELECT,
-        OUTBOX_COLUMNS, Page, Paged, STATS_ALL_SQL, STATS_SQL, Storage, TICKET_SELECT, Transaction,
-        USER_COLUMNS, USER_FROM, like_pattern, like_pattern_as_typed,
+        ARTICLE_SELECT, ATTACHMENT_SELECT, AWAITING_STAFF, ActiveSession, COMMENT_SELECT,
+        COUNT_BY_STATUS_SQL, Dialect, EQUIPMENT_SELECT, HISTORY_SELECT, INBOX_SELECT, LoginRow,
+        NOTIFICATION_SELECT, OUTBOX_COLUMNS, Page, Paged, Storage, TICKET_SELECT, Transaction,
+        USER_COLUMNS, USER_FROM, like_pattern, like_pattern_as_typed, stats_all_sql, stats_sql,
     },
-    tickets::{Ticket, TicketQuery, TicketStats},
+    tickets::{Ticket, TicketOrder, TicketQuery, TicketStats},
     users::{ApiToken, Session, User, UserQuery},
 };
 
@@ -227,19 +227,20 @@ impl Storage for Store {
 
     async fn tickets(&self, query: &TicketQuery, page: Page) -> Result<Paged<Ticket>> {
         let filter = |qb: &mut Builder<'_>| push_ticket_filters(qb, query);
-        let order = order_by(" ORDER BY t.updated_at DESC, t.id DESC");
+        let order = order_by(ticket_order(query.order));
         // The whole list, or one status of it: counted by the triggers, not row by row.
         let by_status_only = TicketQuery {
-            status: query.status,
+            statuses: query.statuses.clone(),
+            order: query.order,
             ..TicketQuery::default()
         };
-        if *query != by_status_only {
+        if query.statuses.len() > 1 || *query != by_status_only {
             return self
                 .page_of("tickets t", TICKET_SELECT, filter, order, page)
                 .await;
         }
         let total = sqlx::query_scalar(COUNT_BY_STATUS_SQL)
-            .bind(query.status.map(|status| status.as_str()))
+            .bind(query.statuses.first().map(|status| status.as_str()))
             .fetch_one(self.reader())
             .await?;
         let items = self.rows_of(TICKET_SELECT, filter, order, page).await?;
@@ -252,9 +253,10 @@ impl Storage for Store {
         me: i64,
         day_start: &str,
     ) -> Result<TicketStats> {
+        let (all, some) = (stats_all_sql(), stats_sql());
         let stats = match requester_id {
-            None => sqlx::query_as(STATS_ALL_SQL).bind(me).bind(day_start),
-            Some(_) => sqlx::query_as(STATS_SQL)
+            None => sqlx::query_as(&all).bind(me).bind(day_start),
+            Some(_) => sqlx::query_as(&some)
                 .bind(requester_id)
                 .bind(me)
                 .bind(day_start),
@@ -350,6 +352,20 @@ impl Storage for Store {
             .bind(id)
             .fetch_all(self.reader())
             .await?)
+    }
+
+    async fn ticket_reads(&self, user_id: i64, ticket_ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        if ticket_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = Builder::new("SELECT ticket_id, read_at FROM ticket_reads WHERE user_id = ");
+        qb.push_bind(user_id).push(" AND ticket_id IN (");
+        let mut ids = qb.separated(", ");
+        for id in ticket_ids {
+            ids.push_bind(*id);
+        }
+        qb.push(")");
+        Ok(qb.build_query_as().fetch_all(self.reader()).await?)
     }
 
     async fn equipment_list(&self, query: &EquipmentQuery, page: Page) -> Result<Paged<Equipment>> {
@@ -539,8 +555,13 @@ async fn opt_outs<'e>(
 
 fn push_ticket_filters(qb: &mut Builder<'_>, query: &TicketQuery) {
     qb.push(" WHERE 1 = 1");
-    if let Some(status) = query.status {
-        qb.push(" AND t.status = ").push_bind(status.as_str());
+    if !query.statuses.is_empty() {
+        qb.push(" AND t.status IN (");
+        let mut statuses = qb.separated(", ");
+        for status in &query.statuses {
+            statuses.push_bind(status.as_str());
+        }
+        qb.push(")");
     }
     if let Some(priority) = query.priority {
         qb.push(" AND t.priority = ").push_bind(priority.as_str());
@@ -557,9 +578,31 @@ fn push_ticket_filters(qb: &mut Builder<'_>, query: &TicketQuery) {
     if let Some(category_id) = query.category_id {
         qb.push(" AND t.category_id = ").push_bind(category_id);
     }
+    if let Some(equipment_id) = query.equipment_id {
+        qb.push(" AND t.equipment_id = ").push_bind(equipment_id);
+    }
+    if query.awaiting_staff {
+        qb.push(" AND ").push(AWAITING_STAFF);
+    }
+    if let Some(since) = &query.created_since {
+        qb.push(" AND t.created_at >= ").push_bind(since.clone());
+    }
+    if let Some(since) = &query.resolved_since {
+        qb.push(" AND t.resolved_at >= ").push_bind(since.clone());
+    }
     if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
         qb.push(" AND ");
         Store::push_ticket_search(qb, q.trim());
+    }
+}
+
+fn ticket_order(order: TicketOrder) -> &'static str {
+    match order {
+        TicketOrder::Recent => " ORDER BY t.updated_at DESC, t.id DESC",
+        TicketOrder::Triage => {
+            " ORDER BY CASE t.priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 \
+             WHEN 'medium' THEN 2 ELSE 3 END, t.created_at, t.id"
+        }
     }
 }
 
@@ -802,8 +845,9 @@ impl Transaction for BodyTransaction {
         Ok(sqlx::query_scalar(
             "INSERT INTO tickets (title, description, type, status, priority, category_id, requester_id, \
              assignee_id, equipment_id, resolution, search_text, created_at, updated_at, resolved_at, \
-             closed_at, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+             closed_at, updated_by, requester_replied_at, staff_replied_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             RETURNING id",
         )
         .bind(&ticket.title)
         .bind(&ticket.description)
@@ -821,6 +865,8 @@ impl Transaction for BodyTransaction {
         .bind(&ticket.resolved_at)
         .bind(&ticket.closed_at)
         .bind(ticket.updated_by)
+        .bind(&ticket.requester_replied_at)
+        .bind(&ticket.staff_replied_at)
         .fetch_one(self.conn())
         .await?)
     }
@@ -829,8 +875,8 @@ impl Transaction for BodyTransaction {
         sqlx::query(
             "UPDATE tickets SET title = $1, description = $2, type = $3, status = $4, priority = $5, \
              category_id = $6, assignee_id = $7, equipment_id = $8, resolution = $9, search_text = $10, \
-             updated_at = $11, resolved_at = $12, closed_at = $13, version = version + 1, updated_by = $14 \
-             WHERE id = $15",
+             updated_at = $11, resolved_at = $12, closed_at = $13, version = version + 1, updated_by = $14, \
+             requester_replied_at = $15, staff_replied_at = $16 WHERE id = $17",
         )
         .bind(&ticket.title)
         .bind(&ticket.description)
@@ -846,6 +892,8 @@ impl Transaction for BodyTransaction {
         .bind(&ticket.resolved_at)
         .bind(&ticket.closed_at)
         .bind(actor_id)
+        .bind(&ticket.requester_replied_at)
+        .bind(&ticket.staff_replied_at)
         .bind(ticket.id)
         .execute(self.conn())
         .await?;
@@ -1116,8 +1164,8 @@ impl Transaction for BodyTransaction {
     async fn insert_history(&mut self, entries: &[NewHistory]) -> Result<()> {
         for entry in entries {
             sqlx::query(
-                "INSERT INTO history (entity_kind, entity_id, actor_id, field, old_value, new_value, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO history (entity_kind, entity_id, actor_id, field, old_value, new_value, at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(entry.entity_kind.as_str())
             .bind(entry.entity_id)
@@ -1126,6 +1174,7 @@ impl Transaction for BodyTransaction {
             .bind(&entry.old_value)
             .bind(&entry.new_value)
             .bind(&entry.at)
+            .bind(entry.version)
             .execute(self.conn())
             .await?;
         }
@@ -1199,6 +1248,37 @@ impl Transaction for BodyTransaction {
         .execute(self.conn())
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn history_since(
+        &mut self,
+        kind: EntityKind,
+        id: i64,
+        version: i64,
+    ) -> Result<Vec<HistoryEntry>> {
+        let sql = format!(
+            "{HISTORY_SELECT} WHERE h.entity_kind = $1 AND h.entity_id = $2 AND h.version > $3 \
+             ORDER BY h.id"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(kind.as_str())
+            .bind(id)
+            .bind(version)
+            .fetch_all(self.conn())
+            .await?)
+    }
+
+    async fn mark_ticket_read(&mut self, user_id: i64, ticket_id: i64, at: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ticket_reads (user_id, ticket_id, read_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, ticket_id) DO UPDATE SET read_at = excluded.read_at",
+        )
+        .bind(user_id)
+        .bind(ticket_id)
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
     }
 
     async fn commit(mut self: Box<Self>, events: &[NewEvent]) -> Result<()> {

@@ -182,6 +182,8 @@ pub trait Storage: Send + Sync + 'static {
     -> Result<Paged<InboxEntry>>;
     async fn unread_count(&self, user_id: i64) -> Result<i64>;
     async fn history(&self, kind: EntityKind, id: i64) -> Result<Vec<HistoryEntry>>;
+    /// When `user_id` last looked at each of `ticket_ids` (those they ever looked at).
+    async fn ticket_reads(&self, user_id: i64, ticket_ids: &[i64]) -> Result<Vec<(i64, String)>>;
 
     async fn equipment_list(&self, query: &EquipmentQuery, page: Page) -> Result<Paged<Equipment>>;
     async fn equipment(&self, id: i64) -> Result<Option<Equipment>>;
@@ -293,6 +295,15 @@ pub trait Transaction: Send {
     async fn notification(&mut self, id: i64) -> Result<Option<Notification>>;
 
     async fn insert_history(&mut self, entries: &[NewHistory]) -> Result<()>;
+    /// The entries that produced versions after `version` of the object, oldest first.
+    async fn history_since(
+        &mut self,
+        kind: EntityKind,
+        id: i64,
+        version: i64,
+    ) -> Result<Vec<HistoryEntry>>;
+    /// Remembers that `user_id` looked at the ticket at `at`.
+    async fn mark_ticket_read(&mut self, user_id: i64, ticket_id: i64, at: &str) -> Result<()>;
 
     // E-mail (`crate::mail`).
     /// The person with their e-mail preferences (not locked: nothing about them changes).
@@ -385,7 +396,8 @@ pub(crate) const TICKET_SELECT: &str = "SELECT t.id, t.title, t.description, t.t
     t.requester_id, r.name AS requester_name, t.assignee_id, a.name AS assignee_name, \
     t.equipment_id, e.inventory_number AS equipment_inventory_number, e.name AS equipment_name, \
     t.resolution, t.created_at, t.updated_at, t.resolved_at, t.closed_at, \
-    t.version, t.updated_by, ub.name AS updated_by_name \
+    t.version, t.updated_by, ub.name AS updated_by_name, \
+    t.requester_replied_at, t.staff_replied_at \
     FROM tickets t JOIN users r ON r.id = t.requester_id \
     LEFT JOIN users a ON a.id = t.assignee_id \
     LEFT JOIN categories c ON c.id = t.category_id \
@@ -440,14 +452,24 @@ pub(crate) const OUTBOX_COLUMNS: &str = "id, message_id, kind, ticket_id, recipi
     failed_at, last_error, claimed_by";
 
 pub(crate) const HISTORY_SELECT: &str = "SELECT h.id, h.entity_kind, h.entity_id, h.actor_id, \
-    u.name AS actor_name, h.field, h.old_value, h.new_value, h.at \
+    u.name AS actor_name, h.field, h.old_value, h.new_value, h.at, h.version \
     FROM history h LEFT JOIN users u ON u.id = h.actor_id";
+
+/// Open tickets whose last public comment is the requester's: waiting for IT to answer
+/// («Ждёт ответа ИТ»). Over tickets as `t`.
+pub(crate) const AWAITING_STAFF: &str = "t.status IN ('new', 'in_progress', 'waiting') \
+    AND t.requester_replied_at IS NOT NULL \
+    AND (t.staff_replied_at IS NULL OR t.requester_replied_at > t.staff_replied_at)";
 
 /// Counts per status and the other cards over every ticket, for staff: the statuses'
 /// counts from `ticket_counts` (kept by triggers), the rest through indexes, so that no
 /// card counts a million rows (`$1`: the viewer, `$2`: where today starts).
-pub(crate) const STATS_ALL_SQL: &str = "SELECT \
+pub(crate) fn stats_all_sql() -> String {
+    format!(
+        "SELECT \
     (SELECT CAST(COALESCE(SUM(tickets), 0) AS BIGINT) FROM ticket_counts) AS total, \
+    (SELECT CAST(COALESCE(SUM(tickets), 0) AS BIGINT) FROM ticket_counts \
+        WHERE status IN ('new', 'in_progress', 'waiting')) AS open, \
     (SELECT tickets FROM ticket_counts WHERE status = 'new') AS new, \
     (SELECT tickets FROM ticket_counts WHERE status = 'in_progress') AS in_progress, \
     (SELECT tickets FROM ticket_counts WHERE status = 'waiting') AS waiting, \
@@ -458,25 +480,34 @@ pub(crate) const STATS_ALL_SQL: &str = "SELECT \
     (SELECT COUNT(*) FROM tickets WHERE assignee_id = $1 \
         AND status IN ('new', 'in_progress', 'waiting')) AS mine, \
     (SELECT COUNT(*) FROM tickets WHERE created_at >= $2) AS created_today, \
-    (SELECT COUNT(*) FROM tickets WHERE resolved_at >= $2) AS resolved_today";
+    (SELECT COUNT(*) FROM tickets t WHERE {AWAITING_STAFF}) AS awaiting_staff, \
+    (SELECT COUNT(*) FROM tickets WHERE resolved_at >= $2) AS resolved_today"
+    )
+}
 
 /// How many tickets have status `$1` (NULL: all), from `ticket_counts`.
 pub(crate) const COUNT_BY_STATUS_SQL: &str = "SELECT CAST(COALESCE(SUM(tickets), 0) AS BIGINT) \
     FROM ticket_counts WHERE ($1 IS NULL OR status = $1)";
 
 /// Counts per status and the other cards, over the tickets of `$1` (NULL: all).
-pub(crate) const STATS_SQL: &str = "SELECT COUNT(*) AS total, \
-    COUNT(*) FILTER (WHERE status = 'new') AS new, \
-    COUNT(*) FILTER (WHERE status = 'in_progress') AS in_progress, \
-    COUNT(*) FILTER (WHERE status = 'waiting') AS waiting, \
-    COUNT(*) FILTER (WHERE status = 'resolved') AS resolved, \
-    COUNT(*) FILTER (WHERE status = 'closed') AS closed, \
-    COUNT(*) FILTER (WHERE assignee_id IS NULL AND status IN ('new', 'in_progress', 'waiting')) AS unassigned, \
-    COUNT(*) FILTER (WHERE (assignee_id = $2 OR ($1 IS NOT NULL AND requester_id = $2)) \
-        AND status IN ('new', 'in_progress', 'waiting')) AS mine, \
-    COUNT(*) FILTER (WHERE created_at >= $3) AS created_today, \
-    COUNT(*) FILTER (WHERE resolved_at >= $3) AS resolved_today \
-    FROM tickets WHERE ($1 IS NULL OR requester_id = $1)";
+pub(crate) fn stats_sql() -> String {
+    format!(
+        "SELECT COUNT(*) AS total, \
+        COUNT(*) FILTER (WHERE status IN ('new', 'in_progress', 'waiting')) AS open, \
+        COUNT(*) FILTER (WHERE status = 'new') AS new, \
+        COUNT(*) FILTER (WHERE status = 'in_progress') AS in_progress, \
+        COUNT(*) FILTER (WHERE status = 'waiting') AS waiting, \
+        COUNT(*) FILTER (WHERE status = 'resolved') AS resolved, \
+        COUNT(*) FILTER (WHERE status = 'closed') AS closed, \
+        COUNT(*) FILTER (WHERE assignee_id IS NULL AND status IN ('new', 'in_progress', 'waiting')) AS unassigned, \
+        COUNT(*) FILTER (WHERE (assignee_id = $2 OR ($1 IS NOT NULL AND requester_id = $2)) \
+            AND status IN ('new', 'in_progress', 'waiting')) AS mine, \
+        COUNT(*) FILTER (WHERE {AWAITING_STAFF}) AS awaiting_staff, \
+        COUNT(*) FILTER (WHERE created_at >= $3) AS created_today, \
+        COUNT(*) FILTER (WHERE resolved_at >= $3) AS resolved_today \
+        FROM tickets t WHERE ($1 IS NULL OR requester_id = $1)"
+    )
+}
 
 #[cfg(test)]
 mod tests {

@@ -133,7 +133,7 @@ async fn the_demo_department_has_the_promised_size_and_real_events() {
             .list_tickets(
                 &agent,
                 &TicketQuery {
-                    status: ictdesk_desk::tickets::TicketStatus::parse("closed").ok(),
+                    statuses: vec![ictdesk_desk::tickets::TicketStatus::Closed],
                     ..TicketQuery::default()
                 },
                 Page::new(Some(1), Some(1)),

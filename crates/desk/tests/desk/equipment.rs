@@ -297,7 +297,7 @@ both!(
             ..EquipmentChange::default()
         };
         match t.desk.change_equipment(&t.agent, piece.id, &stale).await {
-            Err(Error::Conflict { changed_by }) => assert_eq!(changed_by, "Анна Админова"),
+            Err(Error::Conflict { changed_by, .. }) => assert_eq!(changed_by, "Анна Админова"),
             other => panic!("expected a conflict, got {other:?}"),
         }
     }

@@ -18,3 +18,4 @@ mod notifications;
 mod scale;
 mod tickets;
 mod users;
+mod workday;

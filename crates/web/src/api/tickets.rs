@@ -5,7 +5,10 @@ use ictdesk_desk::{
     attachments::Attachment,
     comments::{Comment, NewComment},
     history::HistoryEntry,
-    tickets::{NewTicket, Priority, Ticket, TicketChange, TicketQuery, TicketStatus},
+    tickets::{
+        NewTicket, Priority, SavedTicket, Ticket, TicketChange, TicketOrder, TicketQuery,
+        TicketStatus,
+    },
 };
 use serde::Serialize;
 
@@ -48,16 +51,25 @@ impl KnownFields for NewComment {
     const FIELDS: &'static [&'static str] = &["body", "internal"];
 }
 
-/// `?status&priority&assignee_id&requester_id&category_id&unassigned&q&page&per_page`.
+/// `?status&priority&assignee_id&requester_id&category_id&equipment_id&unassigned
+/// &awaiting_staff&order&q&page&per_page`; `status` may list several (`new,waiting`).
 fn query(params: &Params) -> Result<TicketQuery> {
     Ok(TicketQuery {
-        status: params.parse("status", TicketStatus::parse)?,
+        statuses: params
+            .parse("status", TicketStatus::parse_list)?
+            .unwrap_or_default(),
         priority: params.parse("priority", Priority::parse)?,
         assignee_id: params.get("assignee_id")?,
         unassigned: params.get("unassigned")?.unwrap_or(false),
         requester_id: params.get("requester_id")?,
         category_id: params.get("category_id")?,
+        equipment_id: params.get("equipment_id")?,
+        awaiting_staff: params.get("awaiting_staff")?.unwrap_or(false),
         q: params.text("q").map(str::to_owned),
+        order: params
+            .parse("order", TicketOrder::parse)?
+            .unwrap_or_default(),
+        ..TicketQuery::default()
     })
 }
 
@@ -113,7 +125,7 @@ pub async fn change(
     caller: Caller,
     Id(id): Id,
     JsonBody(change): JsonBody<TicketChange>,
-) -> Result<Json<Ticket>> {
+) -> Result<Json<SavedTicket>> {
     Ok(Json(
         state.desk.change_ticket(&caller.user, id, &change).await?,
     ))

@@ -62,10 +62,11 @@ impl Filters {
                 .map(str::to_owned)
         };
         TicketQuery {
-            status: self
+            statuses: self
                 .status
                 .as_deref()
-                .and_then(|s| TicketStatus::parse(s).ok()),
+                .and_then(|s| TicketStatus::parse_list(s).ok())
+                .unwrap_or_default(),
             priority: self
                 .priority
                 .as_deref()
@@ -75,6 +76,7 @@ impl Filters {
             category_id: self.category_id(),
             requester_id: self.requester_id(),
             q: text(&self.q),
+            ..TicketQuery::default()
         }
     }
 

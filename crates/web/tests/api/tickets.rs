@@ -38,6 +38,84 @@ async fn a_stale_version_is_a_409_naming_who_changed_it() {
 }
 
 #[tokio::test]
+async fn a_stale_version_of_other_fields_is_merged_and_of_the_same_field_names_it() {
+    let app = spawn_app().await;
+    let owner = app.login_as(&app.owner).await;
+    let agent = app.login_as(&app.agent).await;
+    let admin = app.login_as(&app.admin).await;
+    let ticket = app.create_ticket(&owner, "Monitor flickers").await;
+    let path = format!("/api/v1/tickets/{}", ticket["id"]);
+    let opened_at = ticket["version"].as_i64().expect("a version");
+
+    app.patch(
+        &admin,
+        &path,
+        json!({"status": "in_progress", "version": opened_at}),
+    )
+    .await
+    .expect(200);
+    let merged = app
+        .patch(
+            &agent,
+            &path,
+            json!({"priority": "critical", "version": opened_at}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(merged.body["priority"], "critical");
+    assert_eq!(merged.body["status"], "in_progress");
+    assert_eq!(
+        merged.body["merged"],
+        json!({"changed_by": "Ada Admin", "fields": ["status"]})
+    );
+
+    let stale = app
+        .patch(
+            &agent,
+            &path,
+            json!({"status": "waiting", "priority": "low", "version": opened_at}),
+        )
+        .await
+        .expect(409);
+    // Each field names who changed it; a second tab of one's own counts too.
+    assert_eq!(stale.body["changed_by"], "Ada Admin, Gleb Agent");
+    assert_eq!(
+        stale.body["fields"],
+        json!({"status": "changed by Ada Admin", "priority": "changed by Gleb Agent"})
+    );
+    let now = app.get(&agent, &path).await.expect(200);
+    assert_eq!(
+        (&now.body["status"], &now.body["priority"]),
+        (&json!("in_progress"), &json!("critical"))
+    );
+}
+
+#[tokio::test]
+async fn staff_file_for_a_caller_and_requesters_only_for_themselves() {
+    let app = spawn_app().await;
+    let owner = app.login_as(&app.owner).await;
+    let agent = app.login_as(&app.agent).await;
+    let filed = app
+        .post(
+            &agent,
+            "/api/v1/tickets",
+            json!({"title": "Called: no sound", "requester_id": app.owner.id}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(filed.body["requester_id"], app.owner.id);
+    let refused = app
+        .post(
+            &owner,
+            "/api/v1/tickets",
+            json!({"title": "For my neighbour", "requester_id": app.other.id}),
+        )
+        .await
+        .expect(403);
+    assert!(refused.body["error"].is_string(), "{:?}", refused.body);
+}
+
+#[tokio::test]
 async fn an_invalid_transition_is_a_409() {
     let app = spawn_app().await;
     let owner = app.login_as(&app.owner).await;
