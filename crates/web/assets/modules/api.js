@@ -40,7 +40,8 @@ function refusal(status, data) {
 /** An API error in the page's language where the API gives its parts. */
 export function explain(error, t) {
   if (error.status === 409 && error.changedBy) return t('common.conflict', error.changedBy);
-  if (error.fields) {
+  // A 401 carries an empty `fields` object: that is no field error.
+  if (error.fields && Object.keys(error.fields).length) {
     return Object.keys(error.fields)
       .map((field) => field + ': ' + error.fields[field])
       .join('; ');

@@ -76,7 +76,7 @@ function showMode(mode) {
 formatAll(document);
 bindForms(document, { api, explain, saved: own.saved, location });
 bindButtons(document, { api, saved: own.saved, failed: (error) => toast({ text: explain(error), level: 'error' }) });
-bindSession(document, { api, explain, location });
+bindSession(document, { api, explain, t, location });
 bindRowLinks(document, location);
 
 if (config && window.LiveUpdates) {

@@ -2,7 +2,17 @@
 
 import { showError } from './forms.js';
 
-export function bindSession(document, { api, explain, location }) {
+/**
+ * The login's refusal in the page's language. A blocked account answers its right
+ * password as a wrong one (no password oracle: `Desk::login`), so the one message says
+ * what to do in either case.
+ */
+function explainLogin(error, { explain, t }) {
+  if (error.status === 401) return t('login.wrong') + '. ' + t('login.blocked_hint');
+  return explain(error);
+}
+
+export function bindSession(document, { api, explain, t, location }) {
   const login = document.getElementById('login-form');
   if (login) {
     login.addEventListener('submit', async (event) => {
@@ -13,7 +23,7 @@ export function bindSession(document, { api, explain, location }) {
         await api('POST', '/api/v1/session', credentials);
         location.href = login.dataset.next || '/tickets';
       } catch (error) {
-        showError(login, explain(error));
+        showError(login, explainLogin(error, { explain, t }));
       }
     });
   }

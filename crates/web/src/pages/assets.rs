@@ -92,6 +92,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/attachments.js"),
     ),
     (
+        "ticket-form.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/ticket-form.js"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_bytes!("../../assets/app.css"),

@@ -263,6 +263,16 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("login.password", "Password", "Пароль"),
     ("login.submit", "Sign in", "Войти"),
     (
+        "login.wrong",
+        "Wrong e-mail or password",
+        "Неверная эл. почта или пароль",
+    ),
+    (
+        "login.blocked_hint",
+        "If your account has been blocked, ask your administrator.",
+        "Если учётная запись заблокирована, обратитесь к администратору.",
+    ),
+    (
         "login.demo",
         "Demo logins (password «demo»)",
         "Демо-входы (пароль «demo»)",
@@ -333,6 +343,12 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("stats.new", "New", "Новые"),
     ("stats.in_progress", "In progress", "В работе"),
     ("stats.waiting", "Waiting", "Ожидание"),
+    (
+        "stats.awaiting_staff",
+        "Awaiting IT's reply",
+        "Ждёт ответа ИТ",
+    ),
+    ("tickets.unseen_reply", "new reply", "новый ответ"),
     ("stats.resolved", "Resolved", "Решены"),
     ("stats.closed", "Closed", "Закрыты"),
     ("stats.unassigned", "Unassigned", "Не назначены"),
@@ -368,6 +384,41 @@ const CATALOG: &[(&str, &str, &str)] = &[
         "Внутренняя заметка (только для сотрудников ИТ)",
     ),
     ("ticket.internal_badge", "internal", "внутренняя"),
+    ("ticket.take", "Take it", "Взять себе"),
+    ("ticket.saved", "Saved.", "Сохранено."),
+    (
+        "ticket.saved_merged",
+        "Saved. {0} Their change ({1}) is kept too.",
+        "Сохранено. {0} Эти изменения ({1}) тоже сохранены.",
+    ),
+    (
+        "ticket.changed_by_she",
+        "{0} changed this ticket while you were editing it.",
+        "Заявку изменила {0}, пока вы её редактировали.",
+    ),
+    (
+        "ticket.changed_by_he",
+        "{0} changed this ticket while you were editing it.",
+        "Заявку изменил {0}, пока вы её редактировали.",
+    ),
+    (
+        "ticket.changed_by_someone",
+        "{0} changed this ticket while you were editing it.",
+        "Заявку изменил(а) {0}, пока вы её редактировали.",
+    ),
+    (
+        "ticket.changed_by_many",
+        "{0} changed this ticket while you were editing it.",
+        "Заявку изменили {0}, пока вы её редактировали.",
+    ),
+    ("ticket.conflict_now", "Now: «{0}».", "Сейчас: «{0}»."),
+    ("ticket.apply_mine", "Apply mine", "Применить мои"),
+    ("ticket.drop_mine", "Discard mine", "Отменить мои"),
+    (
+        "ticket.draft_restored",
+        "Your unsaved changes were restored; they are not saved yet.",
+        "Восстановлены несохранённые изменения; они ещё не сохранены.",
+    ),
     (
         "ticket.change_status",
         "Status and assignment",

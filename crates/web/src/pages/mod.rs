@@ -124,6 +124,7 @@ pub struct Shell {
     pub live_js: String,
     pub inbox_js: String,
     pub attachments_js: String,
+    pub ticket_form_js: String,
     pub config_json: String,
     pub strings_json: String,
 }
@@ -181,6 +182,7 @@ impl Shell {
             live_js: pages.assets.url("live-updates.js"),
             inbox_js: pages.assets.url("inbox.js"),
             attachments_js: pages.assets.url("attachments.js"),
+            ticket_form_js: pages.assets.url("ticket-form.js"),
             config_json: "null".to_owned(),
             strings_json: t.json(),
         }

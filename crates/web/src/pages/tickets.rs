@@ -11,7 +11,7 @@ use axum::{
     routing::get,
 };
 use ictdesk_desk::{
-    ErrorKind, Page, Paged,
+    Desk, ErrorKind, Page, Paged,
     attachments::Attachment,
     categories::{Category, CategoryScope},
     comments::Comment,
@@ -46,6 +46,8 @@ struct Filters {
     category: Option<String>,
     /// A requester's user id (staff only: requesters see their own tickets anyway).
     requester: Option<String>,
+    /// `1`: only open tickets whose requester spoke last («Ждёт ответа ИТ»).
+    awaiting: Option<String>,
     q: Option<String>,
     page: Option<u32>,
 }
@@ -75,6 +77,7 @@ impl Filters {
             unassigned: self.assignee.as_deref() == Some("none"),
             category_id: self.category_id(),
             requester_id: self.requester_id(),
+            awaiting_staff: self.awaiting.as_deref() == Some("1"),
             q: text(&self.q),
             ..TicketQuery::default()
         }
@@ -102,6 +105,7 @@ impl Filters {
                 ("assignee", self.assignee.clone()),
                 ("category", self.category.clone()),
                 ("requester", self.requester.clone()),
+                ("awaiting", self.awaiting.clone()),
                 ("q", self.q.clone()),
             ],
         )
@@ -115,6 +119,7 @@ struct ListPage {
     t: Tr,
     staff: bool,
     tickets: Vec<Ticket>,
+    unseen: Unseen,
     stats: TicketStats,
     status: String,
     priority: String,
@@ -178,6 +183,7 @@ async fn list(
         t: visitor.t,
         staff: visitor.is_staff(),
         pager: filters.pager(&found),
+        unseen: Unseen::of(desk, &visitor.user, &found.items).await?,
         tickets: found.items,
         stats,
         status: filters.status.clone().unwrap_or_default(),
@@ -198,6 +204,21 @@ struct Rows {
     t: Tr,
     staff: bool,
     tickets: Vec<Ticket>,
+    unseen: Unseen,
+}
+
+/// The tickets of a list with a reply the viewer has not seen (point 2 of issue 17):
+/// for staff the requester's, for a requester IT's.
+struct Unseen(Vec<i64>);
+
+impl Unseen {
+    async fn of(desk: &Desk, viewer: &User, tickets: &[Ticket]) -> Result<Self, PageError> {
+        Ok(Self(desk.unseen_replies(viewer, tickets).await?))
+    }
+
+    fn has(&self, id: &i64) -> bool {
+        self.0.contains(id)
+    }
 }
 
 async fn rows(
@@ -206,14 +227,14 @@ async fn rows(
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
     let visitor = visitor(&pages, &headers, "/tickets").await?;
-    let found = pages
-        .app
-        .desk
+    let desk = &pages.app.desk;
+    let found = desk
         .list_tickets(&visitor.user, &filters.query(&visitor.user), filters.page())
         .await?;
     render(&Rows {
         t: visitor.t,
         staff: visitor.is_staff(),
+        unseen: Unseen::of(desk, &visitor.user, &found.items).await?,
         tickets: found.items,
     })
 }
@@ -225,11 +246,13 @@ async fn row(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let visitor = visitor(&pages, &headers, "/tickets").await?;
-    let ticket = pages.app.desk.get_ticket(&visitor.user, id).await?;
+    let desk = &pages.app.desk;
+    let tickets = vec![desk.get_ticket(&visitor.user, id).await?];
     render(&Rows {
         t: visitor.t,
         staff: visitor.is_staff(),
-        tickets: vec![ticket],
+        unseen: Unseen::of(desk, &visitor.user, &tickets).await?,
+        tickets,
     })
 }
 
@@ -314,8 +337,10 @@ async fn live_part(
     render(&live(&pages, &visitor.user, visitor.t, id).await?)
 }
 
+/// The ticket as the viewer sees it now, which counts as having seen its replies.
 async fn live(pages: &Pages, viewer: &User, t: Tr, id: i64) -> Result<LivePart, PageError> {
     let page = pages.app.desk.ticket_page(viewer, id).await?;
+    pages.app.desk.mark_ticket_read(viewer, id).await?;
     Ok(LivePart {
         t,
         staff: viewer.role.is_staff(),

@@ -70,9 +70,10 @@ test('live pages in Chromium', { skip, timeout: 240000 }, async (t) => {
     await agentApi.request('PATCH', `/api/v1/tickets/${ticketId}`, { priority: 'critical' });
     await page.waitForSelector('.ticket-live .badge.priority-critical', { timeout: 10000 });
     await page.click('form[data-versioned] button[type=submit]');
-    const error = page.locator('form[data-versioned] .form-error');
-    await error.waitFor({ timeout: 5000 });
-    assert.match(await error.textContent(), /Алексей Кузнецов/);
+    // Shown beside the field both changed (ticket-form.js; more in workday.test.js).
+    const conflict = page.locator('form[data-versioned] #conflict-priority');
+    await conflict.waitFor({ timeout: 5000 });
+    assert.match(await conflict.textContent(), /Алексей Кузнецов/);
     await page.close();
   });
 

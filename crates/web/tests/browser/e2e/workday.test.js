@@ -1,0 +1,113 @@
+// The working day around a ticket (issue 17), in Chromium against the real binary: the
+// login says a wrong password, the agent's ticket form keeps unsaved work as a draft,
+// merges a colleague's change of another field and shows one of the same field beside
+// it with «Применить мои» / «Отменить мои», and «Взять себе» is one click.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { demoDesk, signedIn, until, chromiumMissing } = require('../lib/harness');
+
+const skip = chromiumMissing();
+
+test('the working day in Chromium', { skip, timeout: 240000 }, async (t) => {
+  const { server, browser } = await demoDesk(t);
+  const adminApi = await server.login('admin@demo.local');
+  const requesterApi = await server.login('user@demo.local');
+  const fileTicket = (title) => requesterApi.request('POST', '/api/v1/tickets', { title, description: 'x' });
+  const ticketOf = (id) => adminApi.request('GET', `/api/v1/tickets/${id}`);
+
+  for (const [locale, wrong] of [['ru-RU', 'Неверная эл. почта или пароль'], ['en-US', 'Wrong e-mail or password']]) {
+    await t.test(`a wrong password says so (${locale})`, async () => {
+      const context = await browser.newContext({ locale });
+      const page = await context.newPage();
+      await page.goto(server.url + '/login');
+      await page.fill('input[name=email]', 'agent@demo.local');
+      await page.fill('input[name=password]', 'not the password');
+      await page.click('button[type=submit]');
+      const box = page.locator('#login-form .form-error');
+      await box.waitFor({ state: 'visible', timeout: 10000 });
+      assert.match(await box.textContent(), new RegExp('^' + wrong));
+      await context.close();
+    });
+  }
+
+  await t.test('an unsaved change is marked and survives a reload', async () => {
+    const ticket = await fileTicket('Черновик переживает перезагрузку');
+    const agent = await signedIn(browser, server, 'agent@demo.local');
+    await agent.goto(`${server.url}/tickets/${ticket.id}`);
+    await agent.selectOption('form.ticket-form select[name=priority]', 'high');
+    await agent.locator('form.ticket-form label.unsaved select[name=priority]').waitFor({ timeout: 5000 });
+    await agent.reload();
+    assert.equal(await agent.inputValue('form.ticket-form select[name=priority]'), 'high');
+    await agent.locator('form.ticket-form label.unsaved select[name=priority]').waitFor({ timeout: 5000 });
+    assert.match(await agent.textContent('form.ticket-form .form-status'), /Восстановлены несохранённые изменения/);
+    // Leaving with unsaved work asks first.
+    let asked = false;
+    agent.once('dialog', (dialog) => { asked = dialog.type() === 'beforeunload'; dialog.dismiss(); });
+    await agent.goto(server.url + '/tickets').catch(() => {});
+    assert.ok(asked, 'leaving warned');
+    await agent.click('form.ticket-form button[type=submit]');
+    await until('saved', async () => (await ticketOf(ticket.id)).priority === 'high');
+    assert.equal(await agent.locator('form.ticket-form label.unsaved').count(), 0);
+    await agent.reload();
+    assert.equal(await agent.locator('form.ticket-form .form-status').isHidden(), true, 'no draft left');
+    await agent.context().close();
+  });
+
+  await t.test('a colleague\'s change of another field is kept, and the page says so', async () => {
+    const ticket = await fileTicket('Два агента, разные поля');
+    const agent = await signedIn(browser, server, 'agent@demo.local');
+    await agent.goto(`${server.url}/tickets/${ticket.id}`);
+    await agent.selectOption('form.ticket-form select[name=priority]', 'critical');
+    await adminApi.request('PATCH', `/api/v1/tickets/${ticket.id}`, { status: 'in_progress' });
+    await agent.click('form.ticket-form button[type=submit]');
+    const said = agent.locator('form.ticket-form .form-status');
+    await said.waitFor({ state: 'visible', timeout: 10000 });
+    assert.match(await said.textContent(), /Сохранено\. Заявку изменила Ольга Смирнова, пока вы её редактировали\./);
+    const now = await ticketOf(ticket.id);
+    assert.deepEqual([now.status, now.priority], ['in_progress', 'critical']);
+    await agent.context().close();
+  });
+
+  await t.test('a colleague\'s change of the same field is shown beside it: apply mine, or discard mine', async () => {
+    const ticket = await fileTicket('Два агента, одно поле');
+    const agent = await signedIn(browser, server, 'agent@demo.local');
+    await agent.goto(`${server.url}/tickets/${ticket.id}`);
+    await agent.selectOption('form.ticket-form select[name=priority]', 'low');
+    await adminApi.request('PATCH', `/api/v1/tickets/${ticket.id}`, { priority: 'critical' });
+    await agent.click('form.ticket-form button[type=submit]');
+    const conflict = agent.locator('form.ticket-form #conflict-priority');
+    await conflict.waitFor({ timeout: 10000 });
+    assert.match(await conflict.textContent(), /Заявку изменила Ольга Смирнова, пока вы её редактировали\. Сейчас: «Критический»/);
+    assert.equal(await agent.getAttribute('form.ticket-form select[name=priority]', 'aria-describedby'), 'conflict-priority');
+    await conflict.locator('button', { hasText: 'Применить мои' }).click();
+    await until('mine applied', async () => (await ticketOf(ticket.id)).priority === 'low');
+
+    await agent.selectOption('form.ticket-form select[name=priority]', 'high');
+    await adminApi.request('PATCH', `/api/v1/tickets/${ticket.id}`, { priority: 'medium' });
+    await agent.click('form.ticket-form button[type=submit]');
+    await conflict.waitFor({ timeout: 10000 });
+    await conflict.locator('button', { hasText: 'Отменить мои' }).click();
+    assert.equal(await agent.inputValue('form.ticket-form select[name=priority]'), 'medium');
+    assert.equal(await conflict.count(), 0);
+    assert.equal((await ticketOf(ticket.id)).priority, 'medium');
+    // The form now stands on the current version: the next save goes through.
+    await agent.selectOption('form.ticket-form select[name=status]', 'waiting');
+    await agent.click('form.ticket-form button[type=submit]');
+    await until('saved after discarding', async () => (await ticketOf(ticket.id)).status === 'waiting');
+    await agent.context().close();
+  });
+
+  await t.test('«Взять себе» assigns the ticket to the agent and starts it in one click', async () => {
+    const ticket = await fileTicket('Возьму себе');
+    const agent = await signedIn(browser, server, 'agent@demo.local');
+    await agent.goto(`${server.url}/tickets/${ticket.id}`);
+    await agent.click('button.take-ticket');
+    await until('taken', async () => {
+      const now = await ticketOf(ticket.id);
+      return now.assignee_name === 'Алексей Кузнецов' && now.status === 'in_progress';
+    });
+    await agent.locator('.ticket-live .badge.status-in_progress').waitFor({ timeout: 10000 });
+    await agent.context().close();
+  });
+});
