@@ -97,6 +97,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/ticket-form.js"),
     ),
     (
+        "requester-pick.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/requester-pick.js"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_bytes!("../../assets/app.css"),

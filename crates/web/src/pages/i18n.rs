@@ -431,6 +431,17 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ),
     ("ticket.writing", "Writing: {0}", "Пишут: {0}"),
     ("ticket.idle", "idle", "неактивен"),
+    ("new_ticket.requester", "Requester", "Заявитель"),
+    (
+        "new_ticket.requester_hint",
+        "Filing for a caller: type their name or e-mail. Empty: the ticket is yours.",
+        "Заявка за позвонившего: начните вводить имя или эл. почту. Пусто — заявка от вас.",
+    ),
+    (
+        "new_ticket.requester_unknown",
+        "Choose a person from the list.",
+        "Выберите человека из списка.",
+    ),
     ("new_ticket.title", "New ticket", "Новая заявка"),
     ("new_ticket.submit", "Submit ticket", "Отправить заявку"),
     ("equipment.title", "Equipment", "Оборудование"),

@@ -125,6 +125,7 @@ pub struct Shell {
     pub inbox_js: String,
     pub attachments_js: String,
     pub ticket_form_js: String,
+    pub requester_pick_js: String,
     pub config_json: String,
     pub strings_json: String,
 }
@@ -183,6 +184,7 @@ impl Shell {
             inbox_js: pages.assets.url("inbox.js"),
             attachments_js: pages.assets.url("attachments.js"),
             ticket_form_js: pages.assets.url("ticket-form.js"),
+            requester_pick_js: pages.assets.url("requester-pick.js"),
             config_json: "null".to_owned(),
             strings_json: t.json(),
         }

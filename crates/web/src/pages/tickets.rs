@@ -379,6 +379,8 @@ async fn staff(pages: &Pages, viewer: &User) -> Result<Vec<User>, PageError> {
 struct NewPage {
     shell: Shell,
     t: Tr,
+    /// Staff file on someone's behalf: the requester field.
+    staff: bool,
     categories: Vec<Category>,
     equipment: Vec<Equipment>,
     priorities: &'static [Priority],
@@ -412,6 +414,7 @@ async fn new_ticket(State(pages): State<Pages>, headers: HeaderMap) -> Result<Re
             last_id,
         ),
         t: visitor.t,
+        staff: visitor.is_staff(),
         categories,
         equipment,
         priorities: Priority::ALL,

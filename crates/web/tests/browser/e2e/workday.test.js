@@ -98,6 +98,45 @@ test('the working day in Chromium', { skip, timeout: 240000 }, async (t) => {
     await agent.context().close();
   });
 
+  await t.test('a requester\'s reply is marked in the agent\'s list, and counted as awaiting IT', async () => {
+    const ticket = await fileTicket('Жду ответа ИТ');
+    await adminApi.request('PATCH', `/api/v1/tickets/${ticket.id}`, { status: 'waiting' });
+    await requesterApi.request('POST', `/api/v1/tickets/${ticket.id}/comments`, { body: 'Всё ещё не работает' });
+    assert.equal((await ticketOf(ticket.id)).status, 'in_progress', 'the reply took it back into work');
+    const agent = await signedIn(browser, server, 'agent@demo.local');
+    await agent.goto(server.url + '/tickets?awaiting=1');
+    await agent.locator(`tr[data-id="${ticket.id}"] .badge.reply-unseen`).waitFor({ timeout: 10000 });
+    // The tile opens exactly the list it counts.
+    const counted = Number(await agent.textContent('[data-stat=awaiting_staff]'));
+    const listed = await adminApi.request('GET', '/api/v1/tickets?awaiting_staff=true&per_page=1');
+    assert.equal(counted, listed.total);
+    assert.equal(await agent.locator('table.list tbody tr[data-id]').count(), Math.min(counted, 20));
+    await agent.goto(`${server.url}/tickets/${ticket.id}`);
+    await agent.goto(server.url + '/tickets?awaiting=1');
+    await agent.locator(`tr[data-id="${ticket.id}"]`).waitFor({ timeout: 10000 });
+    assert.equal(await agent.locator(`tr[data-id="${ticket.id}"] .badge.reply-unseen`).count(), 0, 'seen once opened');
+    await agent.context().close();
+  });
+
+  await t.test('an agent files a ticket for a caller found by e-mail', async () => {
+    const agent = await signedIn(browser, server, 'agent@demo.local');
+    await agent.goto(server.url + '/tickets/new');
+    const caller = 'Мария Иванова <user@demo.local>';
+    await agent.fill('input.requester-pick', 'user@demo');
+    await agent.locator(`#requester-options option[value="${caller}"]`).waitFor({ state: 'attached', timeout: 10000 });
+    await agent.fill('input.requester-pick', caller);
+    await agent.fill('input[name=title]', 'Позвонила: не печатает принтер');
+    await agent.fill('textarea[name=description]', 'Звонок в 9:05');
+    await Promise.all([agent.waitForURL(/\/tickets\/\d+$/), agent.click('form button[type=submit]')]);
+    const filed = await ticketOf(agent.url().split('/').pop());
+    assert.equal(filed.requester_name, 'Мария Иванова');
+    // A name that matches nobody keeps the form from being sent.
+    await agent.goto(server.url + '/tickets/new');
+    await agent.fill('input.requester-pick', 'Никто Никакой');
+    assert.equal(await agent.evaluate(() => document.querySelector('input.requester-pick').validity.valid), false);
+    await agent.context().close();
+  });
+
   await t.test('«Взять себе» assigns the ticket to the agent and starts it in one click', async () => {
     const ticket = await fileTicket('Возьму себе');
     const agent = await signedIn(browser, server, 'agent@demo.local');
