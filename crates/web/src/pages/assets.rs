@@ -102,6 +102,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/requester-pick.js"),
     ),
     (
+        "ticket-list.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/ticket-list.js"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_bytes!("../../assets/app.css"),

@@ -126,6 +126,7 @@ pub struct Shell {
     pub attachments_js: String,
     pub ticket_form_js: String,
     pub requester_pick_js: String,
+    pub ticket_list_js: String,
     pub config_json: String,
     pub strings_json: String,
 }
@@ -185,6 +186,7 @@ impl Shell {
             attachments_js: pages.assets.url("attachments.js"),
             ticket_form_js: pages.assets.url("ticket-form.js"),
             requester_pick_js: pages.assets.url("requester-pick.js"),
+            ticket_list_js: pages.assets.url("ticket-list.js"),
             config_json: "null".to_owned(),
             strings_json: t.json(),
         }

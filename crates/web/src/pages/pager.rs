@@ -11,7 +11,7 @@ pub const PER_PAGE: u32 = 50;
 pub struct Pager {
     pub page: u32,
     pub pages: u32,
-    total: i64,
+    pub total: i64,
     /// The list's path, e.g. `/users`.
     path: &'static str,
     /// The list's filters as a query string, without the page.

@@ -17,10 +17,12 @@ use ictdesk_desk::{
     comments::Comment,
     equipment::{Equipment, EquipmentQuery},
     history::HistoryEntry,
-    tickets::{Priority, Ticket, TicketQuery, TicketStats, TicketStatus, TicketType},
+    tickets::{Priority, Ticket, TicketOrder, TicketQuery, TicketStats, TicketStatus, TicketType},
+    timestamps,
     users::{Role, User, UserQuery},
 };
 use serde::Deserialize;
+use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
 
 use super::{PageError, Pages, Shell, i18n::Tr, pager::Pager, render, size_label, visitor};
 
@@ -38,7 +40,15 @@ pub fn routes() -> Router<Pages> {
 /// The list's filters as they come in the query; anything unparsable is ignored.
 #[derive(Deserialize, Default, Clone)]
 struct Filters {
+    /// One status or several (`new,waiting`), `all`, or absent: for staff the open ones
+    /// — what a shift starts with (issue 17, point 6) —, for a requester all.
     status: Option<String>,
+    /// `recent` or `triage` (most urgent first, then oldest); absent: triage for staff,
+    /// recent for a requester.
+    order: Option<String>,
+    /// `today`: filed since midnight, or resolved since midnight (the two day tiles).
+    created: Option<String>,
+    resolved: Option<String>,
     priority: Option<String>,
     /// `me`, `none`, or empty.
     assignee: Option<String>,
@@ -63,12 +73,26 @@ impl Filters {
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
+        // Staff start a shift on the open tickets, most urgent and oldest first.
+        let shift = me.role.is_staff();
+        let today = || Some(timestamps::day_start(timestamps::now()));
         TicketQuery {
-            statuses: self
-                .status
-                .as_deref()
-                .and_then(|s| TicketStatus::parse_list(s).ok())
-                .unwrap_or_default(),
+            statuses: match self.status.as_deref().map(str::trim) {
+                None | Some("") if shift => TicketStatus::OPEN.to_vec(),
+                None | Some("") | Some("all") => Vec::new(),
+                Some(list) => TicketStatus::parse_list(list).unwrap_or_default(),
+            },
+            order: match self.order.as_deref().map(TicketOrder::parse) {
+                Some(Ok(order)) => order,
+                _ if shift => TicketOrder::Triage,
+                _ => TicketOrder::Recent,
+            },
+            created_since: (self.created.as_deref() == Some("today"))
+                .then(today)
+                .flatten(),
+            resolved_since: (self.resolved.as_deref() == Some("today"))
+                .then(today)
+                .flatten(),
             priority: self
                 .priority
                 .as_deref()
@@ -101,6 +125,9 @@ impl Filters {
             "/tickets",
             &[
                 ("status", self.status.clone()),
+                ("order", self.order.clone()),
+                ("created", self.created.clone()),
+                ("resolved", self.resolved.clone()),
                 ("priority", self.priority.clone()),
                 ("assignee", self.assignee.clone()),
                 ("category", self.category.clone()),
@@ -119,9 +146,10 @@ struct ListPage {
     t: Tr,
     staff: bool,
     tickets: Vec<Ticket>,
-    unseen: Unseen,
+    marks: RowMarks,
     stats: TicketStats,
     status: String,
+    order: String,
     priority: String,
     assignee: String,
     categories: Vec<Category>,
@@ -183,10 +211,11 @@ async fn list(
         t: visitor.t,
         staff: visitor.is_staff(),
         pager: filters.pager(&found),
-        unseen: Unseen::of(desk, &visitor.user, &found.items).await?,
+        marks: RowMarks::of(desk, &visitor.user, &found.items).await?,
         tickets: found.items,
         stats,
         status: filters.status.clone().unwrap_or_default(),
+        order: filters.order.clone().unwrap_or_default(),
         priority: filters.priority.clone().unwrap_or_default(),
         assignee: filters.assignee.clone().unwrap_or_default(),
         categories,
@@ -204,20 +233,49 @@ struct Rows {
     t: Tr,
     staff: bool,
     tickets: Vec<Ticket>,
-    unseen: Unseen,
+    marks: RowMarks,
 }
 
-/// The tickets of a list with a reply the viewer has not seen (point 2 of issue 17):
-/// for staff the requester's, for a requester IT's.
-struct Unseen(Vec<i64>);
+/// An open ticket older than this is marked in the age column.
+const OLD_AFTER: Duration = Duration::days(3);
 
-impl Unseen {
+/// What a row shows beyond the ticket (issue 17): whether it has a reply the viewer has
+/// not seen (for staff the requester's, for a requester IT's), and its age.
+struct RowMarks {
+    unseen: Vec<i64>,
+    now: OffsetDateTime,
+}
+
+impl RowMarks {
     async fn of(desk: &Desk, viewer: &User, tickets: &[Ticket]) -> Result<Self, PageError> {
-        Ok(Self(desk.unseen_replies(viewer, tickets).await?))
+        Ok(Self {
+            unseen: desk.unseen_replies(viewer, tickets).await?,
+            now: timestamps::now(),
+        })
     }
 
-    fn has(&self, id: &i64) -> bool {
-        self.0.contains(id)
+    fn unseen(&self, id: &i64) -> bool {
+        self.unseen.contains(id)
+    }
+
+    fn age(&self, ticket: &Ticket) -> Duration {
+        OffsetDateTime::parse(&ticket.created_at, &Rfc3339)
+            .map_or(Duration::ZERO, |created| self.now - created)
+    }
+
+    /// «5 ч», «3 дн.»: whole hours under a day, else whole days.
+    fn age_label(&self, ticket: &Ticket, t: &Tr) -> String {
+        let age = self.age(ticket);
+        match age.whole_days() {
+            0 => t
+                .t("tickets.age_hours")
+                .replace("{0}", &age.whole_hours().to_string()),
+            days => t.t("tickets.age_days").replace("{0}", &days.to_string()),
+        }
+    }
+
+    fn is_old(&self, ticket: &Ticket) -> bool {
+        ticket.status.is_open() && self.age(ticket) > OLD_AFTER
     }
 }
 
@@ -234,7 +292,7 @@ async fn rows(
     render(&Rows {
         t: visitor.t,
         staff: visitor.is_staff(),
-        unseen: Unseen::of(desk, &visitor.user, &found.items).await?,
+        marks: RowMarks::of(desk, &visitor.user, &found.items).await?,
         tickets: found.items,
     })
 }
@@ -251,7 +309,7 @@ async fn row(
     render(&Rows {
         t: visitor.t,
         staff: visitor.is_staff(),
-        unseen: Unseen::of(desk, &visitor.user, &tickets).await?,
+        marks: RowMarks::of(desk, &visitor.user, &tickets).await?,
         tickets,
     })
 }
@@ -260,6 +318,7 @@ async fn row(
 #[template(path = "tickets/stats.html")]
 struct Stats {
     t: Tr,
+    staff: bool,
     stats: TicketStats,
 }
 
@@ -268,6 +327,7 @@ async fn stats(State(pages): State<Pages>, headers: HeaderMap) -> Result<Respons
     let stats = pages.app.desk.ticket_stats(&visitor.user).await?;
     render(&Stats {
         t: visitor.t,
+        staff: visitor.is_staff(),
         stats,
     })
 }

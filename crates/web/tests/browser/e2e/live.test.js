@@ -12,7 +12,8 @@ const skip = chromiumMissing();
 test('live pages in Chromium', { skip, timeout: 240000 }, async (t) => {
   const { server, browser } = await demoDesk(t);
 
-  const agent = await signedIn(browser, server, 'agent@demo.local');
+  // Newest first: the list where a new ticket arrives at the top (staff start on triage).
+  const agent = await signedIn(browser, server, 'agent@demo.local', { next: '/tickets?order=recent' });
   const requester = await signedIn(browser, server, 'user@demo.local');
   const requesterApi = await server.login('user@demo.local');
   const agentApi = await server.login('agent@demo.local');

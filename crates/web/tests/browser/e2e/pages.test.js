@@ -21,7 +21,7 @@ test('pages in Chromium', { skip, timeout: 180000 }, async (t) => {
   });
 
   await t.test('while a row is selected, new rows wait behind the marker', async () => {
-    const agent = await signedIn(browser, server, 'agent@demo.local');
+    const agent = await signedIn(browser, server, 'agent@demo.local', { next: '/tickets?order=recent' });
     await live(agent);
     const first = agent.locator('table.list tbody tr').first();
     await first.locator('input[type=checkbox]').check();

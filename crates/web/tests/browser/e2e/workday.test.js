@@ -98,6 +98,32 @@ test('the working day in Chromium', { skip, timeout: 240000 }, async (t) => {
     await agent.context().close();
   });
 
+  await t.test('all tickets opens on open work, most urgent then oldest, and every tile opens what it counts', async () => {
+    const agent = await signedIn(browser, server, 'agent@demo.local');
+    const rows = () => agent.$$eval('table.list tbody tr[data-id]', (trs) => trs.map((tr) => ({
+      status: tr.querySelector('[class*="badge status-"]').className.replace(/.*status-/, ''),
+      priority: tr.querySelector('[class*="badge priority-"]').className.replace(/.*priority-/, ''),
+    })));
+    const first = await rows();
+    assert.ok(first.length > 0);
+    assert.ok(first.every((r) => ['new', 'in_progress', 'waiting'].includes(r.status)), JSON.stringify(first));
+    const rank = { critical: 0, high: 1, medium: 2, low: 3 };
+    first.slice(1).forEach((r, i) => assert.ok(rank[first[i].priority] <= rank[r.priority], 'most urgent first'));
+    const tiles = await agent.$$eval('#stats a.stat', (links) => links.map((a) => ({
+      href: a.getAttribute('href'), n: Number(a.querySelector('[data-stat]').textContent),
+    })));
+    assert.ok(tiles.length >= 10, 'every counter is a link');
+    for (const tile of tiles) {
+      await agent.goto(server.url + tile.href);
+      assert.equal(Number(await agent.getAttribute('nav.pager', 'data-total')), tile.n, tile.href);
+    }
+    // A filter applies as soon as it changes.
+    await agent.goto(server.url + '/tickets');
+    await Promise.all([agent.waitForURL(/status=waiting/), agent.selectOption('select[name=status]', 'waiting')]);
+    assert.ok((await rows()).every((r) => r.status === 'waiting'));
+    await agent.context().close();
+  });
+
   await t.test('a requester\'s reply is marked in the agent\'s list, and counted as awaiting IT', async () => {
     const ticket = await fileTicket('Жду ответа ИТ');
     await adminApi.request('PATCH', `/api/v1/tickets/${ticket.id}`, { status: 'waiting' });

@@ -120,13 +120,15 @@ function launch() {
   return chromium.launch({ executablePath: CHROMIUM, args, headless: true });
 }
 
-/** A signed-in page of its own browser context, recording the console. */
+/** A signed-in page of its own browser context, recording the console; `options.next`
+ * is where the login leads (the ticket list by default), the rest the context's. */
 async function signedIn(browser, server, email, options = {}) {
-  const context = await browser.newContext(Object.assign({ locale: 'ru-RU' }, options));
+  const { next, ...contextOptions } = options;
+  const context = await browser.newContext(Object.assign({ locale: 'ru-RU' }, contextOptions));
   const page = await context.newPage();
   page.consoleLines = [];
   page.on('console', (message) => page.consoleLines.push(message.text()));
-  await page.goto(server.url + '/login');
+  await page.goto(server.url + '/login' + (next ? '?next=' + encodeURIComponent(next) : ''));
   await page.fill('input[name=email]', email);
   await page.fill('input[name=password]', 'demo');
   await Promise.all([page.waitForURL(/\/tickets/), page.click('button[type=submit]')]);
