@@ -5,7 +5,7 @@ import { createApi, explain } from '../../../../assets/modules/api.js';
 import { translator } from '../../../../assets/modules/strings.js';
 import { page, server, until } from './support.mjs';
 
-test('signing in goes on to the page asked for; a refusal stays and says why in the page\'s language', async (t) => {
+test("signing in goes on to the page asked for; a refusal stays and says why in the page's language", async (t) => {
   const http = await server({
     'POST /api/v1/session': (body) =>
       body.password === 'right'
@@ -17,14 +17,14 @@ test('signing in goes on to the page asked for; a refusal stays and says why in 
     '<form id="login-form" data-next="/equipment"><input name="email" value="a@b.c"><input name="password" value="wrong"><p class="form-error" hidden></p></form>',
   );
   const location = {};
-  const t = translator({
+  const translate = translator({
     'login.wrong': 'Wrong e-mail or password',
     'login.blocked_hint': 'If your account has been blocked, ask your administrator.',
   });
   bindSession(document, {
     api: createApi({ fetch: http.fetch }),
-    explain: (e) => explain(e, t),
-    t,
+    explain: (e) => explain(e, translate),
+    t: translate,
     location,
   });
   const form = document.getElementById('login-form');
