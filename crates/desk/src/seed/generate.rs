@@ -291,6 +291,8 @@ fn life_of_ticket(
         version: 1,
         updated_by: Some(requester_id),
         updated_by_name: None,
+        requester_replied_at: None,
+        staff_replied_at: None,
     };
     let Some(agent) = world.staff.choose(rng) else {
         return ticket;
