@@ -28,7 +28,7 @@ fn to(status: &str) -> TicketChange {
 /// How many tickets each status's list holds, counted row by row, and what its total says.
 async fn counted(t: &TestDesk, status: Option<TicketStatus>) -> (usize, i64) {
     let query = TicketQuery {
-        status,
+        statuses: status.into_iter().collect(),
         ..TicketQuery::default()
     };
     let list = t
