@@ -7,7 +7,7 @@ use bytes::Bytes;
 use ictdesk_desk::{
     attachments::{Target, Upload},
     comments::NewComment,
-    tickets::{NewTicket, Ticket},
+    tickets::NewTicket,
 };
 
 use crate::{
@@ -25,25 +25,11 @@ fn upload(name: &str, bytes: &'static [u8]) -> Upload {
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
-/// A ticket the requester files.
-async fn filed(t: &TestDesk, title: &str) -> Ticket {
-    t.desk
-        .create_ticket(
-            &t.requester,
-            &NewTicket {
-                title: title.into(),
-                ..NewTicket::default()
-            },
-        )
-        .await
-        .expect("ticket")
-}
-
 both!(
     a_file_on_a_ticket_is_recorded_with_its_event,
     |t: TestDesk| async move {
         let desk = &t.desk;
-        let ticket = filed(&t, "Принтер").await;
+        let ticket = t.filed("Принтер").await;
         let stored = desk
             .store_file(upload("../журнал.log", b"paper jam"))
             .await
@@ -84,7 +70,7 @@ both!(
     an_internal_notes_files_reach_staff_only,
     |t: TestDesk| async move {
         let desk = &t.desk;
-        let ticket = filed(&t, "VPN").await;
+        let ticket = t.filed("VPN").await;
         let note = NewComment {
             body: "Пароль роутера в файле".into(),
             internal: true,
@@ -140,7 +126,7 @@ both!(
 
 both!(who_may_attach_and_delete, |t: TestDesk| async move {
     let desk = &t.desk;
-    let ticket = filed(&t, "Мышь").await;
+    let ticket = t.filed("Мышь").await;
     let on_ticket = Target::Ticket {
         id: ticket.id,
         comment_id: None,
@@ -228,7 +214,7 @@ both!(images_are_typed_by_their_bytes, |t: TestDesk| async move {
 
 both!(bytes_nobody_records_are_swept, |t: TestDesk| async move {
     let desk = &t.desk;
-    let ticket = filed(&t, "Диск").await;
+    let ticket = t.filed("Диск").await;
     let on_ticket = Target::Ticket {
         id: ticket.id,
         comment_id: None,

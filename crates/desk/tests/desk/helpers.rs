@@ -96,6 +96,20 @@ impl TestDesk {
         }
     }
 
+    /// A ticket the requester files.
+    pub async fn filed(&self, title: &str) -> ictdesk_desk::tickets::Ticket {
+        self.desk
+            .create_ticket(
+                &self.requester,
+                &ictdesk_desk::tickets::NewTicket {
+                    title: title.into(),
+                    ..ictdesk_desk::tickets::NewTicket::default()
+                },
+            )
+            .await
+            .expect("ticket")
+    }
+
     pub async fn head(&self) -> i64 {
         self.log.head().await.expect("the log is readable")
     }

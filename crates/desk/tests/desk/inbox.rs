@@ -2,12 +2,8 @@
 //! in its transaction, to the people it concerns, and read by them alone.
 
 use ictdesk_desk::{
-    Page,
-    comments::NewComment,
-    inbox::MarkRead,
-    notifications::NewNotification,
-    tickets::{NewTicket, Ticket, TicketChange},
-    users::User,
+    Page, comments::NewComment, inbox::MarkRead, notifications::NewNotification,
+    tickets::TicketChange, users::User,
 };
 
 use crate::{both, helpers::TestDesk};
@@ -17,25 +13,11 @@ async fn kinds(t: &TestDesk, user: &User) -> Vec<String> {
     entries.items.into_iter().map(|entry| entry.kind).collect()
 }
 
-/// A ticket the requester files.
-async fn filed(t: &TestDesk, title: &str) -> Ticket {
-    t.desk
-        .create_ticket(
-            &t.requester,
-            &NewTicket {
-                title: title.into(),
-                ..NewTicket::default()
-            },
-        )
-        .await
-        .expect("ticket")
-}
-
 both!(
     what_concerns_each_person_reaches_their_inbox,
     |t: TestDesk| async move {
         let desk = &t.desk;
-        let ticket = filed(&t, "Не печатает").await;
+        let ticket = t.filed("Не печатает").await;
         let assign = TicketChange {
             assignee_id: Some(Some(t.agent.id)),
             ..TicketChange::default()
@@ -123,7 +105,7 @@ both!(
     only_ones_own_entries_can_be_read,
     |t: TestDesk| async move {
         let desk = &t.desk;
-        let ticket = filed(&t, "VPN").await;
+        let ticket = t.filed("VPN").await;
         for body in ["раз", "два", "три"] {
             let note = NewComment {
                 body: body.into(),
