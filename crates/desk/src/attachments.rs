@@ -107,11 +107,11 @@ pub enum Target {
 #[derive(Debug, Clone)]
 pub struct FileOptions {
     pub files: Files,
-    pub max_size: u64,
+    pub max_upload_size: u64,
 }
 
 impl FileOptions {
-    pub const DEFAULT_MAX_SIZE: u64 = 20 * 1024 * 1024;
+    pub const DEFAULT_MAX_UPLOAD_SIZE: u64 = 20 * 1024 * 1024;
 }
 
 impl Default for FileOptions {
@@ -119,7 +119,7 @@ impl Default for FileOptions {
     fn default() -> Self {
         Self {
             files: Files::in_memory(),
-            max_size: Self::DEFAULT_MAX_SIZE,
+            max_upload_size: Self::DEFAULT_MAX_UPLOAD_SIZE,
         }
     }
 }
@@ -410,7 +410,7 @@ impl Desk {
         if upload.bytes.is_empty() {
             return Err(Error::field("file", "is empty"));
         }
-        let limit = self.file_options.max_size;
+        let limit = self.file_options.max_upload_size;
         if u64::try_from(upload.bytes.len()).unwrap_or(u64::MAX) > limit {
             return Err(Error::TooLarge { limit });
         }

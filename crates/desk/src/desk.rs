@@ -78,7 +78,7 @@ impl Desk {
 
     /// The largest file an upload may carry (`--max-upload-size`).
     pub fn max_upload_size(&self) -> u64 {
-        self.file_options.max_size
+        self.file_options.max_upload_size
     }
 
     /// Opens a change: the one path by which the desk writes. See [`Change`].

@@ -30,7 +30,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
 /// `/clients?all=1` (issue 9 point 5), as only they may publish.
 pub fn is_operator(peer: IpAddr, headers: &HeaderMap, config: &crate::HubConfig) -> bool {
     let ip = client_ip(peer, headers, &config.trusted_proxies);
-    is_operator_address(ip, &config.allowed_networks)
+    is_operator_address(ip, &config.allowed_ips)
 }
 
 /// [`is_operator`] for a client address already found: loopback always, otherwise only

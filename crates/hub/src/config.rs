@@ -32,6 +32,8 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Each setting a flag sets is named like the flag (`--websocket-timeout` is
+/// `websocket_timeout`); the rest are fixed here.
 #[derive(Debug, Clone)]
 pub struct HubConfig {
     /// This node's name in `/status` and logs.
@@ -47,15 +49,16 @@ pub struct HubConfig {
     pub recent_events: usize,
     /// `POST /broadcast` needs this bearer token; without one it is refused.
     pub broadcast_token: Option<Secret>,
-    /// Besides loopback, the networks allowed to `POST /broadcast`.
-    pub allowed_networks: Vec<IpNet>,
+    /// Besides loopback, the networks allowed to `POST /broadcast` (`--allowed-ips`).
+    pub allowed_ips: Vec<IpNet>,
     /// Reverse proxies whose `X-Forwarded-For`/`X-Real-IP` name the client
     /// (see [`crate::client_addr`]); from any other peer those headers are ignored.
     pub trusted_proxies: Vec<IpNet>,
     /// When false, `/ws` refuses upgrades and clients use (long) polling.
     pub websocket_enabled: bool,
-    /// Longest time a publish may take before it is answered with 503.
-    pub publish_timeout: Duration,
+    /// `--websocket-timeout`: the longest time a publish may take before it is answered
+    /// with 503; the desk's pages also wait this long for a WebSocket before polling.
+    pub websocket_timeout: Duration,
     /// WebSocket connections one address may hold (0 = unlimited).
     pub max_connections_per_ip: usize,
     /// Connections still speaking HTTP (not yet WebSockets) one address may hold; more
@@ -65,7 +68,7 @@ pub struct HubConfig {
     /// previous answer ended (so also how long an idle keep-alive connection stays).
     pub header_timeout: Duration,
     /// Client messages per second a connection may send (bursts of twice that).
-    pub client_messages_per_second: u32,
+    pub client_rate: u32,
     /// Invalid messages after which a connection is closed with 1008.
     pub max_invalid_messages: u32,
     /// After this long without activity a present viewer shows as idle.
@@ -89,14 +92,14 @@ impl Default for HubConfig {
             max_message_size: 64 * 1024,
             recent_events: 8192,
             broadcast_token: None,
-            allowed_networks: Vec::new(),
+            allowed_ips: Vec::new(),
             trusted_proxies: Vec::new(),
             websocket_enabled: true,
-            publish_timeout: Duration::from_secs(5),
+            websocket_timeout: Duration::from_secs(5),
             max_connections_per_ip: 1000,
             max_http_connections_per_ip: 256,
             header_timeout: Duration::from_secs(15),
-            client_messages_per_second: 20,
+            client_rate: 20,
             max_invalid_messages: 10,
             presence_idle_after: Duration::from_secs(300),
             poll_interval: Duration::from_secs(1),

@@ -145,7 +145,7 @@ impl AttachmentArgs {
         })?;
         Ok(ictdesk_desk::attachments::FileOptions {
             files,
-            max_size: self.max_upload_size,
+            max_upload_size: self.max_upload_size,
         })
     }
 }

@@ -216,14 +216,14 @@ fn hub_config(settings: &HubSettings) -> HubConfig {
             .as_ref()
             .filter(|token| !token.is_empty())
             .map(Secret::new),
-        allowed_networks: settings.allowed_ips.clone(),
+        allowed_ips: settings.allowed_ips.clone(),
         trusted_proxies: settings.trusted_proxies.clone(),
         websocket_enabled: settings.websocket_enabled,
-        publish_timeout: Duration::from_secs(settings.websocket_timeout.get()),
+        websocket_timeout: Duration::from_secs(settings.websocket_timeout.get()),
         max_connections_per_ip: settings.max_connections_per_ip as usize,
         max_http_connections_per_ip: settings.max_http_connections_per_ip as usize,
         header_timeout: Duration::from_secs(settings.header_timeout.get()),
-        client_messages_per_second: settings.client_rate,
+        client_rate: settings.client_rate,
         pusher_apps: settings.pusher_apps.clone(),
         retention: Retention {
             days: settings.retain_days,

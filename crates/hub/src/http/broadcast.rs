@@ -71,7 +71,7 @@ pub(crate) async fn publish(
         audience: request.audience.unwrap_or_default(),
         topic: None,
     };
-    let timeout = hub.config().publish_timeout;
+    let timeout = hub.config().websocket_timeout;
     let id = tokio::time::timeout(timeout, hub.log().append(event))
         .await
         .map_err(|_| {
@@ -86,7 +86,7 @@ pub(crate) async fn publish(
 }
 
 fn check_source(hub: &Hub, ip: IpAddr) -> Result<(), ApiError> {
-    if is_operator_address(ip, &hub.config().allowed_networks) {
+    if is_operator_address(ip, &hub.config().allowed_ips) {
         return Ok(());
     }
     Err(ApiError::new(

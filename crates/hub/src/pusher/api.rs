@@ -355,7 +355,7 @@ fn parse_channel(field: &str, name: &str) -> Result<ChannelName, ApiError> {
 
 /// Appends all of them in one transaction: durable before the answer.
 async fn append(hub: &Hub, events: &[NewEvent]) -> Result<(), ApiError> {
-    let timeout = hub.config().publish_timeout;
+    let timeout = hub.config().websocket_timeout;
     tokio::time::timeout(timeout, store::append_all(hub.log(), events))
         .await
         .map_err(|_| {

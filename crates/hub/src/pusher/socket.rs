@@ -202,7 +202,7 @@ async fn connection(
         outlet,
         channels: HashMap::new(),
         invalid_messages: 0,
-        allowance: Allowance::new(hub.config().client_messages_per_second),
+        allowance: Allowance::new(hub.config().client_rate),
         client_events: Allowance::new(CLIENT_EVENTS_PER_SECOND),
         last_seen: Instant::now(),
         expiry: None,
@@ -719,7 +719,7 @@ impl Session {
                 user_id: joined.user_id.clone(),
             }),
         };
-        let timeout = self.hub.config().publish_timeout;
+        let timeout = self.hub.config().websocket_timeout;
         match tokio::time::timeout(timeout, self.hub.log().append(event)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(error)) => Err(unavailable(error)),

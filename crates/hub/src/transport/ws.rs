@@ -226,7 +226,7 @@ async fn connection(
     let wire = Wire::new(Box::pin(source), outlet.clone());
     let mut socket =
         WebSocketStream::from_raw_socket(wire, Role::Server, Some(socket.config)).await;
-    let rate = inner.config.client_messages_per_second;
+    let rate = inner.config.client_rate;
     let mut session = Session {
         hub: hub.clone(),
         outlet,

@@ -130,7 +130,7 @@ async fn get_as(app: &TestHub, client: &str, path: &str) -> (u16, Value) {
 async fn metrics_and_the_node_list_answer_only_operators_while_the_rest_stays_public() {
     let config = HubConfig {
         trusted_proxies: vec!["127.0.0.1/32".parse().expect("a network")],
-        allowed_networks: vec!["198.51.100.0/24".parse().expect("a network")],
+        allowed_ips: vec!["198.51.100.0/24".parse().expect("a network")],
         ..test_config()
     };
     let app = spawn_hub_with(Backend::Sqlite, config).await;

@@ -52,7 +52,7 @@ on_both_backends!(an_anonymous_poll_looks_at_a_bounded_part_of_the_log);
 async fn a_long_replay_is_paced_and_the_connection_answers_meanwhile() {
     // One replay page a second (two at once): three pages take a second at least.
     let config = HubConfig {
-        client_messages_per_second: 1,
+        client_rate: 1,
         ..test_config()
     };
     let app = spawn_hub_with(Backend::Sqlite, config).await;

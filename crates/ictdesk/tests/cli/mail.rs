@@ -894,7 +894,7 @@ async fn mail_in_stores_files(dir: &Path, database: &str) {
     let options = DeskOptions {
         files: FileOptions {
             files: Files::local(&files_dir).expect("the folder"),
-            max_size: 100,
+            max_upload_size: 100,
         },
         ..DeskOptions::default()
     };

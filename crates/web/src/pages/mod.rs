@@ -156,7 +156,7 @@ impl Shell {
             "csrfToken": visitor.csrf_token,
             "lastId": last_id,
             "useWebSocket": hub.websocket_enabled,
-            "timeoutMs": u64::try_from(hub.publish_timeout.as_millis()).unwrap_or(5000),
+            "timeoutMs": u64::try_from(hub.websocket_timeout.as_millis()).unwrap_or(5000),
             "lang": visitor.t.lang.code(),
         });
         let mut shell = Shell::anonymous(pages, visitor.t, title);

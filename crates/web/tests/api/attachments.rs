@@ -238,7 +238,7 @@ async fn attachments_are_stored_served_safely_and_kept_from_who_may_not_see_them
 #[tokio::test]
 async fn an_upload_over_the_limit_is_refused_with_413() {
     let mut config = web_config();
-    config.desk.files.max_size = 1024;
+    config.desk.files.max_upload_size = 1024;
     let app = spawn_app_with(crate::helpers::Backend::Sqlite, config).await;
     let owner = app.login_as(&app.owner).await;
     let ticket = app.create_ticket(&owner, "Большой файл").await;
