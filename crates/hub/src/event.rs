@@ -1,5 +1,5 @@
-//! Events: what is appended to the log, what is read back, and the frame every client
-//! receives (serialized once, shared by all of them).
+//! Events: what is appended to the log, what is read back, and the JSON and the
+//! WebSocket frame every client receives (both made once, shared by all of them).
 
 use std::fmt;
 
@@ -148,10 +148,10 @@ pub struct Delivered {
     pub audience: Audience,
     /// The Pusher channel of the event, if it is one's.
     pub topic: Option<Topic>,
-    /// The envelope as JSON (for polling; the Pusher message for a Pusher event).
-    pub frame: String,
-    /// The envelope as an encoded WebSocket frame, written as is to every socket.
-    pub wire: Bytes,
+    /// The envelope as JSON text (for polling; the Pusher message for a Pusher event).
+    pub json: String,
+    /// The same JSON encoded as one WebSocket frame, written as is to every socket.
+    pub frame: Bytes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +199,7 @@ impl Delivered {
             }),
             _ => None,
         };
-        let frame = match &topic {
+        let json = match &topic {
             None => serde_json::to_string(&Envelope {
                 id: row.id,
                 kind: &row.kind,
@@ -220,8 +220,8 @@ impl Delivered {
             kind: row.kind,
             audience,
             topic,
-            wire: crate::outlet::text_frame(&frame),
-            frame,
+            frame: crate::outlet::text_frame(&json),
+            json,
         })
     }
 
@@ -291,7 +291,7 @@ mod tests {
         };
         let delivered = Delivered::from_stored(row).expect("valid row");
         assert_eq!(
-            delivered.frame.as_str(),
+            delivered.json.as_str(),
             r#"{"id":42,"type":"ticket_created","timestamp":"2026-11-21T10:15:02.123Z","data":{"b":1,"a":[1.50,"x"]}}"#
         );
         assert_eq!(delivered.audience, Audience::roles(["agent"]));

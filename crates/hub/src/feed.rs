@@ -105,7 +105,7 @@ impl Scan<'_> {
     }
 
     /// Looks at a row read from the log; one the viewer may not see, and that needs no
-    /// closer look, is skipped without building its frames.
+    /// closer look, is skipped without serializing it.
     fn look_at_row(&mut self, row: StoredEvent) {
         if !self.watches(row.id) && !row.visible_to(self.viewer) {
             self.budget -= 1;

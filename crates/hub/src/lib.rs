@@ -188,7 +188,7 @@ impl Hub {
 
     /// Sends a presence list to the local connections on its ticket only.
     pub(crate) fn deliver_presence(&self, announcement: &presence::Announcement) {
-        let frame = outlet::text_frame(&announcement.frame);
+        let frame = outlet::text_frame(&announcement.json);
         self.inner
             .registry
             .send_ephemeral(&announcement.recipients, frame);

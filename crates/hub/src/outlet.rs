@@ -203,7 +203,7 @@ impl Outlet {
         };
         // One pass to size the write; a second only when there are several frames.
         let (count, bytes, last) = fresh().fold((0, 0, None), |(count, bytes, _), event| {
-            (count + 1, bytes + event.wire.len(), Some(event))
+            (count + 1, bytes + event.frame.len(), Some(event))
         });
         let Some(last) = last else {
             return Ok(0);
@@ -217,10 +217,10 @@ impl Outlet {
             return Ok(count as u64);
         }
         let frames = if count == 1 {
-            last.wire.clone()
+            last.frame.clone()
         } else {
             let mut frames = BytesMut::with_capacity(bytes);
-            fresh().for_each(|event| frames.extend_from_slice(&event.wire));
+            fresh().for_each(|event| frames.extend_from_slice(&event.frame));
             frames.freeze()
         };
         state.cursor = last.id;
@@ -267,7 +267,7 @@ impl Outlet {
             .stale_after
             .map_or(through, |after| after.min(through));
         for event in events.iter().take_while(|event| event.id <= through) {
-            self.send(&mut state, event.wire.clone(), false);
+            self.send(&mut state, event.frame.clone(), false);
         }
         through
     }
@@ -312,7 +312,7 @@ impl Outlet {
         for event in std::mem::take(&mut state.held) {
             if event.id > state.cursor && event.visible_to(&state.viewer) {
                 state.cursor = event.id;
-                self.send(state, event.wire.clone(), false);
+                self.send(state, event.frame.clone(), false);
             }
         }
     }
@@ -488,8 +488,8 @@ mod tests {
             kind: "test".into(),
             audience: Audience::everyone(),
             topic: None,
-            wire: text_frame(&json),
-            frame: json,
+            frame: text_frame(&json),
+            json,
         })
     }
 

@@ -46,11 +46,11 @@ pub struct PresenceEntry {
     pub state: String,
 }
 
-/// A ticket's full presence list (`frame`) and the local connections to send it to.
+/// A ticket's full presence list (`json`) and the local connections to send it to.
 pub(crate) struct Announcement {
     pub ticket_id: i64,
     pub recipients: Vec<ConnectionId>,
-    pub frame: String,
+    pub json: String,
 }
 
 /// The other nodes' entries on one ticket, by node.
@@ -69,7 +69,7 @@ pub(crate) struct Presence {
 }
 
 #[derive(Serialize)]
-struct PresenceFrame<'a> {
+struct PresenceMessage<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     ticket_id: i64,
@@ -278,7 +278,7 @@ impl Presence {
         if let Some(nodes) = state.remote.get(&ticket_id) {
             viewers.extend(nodes.values().flatten().cloned());
         }
-        let frame = PresenceFrame {
+        let message = PresenceMessage {
             kind: "presence",
             ticket_id,
             viewers: &viewers,
@@ -290,7 +290,7 @@ impl Presence {
                 .get(&ticket_id)
                 .map(|watchers| watchers.keys().copied().collect())
                 .unwrap_or_default(),
-            frame: serde_json::to_string(&frame).expect("a presence list always serializes"),
+            json: serde_json::to_string(&message).expect("a presence list always serializes"),
         }
     }
 
@@ -325,8 +325,8 @@ mod tests {
             .announce(2, &agent(11), 5, Activity::Editing)
             .expect("announced");
         assert_eq!(announcement.recipients, vec![1, 2]);
-        assert!(announcement.frame.contains(r#""state":"viewing""#));
-        assert!(announcement.frame.contains(r#""state":"editing""#));
+        assert!(announcement.json.contains(r#""state":"viewing""#));
+        assert!(announcement.json.contains(r#""state":"editing""#));
     }
 
     #[test]
@@ -360,7 +360,7 @@ mod tests {
         presence.announce(1, &agent(10), 5, Activity::Viewing);
         let first = presence.sweep();
         assert_eq!(first.len(), 1);
-        assert!(first[0].frame.contains(r#""state":"idle""#));
+        assert!(first[0].json.contains(r#""state":"idle""#));
         assert!(presence.sweep().is_empty());
     }
 
@@ -385,7 +385,7 @@ mod tests {
                 RemoteLists::from([("b".into(), vec![elsewhere("b", 20)])]),
             )
             .expect("local watchers hear of it");
-        assert!(merged.frame.contains(r#""node":"b""#) && merged.frame.contains(r#""user_id":20"#));
+        assert!(merged.json.contains(r#""node":"b""#) && merged.json.contains(r#""user_id":20"#));
         assert_eq!(
             presence.local_entries(5).len(),
             1,
@@ -402,7 +402,7 @@ mod tests {
         );
         let gone = presence.replace_all_remote(HashMap::new());
         assert_eq!(gone.len(), 1);
-        assert!(!gone[0].frame.contains(r#""node":"b""#));
+        assert!(!gone[0].json.contains(r#""node":"b""#));
     }
 
     #[test]

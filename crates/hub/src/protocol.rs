@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::registry::ConnectionId;
 
-/// Server → client frames other than events.
+/// Server → client messages other than events.
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage<'a> {

@@ -287,7 +287,7 @@ pub fn belongs_on(event: &Delivered, channel: &str) -> bool {
         id: i64,
     }
     match DeskChannel::parse(channel) {
-        Some(DeskChannel::Ticket(id)) => serde_json::from_str::<Envelope>(&event.frame)
+        Some(DeskChannel::Ticket(id)) => serde_json::from_str::<Envelope>(&event.json)
             .ok()
             .and_then(|envelope| envelope.data.ticket)
             .is_some_and(|ticket| ticket.id == id),

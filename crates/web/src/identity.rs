@@ -148,7 +148,7 @@ impl Identify for DeskIdentify {
         if event.kind != events::USER_STATUS_CHANGED && event.kind != events::USER_SESSION_ENDED {
             return None;
         }
-        let Envelope { data } = serde_json::from_str(&event.frame).ok()?;
+        let Envelope { data } = serde_json::from_str(&event.json).ok()?;
         let user_id = data.user.id;
         Some(if data.new_status.as_deref() == Some("blocked") {
             RightsChange::Revoke {

@@ -518,7 +518,7 @@ pub(crate) async fn history(State(hub): State<Hub>, signed: Signed) -> Result<Re
             if index > 0 {
                 body.push(',');
             }
-            body.push_str(&event.frame);
+            body.push_str(&event.json);
         }
     }
     body.push_str(&format!(r#"],"last_id":{last_id},"has_more":{has_more}}}"#));

@@ -61,14 +61,14 @@ struct MemberData<'a> {
 }
 
 #[derive(Serialize)]
-struct Frame<'a> {
+struct MemberMessage<'a> {
     event: &'a str,
     channel: &'a str,
     data: String,
 }
 
 impl Change {
-    /// The protocol's frame for it (`data` is a JSON string, as Pusher sends it).
+    /// The protocol's message for it, encoded as a frame (`data` is a JSON string, as Pusher sends it).
     pub fn frame(&self, channel: &str) -> Bytes {
         let (event, data) = match self {
             Change::Added { user_id, user_info } => {
@@ -92,12 +92,12 @@ impl Change {
             ),
             Change::Unchanged => return Bytes::new(),
         };
-        let frame = Frame {
+        let message = MemberMessage {
             event,
             channel,
             data: serde_json::to_string(&data).expect("member data always serializes"),
         };
-        text_frame(&serde_json::to_string(&frame).expect("a frame always serializes"))
+        text_frame(&serde_json::to_string(&message).expect("a member message always serializes"))
     }
 }
 
@@ -124,7 +124,7 @@ impl Members {
             _ => return None,
         };
         let channel = ChannelName::parse(&topic.channel).ok()?;
-        let Ok(Logged { data }) = serde_json::from_str::<Logged>(&event.frame) else {
+        let Ok(Logged { data }) = serde_json::from_str::<Logged>(&event.json) else {
             tracing::error!(id = event.id, "unreadable presence event");
             return Some(Change::Unchanged);
         };

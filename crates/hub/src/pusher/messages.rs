@@ -1,4 +1,4 @@
-//! The Pusher protocol's frames (version 7): what clients send, and what the server
+//! The Pusher protocol's messages (version 7): what clients send, and what the server
 //! sends besides channel events. Server `data` is a JSON *string* where the protocol
 //! says so (`connection_established`, `subscription_succeeded`, member changes), an
 //! object for errors and pongs.
@@ -8,9 +8,9 @@ use serde_json::value::RawValue;
 
 use super::members::PresenceList;
 
-/// A client frame: `{"event": …, "channel"?: …, "data"?: …}`.
+/// A client's message: `{"event": …, "channel"?: …, "data"?: …}`.
 #[derive(Debug, Deserialize)]
-pub(crate) struct ClientFrame {
+pub(crate) struct ClientMessage {
     pub event: String,
     #[serde(default)]
     pub channel: Option<String>,
@@ -73,7 +73,7 @@ fn user_id_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Str
     }
 }
 
-/// Reads a frame's `data` as `T`: an object, or (as some clients send it) a JSON
+/// Reads a message's `data` as `T`: an object, or (as some clients send it) a JSON
 /// string holding one.
 pub(crate) fn data_as<T: serde::de::DeserializeOwned>(
     data: Option<&RawValue>,
@@ -101,7 +101,7 @@ fn encode<D: Serialize>(event: &str, channel: Option<&str>, data: D) -> String {
         channel,
         data,
     })
-    .expect("protocol frames always serialize")
+    .expect("protocol messages always serialize")
 }
 
 fn json_string(value: &impl Serialize) -> String {

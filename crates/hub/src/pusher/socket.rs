@@ -30,7 +30,7 @@ use super::{
     apps::PusherApp,
     channel::{ChannelKind, ChannelName},
     members::MemberEvent,
-    messages::{self, ChannelData, ClientFrame, Subscribe, Unsubscribe, data_as},
+    messages::{self, ChannelData, ClientMessage, Subscribe, Unsubscribe, data_as},
     signature::channel_auth_is_valid,
     store,
     subscriptions::{ChannelKey, Subscription, Subscriptions},
@@ -326,8 +326,8 @@ impl Session {
                 let _ = text;
                 Err(Refused(4301, "too many messages; slow down".into()))
             }
-            Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientFrame>(&text) {
-                Ok(frame) => self.handle(frame).await,
+            Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMessage>(&text) {
+                Ok(message) => self.handle(message).await,
                 Err(error) => Err(Refused(4300, format!("malformed message: {error}"))),
             },
         };
@@ -346,15 +346,15 @@ impl Session {
         self.send(&messages::error(code, message))
     }
 
-    fn send(&self, frame: &str) -> Result<(), Ended> {
-        self.outlet.push(text_frame(frame)).map_err(|_| None)?;
+    fn send(&self, json: &str) -> Result<(), Ended> {
+        self.outlet.push(text_frame(json)).map_err(|_| None)?;
         self.hub.inner.metrics.messages_sent.inc();
         Ok(())
     }
 
-    async fn handle(&mut self, frame: ClientFrame) -> Result<(), Refused> {
-        let data = frame.data.as_deref();
-        match frame.event.as_str() {
+    async fn handle(&mut self, message: ClientMessage) -> Result<(), Refused> {
+        let data = message.data.as_deref();
+        match message.event.as_str() {
             "pusher:ping" => self.send(&messages::pong()).map_err(|_| closed()),
             "pusher:pong" => Ok(()),
             "pusher:subscribe" => self.subscribe(data_as(data).map_err(bad)?).await,
@@ -364,7 +364,7 @@ impl Session {
                 Ok(())
             }
             name if name.starts_with("client-") => {
-                self.client_event(name, frame.channel.as_deref(), data)
+                self.client_event(name, message.channel.as_deref(), data)
                     .await
             }
             "pusher:signin" => Err(Refused(

@@ -470,7 +470,7 @@ impl Subscriptions {
             let frame = match members.apply(event) {
                 Some(Change::Unchanged) => continue,
                 Some(change) => change.frame(&topic.channel),
-                None => event.wire.clone(),
+                None => event.frame.clone(),
             };
             let key = (topic.app.clone(), channel);
             if let Some(channel) = table.channels.get(&key) {
@@ -530,7 +530,7 @@ fn mirrored(table: &Table, event: &Arc<Delivered>, mirror: &Mirror<'_>, out: &mu
             continue;
         }
         let Some(data) = data.get_or_insert_with(|| {
-            serde_json::from_str::<Envelope<'_>>(&event.frame)
+            serde_json::from_str::<Envelope<'_>>(&event.json)
                 .ok()
                 .map(|envelope| envelope.data.get().to_owned())
         }) else {

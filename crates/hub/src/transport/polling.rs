@@ -149,18 +149,18 @@ impl Drop for Waiting<'_> {
 }
 
 /// `{"messages":[…],"last_id":N,"has_more":b,"websocket":b}`, splicing the
-/// pre-serialized frames. `websocket` says whether `/ws` is open here, so that a page
+/// events' JSON made once. `websocket` says whether `/ws` is open here, so that a page
 /// that had to poll switches to WebSocket by itself once it is. A reader from before
 /// the log's horizon gets `"reset":true` first: events it missed were pruned, so it
 /// re-fetches what it shows and continues from `last_id`. A page that ends at a change
 /// of the viewer's rights has more: the next poll identifies them again.
 fn respond(page: &Page, websocket: bool) -> Response {
-    let frames: usize = page
+    let json_length: usize = page
         .events
         .iter()
-        .map(|event| event.frame.as_str().len() + 1)
+        .map(|event| event.json.as_str().len() + 1)
         .sum();
-    let mut body = String::with_capacity(frames + 64);
+    let mut body = String::with_capacity(json_length + 64);
     body.push_str(if page.reset {
         r#"{"reset":true,"messages":["#
     } else {
@@ -170,7 +170,7 @@ fn respond(page: &Page, websocket: bool) -> Response {
         if index > 0 {
             body.push(',');
         }
-        body.push_str(event.frame.as_str());
+        body.push_str(event.json.as_str());
     }
     body.push_str(&format!(
         r#"],"last_id":{},"has_more":{},"websocket":{websocket}}}"#,

@@ -580,9 +580,9 @@ impl Session {
             .await
     }
 
-    async fn send(&mut self, socket: &mut Socket, frame: String) -> Result<(), Ended> {
+    async fn send(&mut self, socket: &mut Socket, json: String) -> Result<(), Ended> {
         socket
-            .send(Message::Text(frame.into()))
+            .send(Message::Text(json.into()))
             .await
             .map_err(|_| None)?;
         self.hub.inner.metrics.messages_sent.inc();
