@@ -243,27 +243,27 @@ impl Desk {
         work.finish(outcome).await
     }
 
-    /// Articles `viewer` may read; `q` searches full text (best matches first).
+    /// Articles `actor` may read; `q` searches full text (best matches first).
     pub async fn list_articles(
         &self,
-        viewer: &User,
+        actor: &User,
         query: &ArticleQuery,
         page: Page,
     ) -> Result<Paged<Article>> {
-        require_active(viewer)?;
+        require_active(actor)?;
         let mut query = query.clone();
-        query.with_agents_only = viewer.role.is_staff();
+        query.with_agents_only = actor.role.is_staff();
         self.store.articles(&query, page).await
     }
 
-    pub async fn get_article(&self, viewer: &User, id: i64) -> Result<Article> {
-        require_active(viewer)?;
+    pub async fn get_article(&self, actor: &User, id: i64) -> Result<Article> {
+        require_active(actor)?;
         let article = self
             .store
             .article(id)
             .await?
             .ok_or(Error::NotFound("article"))?;
-        if article.visibility == Visibility::Agents && !viewer.role.is_staff() {
+        if article.visibility == Visibility::Agents && !actor.role.is_staff() {
             return Err(Error::NotFound("article"));
         }
         Ok(article)

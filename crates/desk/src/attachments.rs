@@ -376,22 +376,22 @@ pub(crate) async fn delete_in(
     Ok(Outcome::changed(attachment, event))
 }
 
-/// Whether `viewer` may see what the attachment is on; "not found" if not.
+/// Whether `actor` may see what the attachment is on; "not found" if not.
 async fn check_can_see_in(
     tx: &mut dyn Transaction,
-    viewer: &User,
+    actor: &User,
     attachment: &Attachment,
 ) -> Result<()> {
     let visible = match (attachment.ticket_id, attachment.article_id) {
         (Some(ticket_id), _) => match tx.ticket(ticket_id).await? {
             Some(ticket) => {
-                tickets::check_can_see(viewer, &ticket).is_ok()
-                    && (!attachment.internal || viewer.role.is_staff())
+                tickets::check_can_see(actor, &ticket).is_ok()
+                    && (!attachment.internal || actor.role.is_staff())
             }
             None => false,
         },
         (None, Some(article_id)) => match tx.article(article_id).await? {
-            Some(article) => article.visibility == Visibility::Everyone || viewer.role.is_staff(),
+            Some(article) => article.visibility == Visibility::Everyone || actor.role.is_staff(),
             None => false,
         },
         (None, None) => false,
@@ -444,9 +444,9 @@ impl Desk {
         work.finish(outcome).await
     }
 
-    /// The attachment if `viewer` may see it; "not found" otherwise.
-    pub async fn get_attachment(&self, viewer: &User, id: i64) -> Result<Attachment> {
-        require_active(viewer)?;
+    /// The attachment if `actor` may see it; "not found" otherwise.
+    pub async fn get_attachment(&self, actor: &User, id: i64) -> Result<Attachment> {
+        require_active(actor)?;
         let attachment = self
             .store
             .attachment(id)
@@ -454,10 +454,10 @@ impl Desk {
             .ok_or(Error::NotFound("attachment"))?;
         let visible = match (attachment.ticket_id, attachment.article_id) {
             (Some(ticket_id), _) => {
-                self.may_see_ticket(viewer, ticket_id).await
-                    && (!attachment.internal || viewer.role.is_staff())
+                self.may_see_ticket(actor, ticket_id).await
+                    && (!attachment.internal || actor.role.is_staff())
             }
-            (None, Some(article_id)) => self.get_article(viewer, article_id).await.is_ok(),
+            (None, Some(article_id)) => self.get_article(actor, article_id).await.is_ok(),
             (None, None) => false,
         };
         if visible {
@@ -467,18 +467,18 @@ impl Desk {
         }
     }
 
-    /// The attachment and its bytes, if `viewer` may see it.
-    pub async fn read_attachment(&self, viewer: &User, id: i64) -> Result<(Attachment, Bytes)> {
-        let attachment = self.get_attachment(viewer, id).await?;
+    /// The attachment and its bytes, if `actor` may see it.
+    pub async fn read_attachment(&self, actor: &User, id: i64) -> Result<(Attachment, Bytes)> {
+        let attachment = self.get_attachment(actor, id).await?;
         let digest = Sha256Hex::parse(&attachment.sha256)
             .ok_or_else(|| Error::Internal(format!("attachment {id} has a bad digest")))?;
         let bytes = self.file_options.files.get(&digest).await?;
         Ok((attachment, bytes))
     }
 
-    /// The files of an article, if `viewer` may read it.
-    pub async fn article_attachments(&self, viewer: &User, id: i64) -> Result<Vec<Attachment>> {
-        self.get_article(viewer, id).await?;
+    /// The files of an article, if `actor` may read it.
+    pub async fn article_attachments(&self, actor: &User, id: i64) -> Result<Vec<Attachment>> {
+        self.get_article(actor, id).await?;
         self.store.article_attachments(id).await
     }
 

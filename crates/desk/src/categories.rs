@@ -66,12 +66,12 @@ impl Desk {
     /// Categories of one list (or both); requesters see the active ones only.
     pub async fn list_categories(
         &self,
-        viewer: &User,
+        actor: &User,
         scope: Option<CategoryScope>,
     ) -> Result<Vec<Category>> {
-        require_active(viewer)?;
+        require_active(actor)?;
         let mut categories = self.store.categories(scope).await?;
-        if !viewer.role.is_staff() {
+        if !actor.role.is_staff() {
             categories.retain(|category| category.active);
         }
         Ok(categories)

@@ -523,26 +523,26 @@ impl Desk {
     /// Staff see all equipment; a requester sees what is assigned to them.
     pub async fn list_equipment(
         &self,
-        viewer: &User,
+        actor: &User,
         query: &EquipmentQuery,
         page: Page,
     ) -> Result<Paged<Equipment>> {
-        require_active(viewer)?;
+        require_active(actor)?;
         let mut query = query.clone();
-        if !viewer.role.is_staff() {
-            query.assigned_user_id = Some(viewer.id);
+        if !actor.role.is_staff() {
+            query.assigned_user_id = Some(actor.id);
         }
         self.store.equipment_list(&query, page).await
     }
 
-    pub async fn equipment_page(&self, viewer: &User, id: i64) -> Result<EquipmentPage> {
-        require_active(viewer)?;
+    pub async fn equipment_page(&self, actor: &User, id: i64) -> Result<EquipmentPage> {
+        require_active(actor)?;
         let equipment = self
             .store
             .equipment(id)
             .await?
             .ok_or(Error::NotFound("equipment"))?;
-        if !viewer.role.is_staff() && equipment.assigned_user_id != Some(viewer.id) {
+        if !actor.role.is_staff() && equipment.assigned_user_id != Some(actor.id) {
             return Err(Error::NotFound("equipment"));
         }
         let history = self.store.history(EntityKind::Equipment, id).await?;

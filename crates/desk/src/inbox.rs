@@ -176,37 +176,37 @@ pub enum MarkRead {
 }
 
 impl Desk {
-    /// The viewer's entries, newest first; only unread ones with `unread_only`.
+    /// The actor's entries, newest first; only unread ones with `unread_only`.
     pub async fn inbox(
         &self,
-        viewer: &User,
+        actor: &User,
         unread_only: bool,
         page: Page,
     ) -> Result<Paged<InboxEntry>> {
-        require_active(viewer)?;
-        self.store.inbox(viewer.id, unread_only, page).await
+        require_active(actor)?;
+        self.store.inbox(actor.id, unread_only, page).await
     }
 
-    pub async fn unread_count(&self, viewer: &User) -> Result<i64> {
-        require_active(viewer)?;
-        self.store.unread_count(viewer.id).await
+    pub async fn unread_count(&self, actor: &User) -> Result<i64> {
+        require_active(actor)?;
+        self.store.unread_count(actor.id).await
     }
 
-    /// Marks the viewer's entries read (ids of others' entries change nothing) and
+    /// Marks the actor's entries read (ids of others' entries change nothing) and
     /// returns how many stay unread. When something changed, `inbox_read` tells the
-    /// viewer's other pages, and only them.
-    pub async fn mark_read(&self, viewer: &User, which: &MarkRead) -> Result<i64> {
-        require_active(viewer)?;
+    /// actor's other pages, and only them.
+    pub async fn mark_read(&self, actor: &User, which: &MarkRead) -> Result<i64> {
+        require_active(actor)?;
         let at = timestamps::format(timestamps::now());
         let mut work = self.begin_change().await?;
-        let outcome = mark_read_in(work.tx(), viewer, which, &at).await?;
+        let outcome = mark_read_in(work.tx(), actor, which, &at).await?;
         work.finish(outcome).await
     }
 }
 
 async fn mark_read_in(
     tx: &mut dyn Transaction,
-    viewer: &User,
+    actor: &User,
     which: &MarkRead,
     at: &str,
 ) -> Result<Outcome<i64>> {
@@ -214,13 +214,13 @@ async fn mark_read_in(
         MarkRead::Ids(ids) => Some(ids.as_slice()),
         MarkRead::All => None,
     };
-    let marked = tx.mark_inbox_read(viewer.id, ids, at).await?;
-    let unread = tx.unread_count(viewer.id).await?;
+    let marked = tx.mark_inbox_read(actor.id, ids, at).await?;
+    let unread = tx.unread_count(actor.id).await?;
     if marked == 0 {
         return Ok(Outcome::Unchanged(unread));
     }
     let event = DeskEvent::InboxRead(InboxRead {
-        user_id: viewer.id,
+        user_id: actor.id,
         unread,
     })
     .encode()?;

@@ -47,8 +47,8 @@ impl Desk {
         Ok(location)
     }
 
-    pub async fn list_locations(&self, viewer: &crate::users::User) -> Result<Vec<Location>> {
-        require_active(viewer)?;
+    pub async fn list_locations(&self, actor: &crate::users::User) -> Result<Vec<Location>> {
+        require_active(actor)?;
         self.store.locations().await
     }
 }

@@ -252,26 +252,22 @@ impl Desk {
         work.finish(outcome).await
     }
 
-    /// The unexpired notifications addressed to `viewer`, newest first.
+    /// The unexpired notifications addressed to `actor`, newest first.
     pub async fn list_notifications(
         &self,
-        viewer: &User,
+        actor: &User,
         page: Page,
     ) -> Result<Paged<Notification>> {
-        require_active(viewer)?;
+        require_active(actor)?;
         let now = timestamps::format(timestamps::now());
         self.store
-            .notifications(Some(viewer), &now, false, page)
+            .notifications(Some(actor), &now, false, page)
             .await
     }
 
     /// Every notification, expired ones too: the admins' management list.
-    pub async fn all_notifications(
-        &self,
-        viewer: &User,
-        page: Page,
-    ) -> Result<Paged<Notification>> {
-        require_admin(viewer, "manage system notifications")?;
+    pub async fn all_notifications(&self, actor: &User, page: Page) -> Result<Paged<Notification>> {
+        require_admin(actor, "manage system notifications")?;
         let now = timestamps::format(timestamps::now());
         self.store.notifications(None, &now, true, page).await
     }

@@ -255,7 +255,7 @@ pub struct TicketStats {
     pub closed: i64,
     /// Open tickets nobody is assigned to.
     pub unassigned: i64,
-    /// Open tickets assigned to the viewer (a requester: their own open tickets).
+    /// Open tickets assigned to the actor (a requester: their own open tickets).
     pub mine: i64,
     /// Open tickets whose last public comment is the requester's.
     pub awaiting_staff: i64,
@@ -341,9 +341,9 @@ fn assignee(ticket: &Ticket) -> Option<Person<'_>> {
 
 /// A requester sees their own tickets only; anyone else's is "not found" to them, so
 /// that ticket ids do not reveal what exists.
-pub(crate) fn check_can_see(viewer: &User, ticket: &Ticket) -> Result<()> {
-    require_active(viewer)?;
-    if viewer.role.is_staff() || ticket.requester_id == viewer.id {
+pub(crate) fn check_can_see(actor: &User, ticket: &Ticket) -> Result<()> {
+    require_active(actor)?;
+    if actor.role.is_staff() || ticket.requester_id == actor.id {
         Ok(())
     } else {
         Err(Error::NotFound("ticket"))
@@ -938,43 +938,43 @@ impl Desk {
         work.finish(outcome).await
     }
 
-    /// The tickets `viewer` may see (a requester: their own), filtered and paged.
+    /// The tickets `actor` may see (a requester: their own), filtered and paged.
     pub async fn list_tickets(
         &self,
-        viewer: &User,
+        actor: &User,
         query: &TicketQuery,
         page: Page,
     ) -> Result<Paged<Ticket>> {
-        require_active(viewer)?;
+        require_active(actor)?;
         let mut query = query.clone();
-        if !viewer.role.is_staff() {
-            query.requester_id = Some(viewer.id);
+        if !actor.role.is_staff() {
+            query.requester_id = Some(actor.id);
         }
         self.store.tickets(&query, page).await
     }
 
-    /// The statistics cards over the tickets `viewer` may see.
-    pub async fn ticket_stats(&self, viewer: &User) -> Result<TicketStats> {
-        require_active(viewer)?;
-        let scope = (!viewer.role.is_staff()).then_some(viewer.id);
+    /// The statistics cards over the tickets `actor` may see.
+    pub async fn ticket_stats(&self, actor: &User) -> Result<TicketStats> {
+        require_active(actor)?;
+        let scope = (!actor.role.is_staff()).then_some(actor.id);
         let day_start = timestamps::day_start(timestamps::now());
-        self.store.ticket_stats(scope, viewer.id, &day_start).await
+        self.store.ticket_stats(scope, actor.id, &day_start).await
     }
 
-    pub async fn get_ticket(&self, viewer: &User, id: i64) -> Result<Ticket> {
+    pub async fn get_ticket(&self, actor: &User, id: i64) -> Result<Ticket> {
         let ticket = self
             .store
             .ticket(id)
             .await?
             .ok_or(Error::NotFound("ticket"))?;
-        check_can_see(viewer, &ticket)?;
+        check_can_see(actor, &ticket)?;
         Ok(ticket)
     }
 
-    /// The ticket with its comments and history, as `viewer` may see them.
-    pub async fn ticket_page(&self, viewer: &User, id: i64) -> Result<TicketPage> {
-        let ticket = self.get_ticket(viewer, id).await?;
-        let staff = viewer.role.is_staff();
+    /// The ticket with its comments and history, as `actor` may see them.
+    pub async fn ticket_page(&self, actor: &User, id: i64) -> Result<TicketPage> {
+        let ticket = self.get_ticket(actor, id).await?;
+        let staff = actor.role.is_staff();
         let mut comments = self.store.comments(id, staff).await?;
         let mut attachments = self.store.ticket_attachments(id, staff).await?;
         Comment::take_attachments(&mut comments, &mut attachments);
@@ -988,15 +988,15 @@ impl Desk {
     }
 
     /// The reply to the hub's `get_tickets`: the original system's keys `tickets`,
-    /// `stats` and `last_updated`, over the tickets `viewer` may see.
+    /// `stats` and `last_updated`, over the tickets `actor` may see.
     pub async fn tickets_message(
         &self,
-        viewer: &User,
+        actor: &User,
         query: &TicketQuery,
         page: Page,
     ) -> Result<TicketsMessage> {
-        let tickets = self.list_tickets(viewer, query, page).await?;
-        let stats = self.ticket_stats(viewer).await?;
+        let tickets = self.list_tickets(actor, query, page).await?;
+        let stats = self.ticket_stats(actor).await?;
         Ok(TicketsMessage {
             kind: "tickets",
             tickets: tickets.items,
@@ -1006,41 +1006,41 @@ impl Desk {
         })
     }
 
-    /// What changed on a ticket after `version`, as `viewer` may read it (the history
+    /// What changed on a ticket after `version`, as `actor` may read it (the history
     /// of fields, which requesters read too): for a page whose save was refused, to show
     /// the colleague's change beside each field.
     pub async fn ticket_changes_since(
         &self,
-        viewer: &User,
+        actor: &User,
         id: i64,
         version: i64,
     ) -> Result<Vec<HistoryEntry>> {
-        self.get_ticket(viewer, id).await?;
+        self.get_ticket(actor, id).await?;
         let mut history = self.store.history(EntityKind::Ticket, id).await?;
         history.retain(|entry| entry.version.is_some_and(|v| v > version));
         Ok(history)
     }
 
-    /// Remembers that `viewer` has seen the ticket as it is now (its replies too). No
-    /// event: only the viewer's own lists show it, the next time they are drawn.
-    pub async fn mark_ticket_read(&self, viewer: &User, id: i64) -> Result<()> {
-        self.get_ticket(viewer, id).await?;
+    /// Remembers that `actor` has seen the ticket as it is now (its replies too). No
+    /// event: only the actor's own lists show it, the next time they are drawn.
+    pub async fn mark_ticket_read(&self, actor: &User, id: i64) -> Result<()> {
+        self.get_ticket(actor, id).await?;
         let mut work = self.begin_change().await?;
-        work.tx().mark_ticket_read(viewer.id, id, &now()).await?;
+        work.tx().mark_ticket_read(actor.id, id, &now()).await?;
         work.commit().await
     }
 
-    /// Which of `tickets` have a reply `viewer` has not seen: for staff, the requester's
+    /// Which of `tickets` have a reply `actor` has not seen: for staff, the requester's
     /// last public comment; for a requester, IT's.
-    pub async fn unseen_replies(&self, viewer: &User, tickets: &[Ticket]) -> Result<Vec<i64>> {
+    pub async fn unseen_replies(&self, actor: &User, tickets: &[Ticket]) -> Result<Vec<i64>> {
         let ids: Vec<i64> = tickets.iter().map(|ticket| ticket.id).collect();
         let reads: std::collections::HashMap<i64, String> = self
             .store
-            .ticket_reads(viewer.id, &ids)
+            .ticket_reads(actor.id, &ids)
             .await?
             .into_iter()
             .collect();
-        let staff = viewer.role.is_staff();
+        let staff = actor.role.is_staff();
         Ok(tickets
             .iter()
             .filter(|ticket| {
@@ -1058,9 +1058,9 @@ impl Desk {
             .collect())
     }
 
-    /// Whether `viewer` may see a ticket (for presence on its page).
-    pub async fn may_see_ticket(&self, viewer: &User, id: i64) -> bool {
-        self.get_ticket(viewer, id).await.is_ok()
+    /// Whether `actor` may see a ticket (for presence on its page).
+    pub async fn may_see_ticket(&self, actor: &User, id: i64) -> bool {
+        self.get_ticket(actor, id).await.is_ok()
     }
 }
 

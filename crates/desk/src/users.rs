@@ -490,18 +490,18 @@ impl Desk {
     /// equipment); requesters may not.
     pub async fn list_users(
         &self,
-        viewer: &User,
+        actor: &User,
         query: &UserQuery,
         page: Page,
     ) -> Result<Paged<User>> {
-        crate::desk::require_staff(viewer, "list users")?;
+        crate::desk::require_staff(actor, "list users")?;
         self.store.users(query, page).await
     }
 
     /// A user's card: admins and agents see anyone, others only themselves.
-    pub async fn get_user(&self, viewer: &User, id: i64) -> Result<User> {
-        require_active(viewer)?;
-        if !viewer.role.is_staff() && viewer.id != id {
+    pub async fn get_user(&self, actor: &User, id: i64) -> Result<User> {
+        require_active(actor)?;
+        if !actor.role.is_staff() && actor.id != id {
             return Err(Error::NotFound("user"));
         }
         self.store.user(id).await?.ok_or(Error::NotFound("user"))

@@ -50,10 +50,10 @@ impl Desk {
         self.mail.settings.is_some()
     }
 
-    pub async fn mail_preferences(&self, viewer: &User) -> Result<MailPreferences> {
-        require_active(viewer)?;
-        let opted_out = self.store.mail_opt_outs(viewer.id).await?;
-        Ok(MailPreferences::of(viewer, &opted_out))
+    pub async fn mail_preferences(&self, actor: &User) -> Result<MailPreferences> {
+        require_active(actor)?;
+        let opted_out = self.store.mail_opt_outs(actor.id).await?;
+        Ok(MailPreferences::of(actor, &opted_out))
     }
 
     /// Switches the named kinds on or off (others stay as they are); an unknown kind,
@@ -61,16 +61,16 @@ impl Desk {
     /// preferences, so the change commits without an event.
     pub async fn set_mail_preferences(
         &self,
-        viewer: &User,
+        actor: &User,
         changes: &BTreeMap<String, bool>,
     ) -> Result<MailPreferences> {
-        require_active(viewer)?;
+        require_active(actor)?;
         let mut fields = Fields::new();
         let parsed: Vec<(MailKind, bool)> = changes
             .iter()
             .filter_map(|(name, on)| {
                 let kind = fields.check(name, MailKind::parse(name))?;
-                if offered(viewer).any(|offered| offered == kind) {
+                if offered(actor).any(|offered| offered == kind) {
                     Some((kind, *on))
                 } else {
                     fields.add(name, "is only sent to agents and admins");
@@ -80,7 +80,7 @@ impl Desk {
             .collect();
         fields.finish()?;
         let mut work = self.begin_change().await?;
-        let mut opted_out = match work.tx().mail_recipient(viewer.id).await? {
+        let mut opted_out = match work.tx().mail_recipient(actor.id).await? {
             Some(recipient) => recipient.opted_out,
             None => return Err(Error::NotFound("user")),
         };
@@ -90,8 +90,8 @@ impl Desk {
                 opted_out.push(kind);
             }
         }
-        work.tx().set_mail_opt_outs(viewer.id, &opted_out).await?;
+        work.tx().set_mail_opt_outs(actor.id, &opted_out).await?;
         work.commit().await?;
-        Ok(MailPreferences::of(viewer, &opted_out))
+        Ok(MailPreferences::of(actor, &opted_out))
     }
 }

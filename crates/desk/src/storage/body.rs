@@ -440,7 +440,7 @@ impl Storage for Store {
 
     async fn notifications(
         &self,
-        viewer: Option<&User>,
+        actor: Option<&User>,
         now: &str,
         with_expired: bool,
         page: Page,
@@ -452,13 +452,13 @@ impl Storage for Store {
                     .push_bind(now.to_owned())
                     .push(")");
             }
-            if let Some(viewer) = viewer {
+            if let Some(actor) = actor {
                 qb.push(" AND (n.audience = 'everyone' OR (n.audience = 'agents' AND ")
-                    .push_bind(viewer.role.is_staff())
+                    .push_bind(actor.role.is_staff())
                     .push(") OR (n.audience = 'admins' AND ")
-                    .push_bind(viewer.role.is_admin())
+                    .push_bind(actor.role.is_admin())
                     .push(") OR (n.audience = 'user' AND n.audience_user_id = ")
-                    .push_bind(viewer.id)
+                    .push_bind(actor.id)
                     .push("))");
             }
         };

@@ -193,11 +193,11 @@ pub trait Storage: Send + Sync + 'static {
     async fn articles(&self, query: &ArticleQuery, page: Page) -> Result<Paged<Article>>;
     async fn article(&self, id: i64) -> Result<Option<Article>>;
 
-    /// Notifications for a viewer (`None`: every notification, for admins managing
+    /// Notifications for a actor (`None`: every notification, for admins managing
     /// them), newest first, unexpired at `now` unless `with_expired`.
     async fn notifications(
         &self,
-        viewer: Option<&User>,
+        actor: Option<&User>,
         now: &str,
         with_expired: bool,
         page: Page,
@@ -463,7 +463,7 @@ pub(crate) const AWAITING_STAFF: &str = "t.status IN ('new', 'in_progress', 'wai
 
 /// Counts per status and the other cards over every ticket, for staff: the statuses'
 /// counts from `ticket_counts` (kept by triggers), the rest through indexes, so that no
-/// card counts a million rows (`$1`: the viewer, `$2`: where today starts).
+/// card counts a million rows (`$1`: the actor, `$2`: where today starts).
 pub(crate) fn stats_all_sql() -> String {
     format!(
         "SELECT \

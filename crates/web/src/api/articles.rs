@@ -27,7 +27,7 @@ pub async fn list(
     let query = ArticleQuery {
         q: params.text("q").map(str::to_owned),
         category_id: params.get("category_id")?,
-        // Decided by the desk from the viewer's role, never by the request.
+        // Decided by the desk from the caller's role, never by the request.
         with_agents_only: false,
     };
     let articles = state

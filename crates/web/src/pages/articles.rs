@@ -17,11 +17,11 @@ use ictdesk_desk::{
 use serde::Deserialize;
 
 use super::{
-    PageError, Pages, Shell, Visitor,
+    PageCaller, PageError, Pages, Shell,
     i18n::Tr,
-    markdown,
+    markdown, page_caller,
     pager::{PER_PAGE, Pager},
-    render, visitor,
+    render,
 };
 
 pub fn routes() -> Router<Pages> {
@@ -60,19 +60,19 @@ struct Rows {
 
 async fn find(
     pages: &Pages,
-    visitor: &Visitor,
+    caller: &PageCaller,
     filters: &Filters,
 ) -> Result<Paged<Article>, PageError> {
     let query = ArticleQuery {
         q: filters.q.clone().filter(|q| !q.trim().is_empty()),
-        with_agents_only: visitor.is_staff(),
+        with_agents_only: caller.is_staff(),
         ..ArticleQuery::default()
     };
     let page = Page::new(filters.page, Some(PER_PAGE));
     Ok(pages
         .app
         .desk
-        .list_articles(&visitor.user, &query, page)
+        .list_articles(&caller.user, &query, page)
         .await?)
 }
 
@@ -81,13 +81,13 @@ async fn list(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/kb").await?;
+    let caller = page_caller(&pages, &headers, "/kb").await?;
     let last_id = pages.app.hub.head();
-    let found = find(&pages, &visitor, &filters).await?;
+    let found = find(&pages, &caller, &filters).await?;
     render(&ListPage {
-        shell: Shell::new(&pages, &visitor, visitor.t.t("kb.title"), "kb", last_id),
-        t: visitor.t,
-        staff: visitor.is_staff(),
+        shell: Shell::new(&pages, &caller, caller.t.t("kb.title"), "kb", last_id),
+        t: caller.t,
+        staff: caller.is_staff(),
         pager: Pager::new(&found, "/kb", &[("q", filters.q.clone())]),
         articles: found.items,
         q: filters.q.unwrap_or_default(),
@@ -99,10 +99,10 @@ async fn rows(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/kb").await?;
-    let articles = find(&pages, &visitor, &filters).await?.items;
+    let caller = page_caller(&pages, &headers, "/kb").await?;
+    let articles = find(&pages, &caller, &filters).await?.items;
     render(&Rows {
-        t: visitor.t,
+        t: caller.t,
         articles,
     })
 }
@@ -124,10 +124,10 @@ struct ArticlePage {
     live: LivePart,
 }
 
-async fn live(pages: &Pages, visitor: &Visitor, id: i64) -> Result<LivePart, PageError> {
-    let article = pages.app.desk.get_article(&visitor.user, id).await?;
+async fn live(pages: &Pages, caller: &PageCaller, id: i64) -> Result<LivePart, PageError> {
+    let article = pages.app.desk.get_article(&caller.user, id).await?;
     Ok(LivePart {
-        t: visitor.t,
+        t: caller.t,
         html: markdown::to_safe_html(&article.body),
         article,
     })
@@ -138,14 +138,14 @@ async fn article(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, &format!("/kb/{id}")).await?;
+    let caller = page_caller(&pages, &headers, &format!("/kb/{id}")).await?;
     let last_id = pages.app.hub.head();
-    let live = live(&pages, &visitor, id).await?;
+    let live = live(&pages, &caller, id).await?;
     let title = live.article.title.clone();
     render(&ArticlePage {
-        shell: Shell::new(&pages, &visitor, &title, "kb", last_id),
-        t: visitor.t,
-        staff: visitor.is_staff(),
+        shell: Shell::new(&pages, &caller, &title, "kb", last_id),
+        t: caller.t,
+        staff: caller.is_staff(),
         live,
     })
 }
@@ -155,8 +155,8 @@ async fn live_part(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, &format!("/kb/{id}")).await?;
-    render(&live(&pages, &visitor, id).await?)
+    let caller = page_caller(&pages, &headers, &format!("/kb/{id}")).await?;
+    render(&live(&pages, &caller, id).await?)
 }
 
 #[derive(Template)]
@@ -171,24 +171,24 @@ struct FormPage {
 
 async fn form(pages: Pages, headers: HeaderMap, id: Option<i64>) -> Result<Response, PageError> {
     let back = id.map_or_else(|| "/kb/new".to_owned(), |id| format!("/kb/{id}/edit"));
-    let visitor = visitor(&pages, &headers, &back).await?;
+    let caller = page_caller(&pages, &headers, &back).await?;
     let last_id = pages.app.hub.head();
     let desk = &pages.app.desk;
     let article = match id {
-        Some(id) => Some(desk.get_article(&visitor.user, id).await?),
+        Some(id) => Some(desk.get_article(&caller.user, id).await?),
         None => None,
     };
     let categories = desk
-        .list_categories(&visitor.user, Some(CategoryScope::Article))
+        .list_categories(&caller.user, Some(CategoryScope::Article))
         .await?;
-    let title = visitor.t.t(if article.is_some() {
+    let title = caller.t.t(if article.is_some() {
         "kb.edit"
     } else {
         "kb.new"
     });
     render(&FormPage {
-        shell: Shell::new(&pages, &visitor, title, "kb", last_id),
-        t: visitor.t,
+        shell: Shell::new(&pages, &caller, title, "kb", last_id),
+        t: caller.t,
         article,
         categories,
         visibilities: Visibility::ALL,

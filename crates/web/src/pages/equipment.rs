@@ -19,10 +19,11 @@ use ictdesk_desk::{
 use serde::Deserialize;
 
 use super::{
-    PageError, Pages, Shell, Visitor,
+    PageCaller, PageError, Pages, Shell,
     i18n::Tr,
+    page_caller,
     pager::{PER_PAGE, Pager},
-    render, visitor,
+    render,
 };
 
 pub fn routes() -> Router<Pages> {
@@ -93,14 +94,14 @@ struct Rows {
 
 async fn find(
     pages: &Pages,
-    visitor: &Visitor,
+    caller: &PageCaller,
     filters: &Filters,
 ) -> Result<Paged<Equipment>, PageError> {
     let page = Page::new(filters.page, Some(PER_PAGE));
     Ok(pages
         .app
         .desk
-        .list_equipment(&visitor.user, &filters.query(), page)
+        .list_equipment(&caller.user, &filters.query(), page)
         .await?)
 }
 
@@ -109,18 +110,18 @@ async fn list(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/equipment").await?;
+    let caller = page_caller(&pages, &headers, "/equipment").await?;
     let last_id = pages.app.hub.head();
-    let found = find(&pages, &visitor, &filters).await?;
+    let found = find(&pages, &caller, &filters).await?;
     render(&ListPage {
         shell: Shell::new(
             &pages,
-            &visitor,
-            visitor.t.t("equipment.title"),
+            &caller,
+            caller.t.t("equipment.title"),
             "equipment",
             last_id,
         ),
-        t: visitor.t,
+        t: caller.t,
         pager: filters.pager(&found),
         items: found.items,
         q: filters.q.unwrap_or_default(),
@@ -136,12 +137,9 @@ async fn rows(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/equipment").await?;
-    let items = find(&pages, &visitor, &filters).await?.items;
-    render(&Rows {
-        t: visitor.t,
-        items,
-    })
+    let caller = page_caller(&pages, &headers, "/equipment").await?;
+    let items = find(&pages, &caller, &filters).await?.items;
+    render(&Rows { t: caller.t, items })
 }
 
 #[derive(Template)]
@@ -163,10 +161,10 @@ struct ItemPage {
     people: Vec<User>,
 }
 
-async fn live(pages: &Pages, visitor: &Visitor, id: i64) -> Result<LivePart, PageError> {
-    let page = pages.app.desk.equipment_page(&visitor.user, id).await?;
+async fn live(pages: &Pages, caller: &PageCaller, id: i64) -> Result<LivePart, PageError> {
+    let page = pages.app.desk.equipment_page(&caller.user, id).await?;
     Ok(LivePart {
-        t: visitor.t,
+        t: caller.t,
         item: page.equipment,
         history: page.history,
     })
@@ -177,19 +175,19 @@ async fn item(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, &format!("/equipment/{id}")).await?;
+    let caller = page_caller(&pages, &headers, &format!("/equipment/{id}")).await?;
     let last_id = pages.app.hub.head();
-    let live = live(&pages, &visitor, id).await?;
+    let live = live(&pages, &caller, id).await?;
     let desk = &pages.app.desk;
-    let locations = desk.list_locations(&visitor.user).await?;
+    let locations = desk.list_locations(&caller.user).await?;
     let people = desk
-        .list_users(&visitor.user, &UserQuery::default(), Page::all())
+        .list_users(&caller.user, &UserQuery::default(), Page::all())
         .await?
         .items;
     let title = format!("{} — {}", live.item.inventory_number, live.item.name);
     render(&ItemPage {
-        shell: Shell::new(&pages, &visitor, &title, "equipment", last_id),
-        t: visitor.t,
+        shell: Shell::new(&pages, &caller, &title, "equipment", last_id),
+        t: caller.t,
         live,
         statuses: EquipmentStatus::ALL,
         locations,
@@ -202,6 +200,6 @@ async fn live_part(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, &format!("/equipment/{id}")).await?;
-    render(&live(&pages, &visitor, id).await?)
+    let caller = page_caller(&pages, &headers, &format!("/equipment/{id}")).await?;
+    render(&live(&pages, &caller, id).await?)
 }

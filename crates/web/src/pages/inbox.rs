@@ -1,4 +1,4 @@
-//! `/inbox`: the visitor's notification inbox, newest first, paged; the list is a
+//! `/inbox`: the caller's notification inbox, newest first, paged; the list is a
 //! fragment (`/inbox/list`) that `inbox.js` fetches again when entries change.
 
 use askama::Template;
@@ -12,7 +12,7 @@ use axum::{
 use ictdesk_desk::{Page, Paged, inbox::InboxEntry};
 use serde::Deserialize;
 
-use super::{PageError, Pages, Shell, Visitor, i18n::Tr, pager::Pager, render, visitor};
+use super::{PageCaller, PageError, Pages, Shell, i18n::Tr, page_caller, pager::Pager, render};
 
 pub fn routes() -> Router<Pages> {
     Router::new()
@@ -54,12 +54,12 @@ struct InboxPage {
     list: List,
 }
 
-async fn find(pages: &Pages, visitor: &Visitor, filters: &Filters) -> Result<List, PageError> {
+async fn find(pages: &Pages, caller: &PageCaller, filters: &Filters) -> Result<List, PageError> {
     let page = Page::new(filters.page, Some(PER_PAGE));
     let found: Paged<InboxEntry> = pages
         .app
         .desk
-        .inbox(&visitor.user, filters.unread_only(), page)
+        .inbox(&caller.user, filters.unread_only(), page)
         .await?;
     let unread = filters.unread_only().then(|| "1".to_owned());
     let pager = Pager::new(&found, "/inbox", &[("unread", unread.clone())]);
@@ -68,7 +68,7 @@ async fn find(pages: &Pages, visitor: &Visitor, filters: &Filters) -> Result<Lis
         (None, page) => format!("/inbox/list?page={page}"),
     };
     Ok(List {
-        t: visitor.t,
+        t: caller.t,
         entries: found.items,
         unread_only: filters.unread_only(),
         pager,
@@ -81,18 +81,12 @@ async fn page(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/inbox").await?;
+    let caller = page_caller(&pages, &headers, "/inbox").await?;
     let last_id = pages.app.hub.head();
-    let list = find(&pages, &visitor, &filters).await?;
+    let list = find(&pages, &caller, &filters).await?;
     render(&InboxPage {
-        shell: Shell::new(
-            &pages,
-            &visitor,
-            visitor.t.t("inbox.title"),
-            "inbox",
-            last_id,
-        ),
-        t: visitor.t,
+        shell: Shell::new(&pages, &caller, caller.t.t("inbox.title"), "inbox", last_id),
+        t: caller.t,
         list,
     })
 }
@@ -102,6 +96,6 @@ async fn list(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/inbox").await?;
-    render(&find(&pages, &visitor, &filters).await?)
+    let caller = page_caller(&pages, &headers, "/inbox").await?;
+    render(&find(&pages, &caller, &filters).await?)
 }

@@ -70,8 +70,9 @@ pub fn router(app: AppState) -> Router {
         .with_state(pages)
 }
 
-/// The signed-in person a page is rendered for.
-pub struct Visitor {
+/// The caller a page is rendered for: signed in with a session (pages are not for API
+/// tokens), with their language and unread count.
+pub struct PageCaller {
     pub user: User,
     pub csrf_token: String,
     pub t: Tr,
@@ -79,7 +80,7 @@ pub struct Visitor {
     pub unread: i64,
 }
 
-impl Visitor {
+impl PageCaller {
     pub fn is_staff(&self) -> bool {
         self.user.role.is_staff()
     }
@@ -89,16 +90,16 @@ impl Visitor {
     }
 }
 
-/// The visitor, or a redirect to the login page that comes back here afterwards.
-pub async fn visitor(
+/// The caller, or a redirect to the login page that comes back here afterwards.
+pub async fn page_caller(
     pages: &Pages,
     headers: &HeaderMap,
     back_to: &str,
-) -> Result<Visitor, PageError> {
+) -> Result<PageCaller, PageError> {
     let t = Tr::new(Lang::from_request(headers));
     match identify(&pages.app.desk, headers, None).await {
         Ok(Some(caller)) => match caller.proof {
-            crate::identity::Proof::Session { csrf_token } => Ok(Visitor {
+            crate::identity::Proof::Session { csrf_token } => Ok(PageCaller {
                 unread: pages.app.desk.unread_count(&caller.user).await?,
                 user: caller.user,
                 csrf_token,
@@ -144,30 +145,30 @@ impl Shell {
     /// starts from there and misses nothing that happened while the page was rendered.
     pub fn new(
         pages: &Pages,
-        visitor: &Visitor,
+        caller: &PageCaller,
         title: &str,
         nav: &'static str,
         last_id: i64,
     ) -> Shell {
         let hub = pages.app.hub.config();
         let config = json!({
-            "userId": visitor.user.id,
-            "role": visitor.user.role.as_str(),
-            "csrfToken": visitor.csrf_token,
+            "userId": caller.user.id,
+            "role": caller.user.role.as_str(),
+            "csrfToken": caller.csrf_token,
             "lastId": last_id,
             "useWebSocket": hub.websocket_enabled,
             "timeoutMs": u64::try_from(hub.websocket_timeout.as_millis()).unwrap_or(5000),
-            "lang": visitor.t.lang.code(),
+            "lang": caller.t.lang.code(),
         });
-        let mut shell = Shell::anonymous(pages, visitor.t, title);
+        let mut shell = Shell::anonymous(pages, caller.t, title);
         shell.nav = nav;
         shell.config_json = config.to_string().replace("</", "<\\/");
         shell.user = Some(ShellUser {
-            unread: visitor.unread,
-            name: visitor.user.name.clone(),
-            role: visitor.user.role.as_str(),
-            is_staff: visitor.is_staff(),
-            is_admin: visitor.is_admin(),
+            unread: caller.unread,
+            name: caller.user.name.clone(),
+            role: caller.user.role.as_str(),
+            is_staff: caller.is_staff(),
+            is_admin: caller.is_admin(),
         });
         shell
     }

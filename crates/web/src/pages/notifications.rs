@@ -1,10 +1,10 @@
-//! System notifications: the ones meant for the visitor; admins see all and create them.
+//! System notifications: the ones meant for the caller; admins see all and create them.
 
 use askama::Template;
 use axum::{Router, extract::State, http::HeaderMap, response::Response, routing::get};
 use ictdesk_desk::{Page, notifications::Notification};
 
-use super::{PageError, Pages, Shell, Visitor, i18n::Tr, render, visitor};
+use super::{PageCaller, PageError, Pages, Shell, i18n::Tr, page_caller, render};
 
 pub fn routes() -> Router<Pages> {
     Router::new()
@@ -28,39 +28,39 @@ struct Rows {
     notifications: Vec<Notification>,
 }
 
-async fn find(pages: &Pages, visitor: &Visitor) -> Result<Vec<Notification>, PageError> {
+async fn find(pages: &Pages, caller: &PageCaller) -> Result<Vec<Notification>, PageError> {
     let desk = &pages.app.desk;
-    let found = if visitor.is_admin() {
-        desk.all_notifications(&visitor.user, Page::all()).await?
+    let found = if caller.is_admin() {
+        desk.all_notifications(&caller.user, Page::all()).await?
     } else {
-        desk.list_notifications(&visitor.user, Page::all()).await?
+        desk.list_notifications(&caller.user, Page::all()).await?
     };
     Ok(found.items)
 }
 
 async fn list(State(pages): State<Pages>, headers: HeaderMap) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/notifications").await?;
+    let caller = page_caller(&pages, &headers, "/notifications").await?;
     let last_id = pages.app.hub.head();
-    let notifications = find(&pages, &visitor).await?;
+    let notifications = find(&pages, &caller).await?;
     render(&ListPage {
         shell: Shell::new(
             &pages,
-            &visitor,
-            visitor.t.t("notifications.title"),
+            &caller,
+            caller.t.t("notifications.title"),
             "notifications",
             last_id,
         ),
-        t: visitor.t,
-        admin: visitor.is_admin(),
+        t: caller.t,
+        admin: caller.is_admin(),
         notifications,
     })
 }
 
 async fn rows(State(pages): State<Pages>, headers: HeaderMap) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/notifications").await?;
-    let notifications = find(&pages, &visitor).await?;
+    let caller = page_caller(&pages, &headers, "/notifications").await?;
+    let notifications = find(&pages, &caller).await?;
     render(&Rows {
-        t: visitor.t,
+        t: caller.t,
         notifications,
     })
 }

@@ -24,7 +24,7 @@ use ictdesk_desk::{
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::{PageError, Pages, Shell, i18n::Tr, pager::Pager, render, size_label, visitor};
+use super::{PageError, Pages, Shell, i18n::Tr, page_caller, pager::Pager, render, size_label};
 
 pub fn routes() -> Router<Pages> {
     Router::new()
@@ -172,20 +172,20 @@ async fn list(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/tickets").await?;
+    let caller = page_caller(&pages, &headers, "/tickets").await?;
     let last_id = pages.app.hub.head();
     let desk = &pages.app.desk;
     let found = desk
-        .list_tickets(&visitor.user, &filters.query(&visitor.user), filters.page())
+        .list_tickets(&caller.user, &filters.query(&caller.user), filters.page())
         .await?;
-    let stats = desk.ticket_stats(&visitor.user).await?;
+    let stats = desk.ticket_stats(&caller.user).await?;
     let categories = desk
-        .list_categories(&visitor.user, Some(CategoryScope::Ticket))
+        .list_categories(&caller.user, Some(CategoryScope::Ticket))
         .await?;
     let requester = match filters.requester_id() {
-        Some(id) if visitor.is_staff() => Some(Narrowed {
+        Some(id) if caller.is_staff() => Some(Narrowed {
             id,
-            name: match desk.get_user(&visitor.user, id).await {
+            name: match desk.get_user(&caller.user, id).await {
                 Ok(user) => user.name,
                 // A link to someone since deleted: the list is simply empty.
                 Err(error) if error.kind() == ErrorKind::NotFound => format!("#{id}"),
@@ -201,17 +201,17 @@ async fn list(
         }),
         _ => None,
     };
-    let title = if visitor.is_staff() {
+    let title = if caller.is_staff() {
         "tickets.title"
     } else {
         "tickets.mine_title"
     };
     let page = ListPage {
-        shell: Shell::new(&pages, &visitor, visitor.t.t(title), "tickets", last_id),
-        t: visitor.t,
-        staff: visitor.is_staff(),
+        shell: Shell::new(&pages, &caller, caller.t.t(title), "tickets", last_id),
+        t: caller.t,
+        staff: caller.is_staff(),
         pager: filters.pager(&found),
-        marks: RowMarks::of(desk, &visitor.user, &found.items).await?,
+        marks: RowMarks::of(desk, &caller.user, &found.items).await?,
         tickets: found.items,
         stats,
         status: filters.status.clone().unwrap_or_default(),
@@ -239,7 +239,7 @@ struct Rows {
 /// An open ticket older than this is marked in the age column.
 const OLD_AFTER: Duration = Duration::days(3);
 
-/// What a row shows beyond the ticket (issue 17): whether it has a reply the viewer has
+/// What a row shows beyond the ticket (issue 17): whether it has a reply the caller has
 /// not seen (for staff the requester's, for a requester IT's), and its age.
 struct RowMarks {
     unseen: Vec<i64>,
@@ -247,9 +247,9 @@ struct RowMarks {
 }
 
 impl RowMarks {
-    async fn of(desk: &Desk, viewer: &User, tickets: &[Ticket]) -> Result<Self, PageError> {
+    async fn of(desk: &Desk, caller: &User, tickets: &[Ticket]) -> Result<Self, PageError> {
         Ok(Self {
-            unseen: desk.unseen_replies(viewer, tickets).await?,
+            unseen: desk.unseen_replies(caller, tickets).await?,
             now: timestamps::now(),
         })
     }
@@ -284,15 +284,15 @@ async fn rows(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/tickets").await?;
+    let caller = page_caller(&pages, &headers, "/tickets").await?;
     let desk = &pages.app.desk;
     let found = desk
-        .list_tickets(&visitor.user, &filters.query(&visitor.user), filters.page())
+        .list_tickets(&caller.user, &filters.query(&caller.user), filters.page())
         .await?;
     render(&Rows {
-        t: visitor.t,
-        staff: visitor.is_staff(),
-        marks: RowMarks::of(desk, &visitor.user, &found.items).await?,
+        t: caller.t,
+        staff: caller.is_staff(),
+        marks: RowMarks::of(desk, &caller.user, &found.items).await?,
         tickets: found.items,
     })
 }
@@ -303,13 +303,13 @@ async fn row(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/tickets").await?;
+    let caller = page_caller(&pages, &headers, "/tickets").await?;
     let desk = &pages.app.desk;
-    let tickets = vec![desk.get_ticket(&visitor.user, id).await?];
+    let tickets = vec![desk.get_ticket(&caller.user, id).await?];
     render(&Rows {
-        t: visitor.t,
-        staff: visitor.is_staff(),
-        marks: RowMarks::of(desk, &visitor.user, &tickets).await?,
+        t: caller.t,
+        staff: caller.is_staff(),
+        marks: RowMarks::of(desk, &caller.user, &tickets).await?,
         tickets,
     })
 }
@@ -323,11 +323,11 @@ struct Stats {
 }
 
 async fn stats(State(pages): State<Pages>, headers: HeaderMap) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/tickets").await?;
-    let stats = pages.app.desk.ticket_stats(&visitor.user).await?;
+    let caller = page_caller(&pages, &headers, "/tickets").await?;
+    let stats = pages.app.desk.ticket_stats(&caller.user).await?;
     render(&Stats {
-        t: visitor.t,
-        staff: visitor.is_staff(),
+        t: caller.t,
+        staff: caller.is_staff(),
         stats,
     })
 }
@@ -338,7 +338,7 @@ async fn stats(State(pages): State<Pages>, headers: HeaderMap) -> Result<Respons
 struct LivePart {
     t: Tr,
     staff: bool,
-    /// The viewer's id: their own files get a delete button.
+    /// The caller's id: their own files get a delete button.
     me: i64,
     ticket: Ticket,
     attachments: Vec<Attachment>,
@@ -362,18 +362,18 @@ async fn ticket(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, &format!("/tickets/{id}")).await?;
+    let caller = page_caller(&pages, &headers, &format!("/tickets/{id}")).await?;
     let last_id = pages.app.hub.head();
-    let live = live(&pages, &visitor.user, visitor.t, id).await?;
-    let agents = if visitor.is_staff() {
-        staff(&pages, &visitor.user).await?
+    let live = live(&pages, &caller.user, caller.t, id).await?;
+    let agents = if caller.is_staff() {
+        staff(&pages, &caller.user).await?
     } else {
         Vec::new()
     };
     let title = format!("#{} {}", live.ticket.id, live.ticket.title);
     render(&TicketPage {
-        shell: Shell::new(&pages, &visitor, &title, "tickets", last_id),
-        t: visitor.t,
+        shell: Shell::new(&pages, &caller, &title, "tickets", last_id),
+        t: caller.t,
         live,
         agents,
         statuses: TicketStatus::ALL,
@@ -393,18 +393,18 @@ async fn live_part(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, &format!("/tickets/{id}")).await?;
-    render(&live(&pages, &visitor.user, visitor.t, id).await?)
+    let caller = page_caller(&pages, &headers, &format!("/tickets/{id}")).await?;
+    render(&live(&pages, &caller.user, caller.t, id).await?)
 }
 
-/// The ticket as the viewer sees it now, which counts as having seen its replies.
-async fn live(pages: &Pages, viewer: &User, t: Tr, id: i64) -> Result<LivePart, PageError> {
-    let page = pages.app.desk.ticket_page(viewer, id).await?;
-    pages.app.desk.mark_ticket_read(viewer, id).await?;
+/// The ticket as the caller sees it now, which counts as having seen its replies.
+async fn live(pages: &Pages, caller: &User, t: Tr, id: i64) -> Result<LivePart, PageError> {
+    let page = pages.app.desk.ticket_page(caller, id).await?;
+    pages.app.desk.mark_ticket_read(caller, id).await?;
     Ok(LivePart {
         t,
-        staff: viewer.role.is_staff(),
-        me: viewer.id,
+        staff: caller.role.is_staff(),
+        me: caller.id,
         ticket: page.ticket,
         attachments: page.attachments,
         comments: page.comments,
@@ -413,7 +413,7 @@ async fn live(pages: &Pages, viewer: &User, t: Tr, id: i64) -> Result<LivePart, 
 }
 
 /// Agents and admins, for the assignment list.
-async fn staff(pages: &Pages, viewer: &User) -> Result<Vec<User>, PageError> {
+async fn staff(pages: &Pages, caller: &User) -> Result<Vec<User>, PageError> {
     let mut people = Vec::new();
     for role in [Role::Agent, Role::Admin] {
         let query = UserQuery {
@@ -424,7 +424,7 @@ async fn staff(pages: &Pages, viewer: &User) -> Result<Vec<User>, PageError> {
             pages
                 .app
                 .desk
-                .list_users(viewer, &query, Page::all())
+                .list_users(caller, &query, Page::all())
                 .await?
                 .items,
         );
@@ -448,18 +448,18 @@ struct NewPage {
 }
 
 async fn new_ticket(State(pages): State<Pages>, headers: HeaderMap) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/tickets/new").await?;
+    let caller = page_caller(&pages, &headers, "/tickets/new").await?;
     let last_id = pages.app.hub.head();
     let desk = &pages.app.desk;
     let categories = desk
-        .list_categories(&visitor.user, Some(CategoryScope::Ticket))
+        .list_categories(&caller.user, Some(CategoryScope::Ticket))
         .await?
         .into_iter()
         .filter(|category| category.active)
         .collect();
     // Requesters cannot list equipment; agents link it when they file for someone.
-    let equipment = if visitor.is_staff() {
-        desk.list_equipment(&visitor.user, &EquipmentQuery::default(), Page::all())
+    let equipment = if caller.is_staff() {
+        desk.list_equipment(&caller.user, &EquipmentQuery::default(), Page::all())
             .await?
             .items
     } else {
@@ -468,13 +468,13 @@ async fn new_ticket(State(pages): State<Pages>, headers: HeaderMap) -> Result<Re
     render(&NewPage {
         shell: Shell::new(
             &pages,
-            &visitor,
-            visitor.t.t("new_ticket.title"),
+            &caller,
+            caller.t.t("new_ticket.title"),
             "new",
             last_id,
         ),
-        t: visitor.t,
-        staff: visitor.is_staff(),
+        t: caller.t,
+        staff: caller.is_staff(),
         categories,
         equipment,
         priorities: Priority::ALL,

@@ -15,10 +15,11 @@ use ictdesk_desk::{
 use serde::Deserialize;
 
 use super::{
-    PageError, Pages, Shell, Visitor,
+    PageCaller, PageError, Pages, Shell,
     i18n::Tr,
+    page_caller,
     pager::{PER_PAGE, Pager},
-    render, visitor,
+    render,
 };
 
 pub fn routes() -> Router<Pages> {
@@ -55,7 +56,7 @@ struct Rows {
 
 async fn find(
     pages: &Pages,
-    visitor: &Visitor,
+    caller: &PageCaller,
     filters: &Filters,
 ) -> Result<Paged<User>, PageError> {
     let query = UserQuery {
@@ -66,7 +67,7 @@ async fn find(
     Ok(pages
         .app
         .desk
-        .list_users(&visitor.user, &query, page)
+        .list_users(&caller.user, &query, page)
         .await?)
 }
 
@@ -75,19 +76,13 @@ async fn list(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/users").await?;
+    let caller = page_caller(&pages, &headers, "/users").await?;
     let last_id = pages.app.hub.head();
-    let found = find(&pages, &visitor, &filters).await?;
+    let found = find(&pages, &caller, &filters).await?;
     render(&ListPage {
-        shell: Shell::new(
-            &pages,
-            &visitor,
-            visitor.t.t("users.title"),
-            "users",
-            last_id,
-        ),
-        t: visitor.t,
-        admin: visitor.is_admin(),
+        shell: Shell::new(&pages, &caller, caller.t.t("users.title"), "users", last_id),
+        t: caller.t,
+        admin: caller.is_admin(),
         pager: Pager::new(&found, "/users", &[("q", filters.q.clone())]),
         users: found.items,
         q: filters.q.unwrap_or_default(),
@@ -100,11 +95,11 @@ async fn rows(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/users").await?;
-    let users = find(&pages, &visitor, &filters).await?.items;
+    let caller = page_caller(&pages, &headers, "/users").await?;
+    let users = find(&pages, &caller, &filters).await?.items;
     render(&Rows {
-        t: visitor.t,
-        admin: visitor.is_admin(),
+        t: caller.t,
+        admin: caller.is_admin(),
         users,
     })
 }

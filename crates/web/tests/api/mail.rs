@@ -108,7 +108,7 @@ async fn mail_preferences_on_postgres() {
 }
 
 #[tokio::test]
-async fn the_preferences_page_shows_the_visitors_switches() {
+async fn the_preferences_page_shows_the_callers_switches() {
     let app = spawn_app().await;
     let owner = app.login_as(&app.owner).await;
     app.send(
