@@ -34,13 +34,14 @@ pub const EQUIPMENT_LOCATION_CHANGED: &str = "equipment_location_changed";
 pub const KNOWLEDGE_ARTICLE_CREATED: &str = "knowledge_article_created";
 pub const KNOWLEDGE_ARTICLE_UPDATED: &str = "knowledge_article_updated";
 pub const SYSTEM_NOTIFICATION_CREATED: &str = "system_notification_created";
+pub const SYSTEM_NOTIFICATION_WITHDRAWN: &str = "system_notification_withdrawn";
 
 /// An inbox's entries were read: tells the reader's other pages their new count.
 pub const INBOX_READ: &str = "inbox_read";
 
 /// Every type the desk appends; only the desk may (`POST /broadcast` refuses them). A
 /// test keeps this list equal to the variants of [`DeskEvent`].
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 15] = [
     TICKET_CREATED,
     TICKET_STATUS_CHANGED,
     TICKET_ASSIGNED,
@@ -54,6 +55,7 @@ pub const ALL: [&str; 14] = [
     KNOWLEDGE_ARTICLE_CREATED,
     KNOWLEDGE_ARTICLE_UPDATED,
     SYSTEM_NOTIFICATION_CREATED,
+    SYSTEM_NOTIFICATION_WITHDRAWN,
     INBOX_READ,
 ];
 
@@ -94,6 +96,9 @@ pub enum DeskEvent<'a> {
     KnowledgeArticleUpdated(ArticleUpdated<'a>),
     /// A system notification was published.
     SystemNotificationCreated(NotificationCreated<'a>),
+    /// An admin withdrew a system notification before it expired: its banner leaves
+    /// every page.
+    SystemNotificationWithdrawn(NotificationWithdrawn<'a>),
     /// Some of a user's inbox entries were read: only that user hears of it, so that
     /// their other pages show the new unread count.
     InboxRead(InboxRead),
@@ -232,6 +237,12 @@ pub struct NotificationCreated<'a> {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
+pub struct NotificationWithdrawn<'a> {
+    pub notification: &'a Notification,
+    pub actor: Person<'a>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct InboxRead {
     pub user_id: i64,
     /// How many of the user's entries stay unread.
@@ -262,7 +273,8 @@ impl DeskEvent<'_> {
             | Self::KnowledgeArticleUpdated(ArticleUpdated { article, .. }) => {
                 audience::article(article.visibility)
             }
-            Self::SystemNotificationCreated(NotificationCreated { notification, .. }) => {
+            Self::SystemNotificationCreated(NotificationCreated { notification, .. })
+            | Self::SystemNotificationWithdrawn(NotificationWithdrawn { notification, .. }) => {
                 audience::notification(notification.audience)
             }
             Self::InboxRead(InboxRead { user_id, .. }) => audience::own(*user_id),

@@ -6,7 +6,7 @@ use crate::{
     choice::choice,
     desk::{Desk, Outcome, require_active, require_admin},
     error::{Error, Fields, Result, required_text},
-    events::{DeskEvent, NotificationCreated},
+    events::{DeskEvent, NotificationCreated, NotificationWithdrawn},
     storage::{Page, Paged, Transaction},
     timestamps,
     users::User,
@@ -131,6 +131,20 @@ pub struct Notification {
     pub author_name: Option<String>,
     pub created_at: String,
     pub expires_at: Option<String>,
+    /// When an admin withdrew it («Снять»): from then on only the admins' list shows it.
+    pub withdrawn_at: Option<String>,
+}
+
+impl Notification {
+    /// Whether it still speaks to people at `now`: neither expired nor withdrawn.
+    pub fn is_active(&self, now: &str) -> bool {
+        self.withdrawn_at.is_none() && self.expires_at.as_deref().is_none_or(|at| at > now)
+    }
+
+    /// Warnings and critical notices stay as a banner on every page while active.
+    pub fn is_banner(&self) -> bool {
+        self.level != NotificationLevel::Info
+    }
 }
 
 /// A notification as stored: the audience in two columns.
@@ -147,6 +161,7 @@ pub(crate) struct NotificationRow {
     author_name: Option<String>,
     created_at: String,
     expires_at: Option<String>,
+    withdrawn_at: Option<String>,
 }
 
 impl TryFrom<NotificationRow> for Notification {
@@ -167,6 +182,7 @@ impl TryFrom<NotificationRow> for Notification {
             author_name: row.author_name,
             created_at: row.created_at,
             expires_at: row.expires_at,
+            withdrawn_at: row.withdrawn_at,
         })
     }
 }
@@ -226,6 +242,7 @@ pub(crate) async fn create_notification_in(
         author_name: Some(actor.name.clone()),
         created_at: at.to_owned(),
         expires_at,
+        withdrawn_at: None,
     };
     let id = tx.insert_notification(&draft).await?;
     let notification = tx
@@ -240,7 +257,54 @@ pub(crate) async fn create_notification_in(
     Ok(Outcome::changed(notification, event))
 }
 
+/// Withdraws an active notification («Снять») and appends
+/// `system_notification_withdrawn` to its audience, so that banners leave every page.
+pub(crate) async fn withdraw_notification_in(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    id: i64,
+    at: &str,
+) -> Result<Outcome<Notification>> {
+    require_admin(actor, "withdraw system notifications")?;
+    let current = tx
+        .notification(id)
+        .await?
+        .ok_or(Error::NotFound("notification"))?;
+    if current.withdrawn_at.is_some() {
+        return Ok(Outcome::Unchanged(current));
+    }
+    tx.withdraw_notification(id, at).await?;
+    let notification = tx
+        .notification(id)
+        .await?
+        .ok_or(Error::NotFound("notification"))?;
+    let event = DeskEvent::SystemNotificationWithdrawn(NotificationWithdrawn {
+        notification: &notification,
+        actor: actor.person(),
+    })
+    .encode()?;
+    Ok(Outcome::changed(notification, event))
+}
+
 impl Desk {
+    /// Withdraws a notification; withdrawing one already withdrawn changes nothing.
+    pub async fn withdraw_notification(&self, actor: &User, id: i64) -> Result<Notification> {
+        let now = timestamps::format(timestamps::now());
+        let mut work = self.begin_change().await?;
+        let outcome = withdraw_notification_in(work.tx(), actor, id, &now).await?;
+        work.finish(outcome).await
+    }
+
+    /// The active warnings and critical notices for `actor`: the banner on every page.
+    pub async fn banners(&self, actor: &User) -> Result<Vec<Notification>> {
+        let listed = self.list_notifications(actor, Page::all()).await?;
+        Ok(listed
+            .items
+            .into_iter()
+            .filter(Notification::is_banner)
+            .collect())
+    }
+
     pub async fn create_notification(
         &self,
         actor: &User,
@@ -252,7 +316,8 @@ impl Desk {
         work.finish(outcome).await
     }
 
-    /// The unexpired notifications addressed to `actor`, newest first.
+    /// The active (unexpired, not withdrawn) notifications addressed to `actor`, newest
+    /// first.
     pub async fn list_notifications(
         &self,
         actor: &User,
@@ -265,7 +330,7 @@ impl Desk {
             .await
     }
 
-    /// Every notification, expired ones too: the admins' management list.
+    /// Every notification, expired and withdrawn ones too: the admins' management list.
     pub async fn all_notifications(&self, actor: &User, page: Page) -> Result<Paged<Notification>> {
         require_admin(actor, "manage system notifications")?;
         let now = timestamps::format(timestamps::now());

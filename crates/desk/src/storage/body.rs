@@ -448,7 +448,7 @@ impl Storage for Store {
         let filter = |qb: &mut Builder<'_>| {
             qb.push(" WHERE 1 = 1");
             if !with_expired {
-                qb.push(" AND (n.expires_at IS NULL OR n.expires_at > ")
+                qb.push(" AND n.withdrawn_at IS NULL AND (n.expires_at IS NULL OR n.expires_at > ")
                     .push_bind(now.to_owned())
                     .push(")");
             }
@@ -1159,6 +1159,15 @@ impl Transaction for BodyTransaction {
             .fetch_optional(self.conn())
             .await?;
         row.map(Notification::try_from).transpose()
+    }
+
+    async fn withdraw_notification(&mut self, id: i64, at: &str) -> Result<()> {
+        sqlx::query("UPDATE notifications SET withdrawn_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
     }
 
     async fn insert_history(&mut self, entries: &[NewHistory]) -> Result<()> {

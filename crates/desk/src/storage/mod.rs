@@ -193,8 +193,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn articles(&self, query: &ArticleQuery, page: Page) -> Result<Paged<Article>>;
     async fn article(&self, id: i64) -> Result<Option<Article>>;
 
-    /// Notifications for a actor (`None`: every notification, for admins managing
-    /// them), newest first, unexpired at `now` unless `with_expired`.
+    /// Notifications for an actor (`None`: every notification, for admins managing
+    /// them), newest first, only those active at `now` (unexpired, not withdrawn) unless
+    /// `with_expired`.
     async fn notifications(
         &self,
         actor: Option<&User>,
@@ -293,6 +294,7 @@ pub trait Transaction: Send {
 
     async fn insert_notification(&mut self, notification: &Notification) -> Result<i64>;
     async fn notification(&mut self, id: i64) -> Result<Option<Notification>>;
+    async fn withdraw_notification(&mut self, id: i64, at: &str) -> Result<()>;
 
     async fn insert_history(&mut self, entries: &[NewHistory]) -> Result<()>;
     /// The entries that produced versions after `version` of the object, oldest first.
@@ -443,8 +445,8 @@ pub(crate) const INBOX_SELECT: &str = "SELECT ie.id, ie.kind, ie.title, ie.ticke
     FROM inbox_entries ie LEFT JOIN users u ON u.id = ie.actor_id";
 
 pub(crate) const NOTIFICATION_SELECT: &str = "SELECT n.id, n.title, n.message, n.level, \
-    n.audience, n.audience_user_id, n.author_id, u.name AS author_name, n.created_at, n.expires_at \
-    FROM notifications n LEFT JOIN users u ON u.id = n.author_id";
+    n.audience, n.audience_user_id, n.author_id, u.name AS author_name, n.created_at, n.expires_at, \
+    n.withdrawn_at FROM notifications n LEFT JOIN users u ON u.id = n.author_id";
 
 /// An outbox row's columns (`crate::mail::OutboxMail`).
 pub(crate) const OUTBOX_COLUMNS: &str = "id, message_id, kind, ticket_id, recipient_id, \

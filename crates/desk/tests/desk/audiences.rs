@@ -156,10 +156,15 @@ both!(
             NotificationAudience::Admins,
             NotificationAudience::User(t.requester.id),
         ] {
-            t.desk
+            let published = t
+                .desk
                 .create_notification(&t.admin, &notice(audience))
                 .await
                 .expect("notification");
+            t.desk
+                .withdraw_notification(&t.admin, published.id)
+                .await
+                .expect("withdrawn");
         }
         t.desk
             .mark_read(&t.requester, &MarkRead::All)
@@ -191,7 +196,15 @@ both!(
                 (true, true, true, true),
             ),
             (
+                events::SYSTEM_NOTIFICATION_WITHDRAWN,
+                (true, true, true, true),
+            ),
+            (
                 events::SYSTEM_NOTIFICATION_CREATED,
+                (true, true, false, false),
+            ),
+            (
+                events::SYSTEM_NOTIFICATION_WITHDRAWN,
                 (true, true, false, false),
             ),
             (
@@ -199,7 +212,15 @@ both!(
                 (true, false, false, false),
             ),
             (
+                events::SYSTEM_NOTIFICATION_WITHDRAWN,
+                (true, false, false, false),
+            ),
+            (
                 events::SYSTEM_NOTIFICATION_CREATED,
+                (false, false, true, false),
+            ),
+            (
+                events::SYSTEM_NOTIFICATION_WITHDRAWN,
                 (false, false, true, false),
             ),
             (events::INBOX_READ, (false, false, true, false)),

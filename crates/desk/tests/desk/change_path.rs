@@ -202,11 +202,21 @@ both!(notifications, |t: TestDesk| async move {
     };
     t.refuses(t.desk.create_notification(&t.agent, &notice))
         .await;
+    let published = t
+        .announces(
+            "system_notification_created",
+            t.desk.create_notification(&t.admin, &notice),
+        )
+        .await;
+    t.refuses(t.desk.withdraw_notification(&t.agent, published.id))
+        .await;
     t.announces(
-        "system_notification_created",
-        t.desk.create_notification(&t.admin, &notice),
+        "system_notification_withdrawn",
+        t.desk.withdraw_notification(&t.admin, published.id),
     )
     .await;
+    t.quietly(t.desk.withdraw_notification(&t.admin, published.id))
+        .await;
 });
 
 both!(

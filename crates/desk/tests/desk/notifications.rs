@@ -7,7 +7,7 @@ use ictdesk_desk::{
 
 use crate::{
     both,
-    helpers::{TestDesk, assert_field_error, assert_forbidden},
+    helpers::{TestDesk, assert_field_error, assert_forbidden, assert_not_found},
 };
 
 fn notice(audience: NotificationAudience, expires_at: Option<&str>) -> NewNotification {
@@ -140,6 +140,68 @@ both!(
                 .await,
             "expires_at",
         );
+        t.no_event_since(head).await;
+    }
+);
+
+both!(
+    withdrawn_notifications_leave_lists_and_banners,
+    |t: TestDesk| async move {
+        let mut info = notice(NotificationAudience::Everyone, None);
+        info.level = Some("info".into());
+        let info = t
+            .desk
+            .create_notification(&t.admin, &info)
+            .await
+            .expect("created");
+        let warning = t
+            .desk
+            .create_notification(&t.admin, &notice(NotificationAudience::Everyone, None))
+            .await
+            .expect("created");
+        let banners = t.desk.banners(&t.requester).await.expect("banners");
+        assert_eq!(
+            banners.iter().map(|n| n.id).collect::<Vec<_>>(),
+            [warning.id]
+        );
+
+        let head = t.head().await;
+        let withdrawn = t
+            .desk
+            .withdraw_notification(&t.admin, warning.id)
+            .await
+            .expect("withdrawn");
+        assert!(withdrawn.withdrawn_at.is_some());
+        let event = t.one_event(head, "system_notification_withdrawn").await;
+        assert_eq!(event.data["notification"]["id"], warning.id);
+        assert!(event.reaches(&t.requester) && event.reaches(&t.agent));
+
+        assert!(
+            t.desk
+                .banners(&t.requester)
+                .await
+                .expect("banners")
+                .is_empty()
+        );
+        let listed = t
+            .desk
+            .list_notifications(&t.requester, Page::default())
+            .await
+            .expect("list");
+        assert_eq!(
+            listed.items.iter().map(|n| n.id).collect::<Vec<_>>(),
+            [info.id]
+        );
+        let all = t
+            .desk
+            .all_notifications(&t.admin, Page::default())
+            .await
+            .expect("all");
+        assert_eq!(all.total, 2, "the admins' list keeps it");
+
+        let head = t.head().await;
+        assert_not_found(t.desk.withdraw_notification(&t.admin, 999_999).await);
+        assert_forbidden(t.desk.withdraw_notification(&t.agent, info.id).await);
         t.no_event_since(head).await;
     }
 );

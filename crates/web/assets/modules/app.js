@@ -7,6 +7,7 @@
 
 import { createApi, explain as explainError } from './api.js';
 import { dateFormat, formatDates } from './dates.js';
+import { watchExpiry } from './expiry.js';
 import { bindButtons, bindForms } from './forms.js';
 import { refreshFragment } from './fragments.js';
 import { bindRowLinks, createLiveList } from './lists.js';
@@ -74,6 +75,11 @@ function showMode(mode) {
 }
 
 formatAll(document);
+document
+  .querySelectorAll('[data-live-fragment][data-expiring]')
+  .forEach((holder) =>
+    watchExpiry(holder, { refresh: () => refreshFragment(holder, parts), now: Date.now, MutationObserver, ...timers }),
+  );
 bindForms(document, { api, explain, saved: own.saved, location });
 bindButtons(document, { api, saved: own.saved, failed: (error) => toast({ text: explain(error), level: 'error' }) });
 bindSession(document, { api, explain, t, location });

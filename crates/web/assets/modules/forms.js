@@ -21,6 +21,8 @@ export function formBody(form) {
       continue;
     }
     if (field.dataset.type === 'int') value = parseInt(value, 10);
+    // The reader's local time, as the API wants it: RFC 3339 with the offset.
+    if (field.type === 'datetime-local') value = new Date(value).toISOString();
     body[field.name] = value;
   }
   return body;

@@ -2,7 +2,8 @@
  * The one table from desk event types (docs/events.md) to what they change on a page:
  * `list` — the live list (`<table data-live-list="…">`) that shows such objects;
  * `fragment` — the key in the event's data naming the object whose page part
- * (`data-live-key`) it changes; `stats` — the ticket statistics; `toast` — what it says
+ * (`data-live-key`) it changes; `section` — the page parts (`data-live-section`) that
+ * show every object of its kind; `stats` — the ticket statistics; `toast` — what it says
  * to a person, and where clicking takes them. A type missing here changes nothing on a
  * page (`inbox_read` is the bell's, in inbox.js; `user_session_ended` the live client's).
  */
@@ -65,14 +66,20 @@ export const PAGE_UPDATES = {
     text: t('toast.knowledge_article_updated', d.article.title),
     href: articlePage(d),
   })),
+  // Notices also change the banner and the notices list (`data-live-section="notices"`);
+  // the toast carries the message, and a critical one stays until clicked.
   system_notification_created: {
     list: 'notifications',
+    section: 'notices',
     toast: (d, t) => ({
       text: t('toast.system_notification_created', d.notification.title),
+      detail: d.notification.message,
       href: '/notifications',
       level: d.notification.level,
+      sticky: d.notification.level === 'critical',
     }),
   },
+  system_notification_withdrawn: { list: 'notifications', section: 'notices' },
 };
 
 const NOTHING = {};
@@ -82,9 +89,13 @@ export function pageUpdate(event) {
   return Object.hasOwn(PAGE_UPDATES, event.type) ? PAGE_UPDATES[event.type] : NOTHING;
 }
 
-/** Whether the event is about the object a page part shows (`data-live-key`, `data-live-id`). */
+/**
+ * Whether the event is about what a page part shows: the object named by
+ * `data-live-key` and `data-live-id`, or any object of a `data-live-section`.
+ */
 export function concerns(holder, event) {
-  const key = pageUpdate(event).fragment;
+  const { fragment: key, section } = pageUpdate(event);
+  if (section && holder.dataset.liveSection === section) return true;
   const subject = key === holder.dataset.liveKey && event.data && event.data[key];
   return Boolean(subject) && String(subject.id) === holder.dataset.liveId;
 }

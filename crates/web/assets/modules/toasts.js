@@ -1,6 +1,7 @@
 /*
  * Toasts: short notices in the corner, at most five, each for five seconds — the time
- * starts again when the pointer leaves it, so there is time to read.
+ * starts again when the pointer leaves it, so there is time to read. A sticky one (a
+ * critical notice) stays until it is clicked: it must not pass unseen.
  */
 
 export const MAX_TOASTS = 5;
@@ -13,7 +14,7 @@ export function createToasts(box, { t, setTimeout, clearTimeout }) {
     setTimeout(() => node.remove(), 300);
   }
 
-  return function show({ text, href, level, by }) {
+  return function show({ text, detail, href, level, by, sticky }) {
     const node = box.ownerDocument.createElement(href ? 'a' : 'div');
     node.className = 'toast' + (level ? ' toast-' + level : '');
     if (href) node.href = href;
@@ -22,6 +23,12 @@ export function createToasts(box, { t, setTimeout, clearTimeout }) {
     line.className = 'toast-text';
     line.textContent = text;
     node.appendChild(line);
+    if (detail) {
+      const more = box.ownerDocument.createElement('span');
+      more.className = 'toast-detail';
+      more.textContent = detail;
+      node.appendChild(more);
+    }
     if (by) {
       const small = box.ownerDocument.createElement('small');
       small.textContent = t('toast.by', by);
@@ -29,6 +36,12 @@ export function createToasts(box, { t, setTimeout, clearTimeout }) {
     }
     box.appendChild(node);
     while (box.children.length > MAX_TOASTS) box.removeChild(box.firstElementChild);
+    if (sticky) {
+      node.classList.add('toast-sticky');
+      node.title = t('toast.dismiss');
+      node.addEventListener('click', () => dismiss(node));
+      return;
+    }
     let timer = null;
     const arm = () => {
       timer = setTimeout(() => dismiss(node), TOAST_MS);

@@ -78,6 +78,10 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
             get(notifications::list).post(notifications::create),
         )
         .route(
+            "/notifications/{id}/withdraw",
+            post(notifications::withdraw),
+        )
+        .route(
             "/me/mail-preferences",
             get(mail::preferences).put(mail::change_preferences),
         )

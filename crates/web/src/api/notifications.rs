@@ -1,14 +1,15 @@
 //! `/notifications`: the system notifications meant for the caller (`?all=true`: every
-//! notification, expired ones included — admins only); admins create them.
+//! notification, expired and withdrawn ones included — admins only); admins create them
+//! and withdraw them (`POST /notifications/{id}/withdraw`, «Снять»).
 
-use axum::{extract::State, response::Response};
+use axum::{Json, extract::State, response::Response};
 use ictdesk_desk::notifications::{NewNotification, Notification};
 
 use crate::{
     AppState,
     error::Result,
     identity::Caller,
-    requests::{JsonBody, KnownFields, List, Params, created},
+    requests::{Id, JsonBody, KnownFields, List, Params, created},
 };
 
 impl KnownFields for NewNotification {
@@ -37,5 +38,15 @@ pub async fn create(
 ) -> Result<Response> {
     Ok(created(
         state.desk.create_notification(&caller.user, &input).await?,
+    ))
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<Notification>> {
+    Ok(Json(
+        state.desk.withdraw_notification(&caller.user, id).await?,
     ))
 }

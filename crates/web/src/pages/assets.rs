@@ -41,6 +41,10 @@ const MODULES: &[(&str, &[u8])] = &[
     ("api.js", include_bytes!("../../assets/modules/api.js")),
     ("app.js", include_bytes!("../../assets/modules/app.js")),
     ("dates.js", include_bytes!("../../assets/modules/dates.js")),
+    (
+        "expiry.js",
+        include_bytes!("../../assets/modules/expiry.js"),
+    ),
     ("forms.js", include_bytes!("../../assets/modules/forms.js")),
     (
         "fragments.js",

@@ -29,7 +29,7 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
 };
-use ictdesk_desk::{ErrorKind, users::User};
+use ictdesk_desk::{ErrorKind, notifications::Notification, users::User};
 use serde_json::json;
 
 pub use self::assets::Assets;
@@ -78,6 +78,8 @@ pub struct PageCaller {
     pub t: Tr,
     /// Unread inbox entries, for the bell.
     pub unread: i64,
+    /// Active warnings and critical notices, shown as a banner on every page.
+    pub banners: Vec<Notification>,
 }
 
 impl PageCaller {
@@ -101,6 +103,7 @@ pub async fn page_caller(
         Ok(Some(caller)) => match caller.proof {
             crate::identity::Proof::Session { csrf_token } => Ok(PageCaller {
                 unread: pages.app.desk.unread_count(&caller.user).await?,
+                banners: pages.app.desk.banners(&caller.user).await?,
                 user: caller.user,
                 csrf_token,
                 t,
@@ -130,6 +133,7 @@ pub struct Shell {
     pub ticket_list_js: String,
     pub config_json: String,
     pub strings_json: String,
+    pub banners: Vec<Notification>,
 }
 
 pub struct ShellUser {
@@ -163,6 +167,7 @@ impl Shell {
         let mut shell = Shell::anonymous(pages, caller.t, title);
         shell.nav = nav;
         shell.config_json = config.to_string().replace("</", "<\\/");
+        shell.banners.clone_from(&caller.banners);
         shell.user = Some(ShellUser {
             unread: caller.unread,
             name: caller.user.name.clone(),
@@ -190,6 +195,7 @@ impl Shell {
             ticket_list_js: pages.assets.url("ticket-list.js"),
             config_json: "null".to_owned(),
             strings_json: t.json(),
+            banners: Vec::new(),
         }
     }
 }

@@ -50,7 +50,7 @@ pub fn label(event: &Value) -> String {
                 data["article"]["title"].as_str().unwrap_or_default()
             )
         }
-        "system_notification_created" => format!(
+        "system_notification_created" | "system_notification_withdrawn" => format!(
             "{kind} {}",
             data["notification"]["title"].as_str().unwrap_or_default()
         ),
@@ -159,15 +159,24 @@ pub async fn make_every_change(app: &TestApp, v: &Viewers) -> Vec<Expected> {
         (json!({"user": app.owner.id}), "o"),
     ] {
         let title = format!("For {audience}");
+        let notice = app
+            .post(
+                admin,
+                "/api/v1/notifications",
+                json!({"title": title, "message": "Maintenance tonight", "level": "warning",
+                       "audience": audience}),
+            )
+            .await
+            .expect(201);
+        expect(&format!("system_notification_created {title}"), who);
         app.post(
             admin,
-            "/api/v1/notifications",
-            json!({"title": title, "message": "Maintenance tonight", "level": "info",
-                   "audience": audience}),
+            &format!("/api/v1/notifications/{}/withdraw", notice.id()),
+            json!({}),
         )
         .await
-        .expect(201);
-        expect(&format!("system_notification_created {title}"), who);
+        .expect(200);
+        expect(&format!("system_notification_withdrawn {title}"), who);
     }
     expected
 }

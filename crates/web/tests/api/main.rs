@@ -29,6 +29,7 @@ macro_rules! on_both_databases {
     };
 }
 
+mod announcements;
 mod attachments;
 mod blocked;
 mod broadcasting;

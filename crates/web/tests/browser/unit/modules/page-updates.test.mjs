@@ -55,3 +55,31 @@ test('toasts say what happened and link to it', () => {
   assert.equal(notice.level, 'warning');
   assert.equal(toastFor({ type: 'inbox_read', data: {} }, t), null);
 });
+
+test('notices change every page part of the notices section, and their toast says the message', () => {
+  const document = page(
+    '<div id="banners" data-live-fragment="/b" data-live-section="notices"></div><div data-live-key="ticket" data-live-id="1"></div>',
+  );
+  const [banners, ticket] = document.querySelectorAll('div');
+  for (const type of ['system_notification_created', 'system_notification_withdrawn']) {
+    const event = { type, data: { notification: { id: 3, title: 'Mail', message: 'Down', level: 'info' } } };
+    assert.ok(concerns(banners, event), type);
+    assert.ok(!concerns(ticket, event), type);
+  }
+  const t = translator({ 'toast.system_notification_created': '{0}' });
+  const critical = toastFor(
+    {
+      type: 'system_notification_created',
+      data: { notification: { title: 'Mail', message: 'Down till noon', level: 'critical' } },
+    },
+    t,
+  );
+  assert.deepEqual(critical, {
+    text: 'Mail',
+    detail: 'Down till noon',
+    href: '/notifications',
+    level: 'critical',
+    sticky: true,
+  });
+  assert.equal(toastFor({ type: 'system_notification_withdrawn', data: { notification: { title: 'Mail' } } }, t), null);
+});

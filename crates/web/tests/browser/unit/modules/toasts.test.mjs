@@ -33,3 +33,19 @@ test('a toast under the pointer stays until the pointer leaves', () => {
   box.firstElementChild.dispatchEvent(new document.defaultView.Event('mouseleave'));
   assert.equal(timers.pending(), 1);
 });
+
+test('a critical notice carries its message and stays until clicked', () => {
+  const document = page('<div id="toasts"></div>');
+  const box = document.getElementById('toasts');
+  const timers = manualTimers();
+  const show = createToasts(box, { t: translator({ 'toast.dismiss': 'Click to close' }), ...timers });
+  show({ text: 'Mail is down', detail: 'Back at noon', level: 'critical', sticky: true });
+  const node = box.firstElementChild;
+  assert.equal(node.querySelector('.toast-detail').textContent, 'Back at noon');
+  assert.equal(node.title, 'Click to close');
+  assert.equal(timers.pending(), 0, 'no timer takes it away');
+  node.dispatchEvent(new document.defaultView.MouseEvent('click', { bubbles: true }));
+  assert.ok(node.classList.contains('leaving'));
+  timers.run();
+  assert.equal(box.children.length, 0);
+});
