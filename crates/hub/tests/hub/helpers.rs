@@ -40,7 +40,8 @@ pub struct TestHub {
     pub hub: Hub,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
+    /// Owned by the first node; others share them.
+    _dir: Option<tempfile::TempDir>,
     _database: Option<TestDatabase>,
 }
 
@@ -67,7 +68,15 @@ pub async fn spawn_hub_with(backend: Backend, config: HubConfig) -> TestHub {
         ),
         Backend::Postgres(database) => (database.url().to_owned(), Some(database)),
     };
-    let database = Database::connect(&url).await.expect("database");
+    let mut app = start_node(&url, config).await;
+    app._dir = Some(dir);
+    app._database = dropped;
+    app
+}
+
+/// A hub node on the database at `url`, serving on a free port.
+async fn start_node(url: &str, config: HubConfig) -> TestHub {
+    let database = Database::connect(url).await.expect("database");
     let identify = Arc::new(HubTokens::new(
         Some(&Secret::new(HUB_SECRET)),
         Duration::from_secs(2 * 3600),
@@ -96,12 +105,12 @@ pub async fn spawn_hub_with(backend: Backend, config: HubConfig) -> TestHub {
     ));
     TestHub {
         addr,
-        database_url: url,
+        database_url: url.to_owned(),
         hub,
         http: reqwest::Client::new(),
         stop: Some(stop),
-        _dir: dir,
-        _database: dropped,
+        _dir: None,
+        _database: None,
     }
 }
 
@@ -119,6 +128,12 @@ fn init_logs() {
 }
 
 impl TestHub {
+    /// Another node of this hub's cluster: the same database (several nodes share a
+    /// PostgreSQL one), a server of its own. Drop it before this one.
+    pub async fn another_node(&self, config: HubConfig) -> TestHub {
+        start_node(&self.database_url, config).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -155,6 +170,14 @@ impl TestHub {
         let response = self.http.get(self.url(path)).send().await.expect("GET");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A GET that must be answered within [`PATIENCE`] (a long poll that should end
+    /// early, before its `wait`).
+    pub async fn get_within(&self, path: &str) -> (u16, Value) {
+        tokio::time::timeout(PATIENCE, self.get(path))
+            .await
+            .unwrap_or_else(|_| panic!("{path} was not answered in time"))
     }
 
     /// Polls `/messages` from `since` until `count` events arrived; returns their ids.

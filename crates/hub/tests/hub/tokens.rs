@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use ictdesk_hub::HubConfig;
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -106,6 +107,84 @@ on_both_backends!(
     a_refreshed_token_keeps_the_socket_open_with_its_role,
     a_long_poll_ends_at_its_tokens_exp,
 );
+
+/// Two nodes on one PostgreSQL database (several nodes are a PostgreSQL setup): a
+/// token's `exp` closes its sockets and ends its long polls on each node, a refresh
+/// (`auth`) keeps a socket open on each node with the new role, and events published on
+/// either node then reach each connection as the token it holds now allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_every_node_a_token_ends_at_exp_unless_refreshed() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    let node = |name: &str| HubConfig {
+        node: name.into(),
+        ..test_config()
+    };
+    let a = spawn_hub_with(backend, node("a")).await;
+    let b = a.another_node(node("b")).await;
+    let exp = now_secs() + 3;
+    let old = token_until("agent", exp);
+    let new = token_until("requester", exp + 60);
+    let mut refreshed = Vec::new();
+    let mut expiring = Vec::new();
+    for app in [&a, &b] {
+        let mut socket = app.connect(&format!("?token={old}")).await;
+        socket
+            .send_json(json!({"type": "auth", "token": new}))
+            .await;
+        assert_eq!(reply(&mut socket).await["type"], "auth_ok");
+        refreshed.push(socket);
+        expiring.push(app.connect(&format!("?token={old}")).await);
+    }
+
+    // A long poll with the old token ends at its exp on each node, well before its wait.
+    let long_poll = format!("/messages?since=0&wait=60&token={old}");
+    let (on_a, on_b) = tokio::join!(a.get_within(&long_poll), b.get_within(&long_poll));
+    for (status, page) in [on_a, on_b] {
+        assert_eq!((status, &page["messages"]), (200, &json!([])), "{page}");
+    }
+    wait_past(exp).await;
+
+    let mut for_requesters = Vec::new();
+    for app in [&a, &b] {
+        app.publish("note", json!({}), Some(json!({"roles": ["agent"]})))
+            .await;
+        for_requesters.push(
+            app.publish("note", json!({}), Some(json!({"roles": ["requester"]})))
+                .await,
+        );
+    }
+    for mut socket in expiring {
+        let closed = loop {
+            match socket.receive().await {
+                Received::Json(frame) => assert!(frame.get("id").is_none(), "{frame}"),
+                Received::Closed(frame) => break frame.expect("a close frame"),
+            }
+        };
+        assert_eq!(
+            (u16::from(closed.code), closed.reason.as_str()),
+            (1008, "token expired")
+        );
+    }
+    for (app, mut socket) in [&a, &b].into_iter().zip(refreshed) {
+        assert_eq!(
+            socket.event_ids(2).await,
+            for_requesters,
+            "socket on {}",
+            app.addr
+        );
+        socket.assert_no_event_pending().await;
+        let (status, page) = app.get(&format!("/messages?since=0&token={old}")).await;
+        assert_eq!(status, 401, "{page}");
+        assert_eq!(
+            app.poll_ids(0, 2, Some(&new)).await,
+            for_requesters,
+            "polling on {}",
+            app.addr
+        );
+    }
+}
 
 #[tokio::test]
 async fn the_token_may_come_in_the_first_message_instead_of_the_url() {
