@@ -232,13 +232,16 @@ impl TicketQuery {
 }
 
 choice!(
-    /// The order of a ticket list: `recent` (most recently changed first), or `triage`
-    /// for the start of a shift (the most urgent first, then the oldest).
+    /// The order of a ticket list: `recent` (most recently changed first), `triage`
+    /// for the start of a shift (the most urgent first, then the oldest), or
+    /// `open_first` — a requester's home: what is still open, then the rest, each most
+    /// recently changed first.
     #[derive(Default)]
     TicketOrder {
         #[default]
         Recent = "recent",
         Triage = "triage",
+        OpenFirst = "open_first",
     }
 );
 

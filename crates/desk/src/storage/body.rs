@@ -603,6 +603,10 @@ fn ticket_order(order: TicketOrder) -> &'static str {
             " ORDER BY CASE t.priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 \
              WHEN 'medium' THEN 2 ELSE 3 END, t.created_at, t.id"
         }
+        TicketOrder::OpenFirst => {
+            " ORDER BY CASE WHEN t.status IN ('new', 'in_progress', 'waiting') THEN 0 ELSE 1 END, \
+             t.updated_at DESC, t.id DESC"
+        }
     }
 }
 

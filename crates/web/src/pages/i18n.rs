@@ -3,6 +3,7 @@
 //! gets the catalog as JSON, so toasts and live markers speak the same language.
 
 use axum::http::{HeaderMap, header};
+use ictdesk_desk::users::Role;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,38 +67,65 @@ impl Lang {
 }
 
 /// The catalog of one language, as templates use it: `{{ t.t("tickets.title") }}`.
+/// A requester reads some words their own way (issue 17 point 8: «Ожидание» is «Ждём
+/// вашего ответа» to them): a catalog key prefixed with [`FOR_REQUESTERS`] replaces the
+/// key's text for them, on the pages and in the page scripts' strings alike.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr {
     pub lang: Lang,
+    requester: bool,
+}
+
+/// The prefix of a catalog key that says the same thing to a requester.
+pub const FOR_REQUESTERS: &str = "requester:";
+
+type Entry = (&'static str, &'static str, &'static str);
+
+fn entry(key: &str) -> Option<&'static Entry> {
+    CATALOG.iter().find(|(k, _, _)| *k == key)
 }
 
 impl Tr {
     pub fn new(lang: Lang) -> Self {
-        Self { lang }
+        Self {
+            lang,
+            requester: false,
+        }
+    }
+
+    /// The catalog as a person of `role` reads it.
+    pub fn for_role(self, role: Role) -> Self {
+        Self {
+            requester: !role.is_staff(),
+            ..self
+        }
+    }
+
+    fn entry(&self, key: &str) -> Option<&'static Entry> {
+        let own = self
+            .requester
+            .then(|| entry(&format!("{FOR_REQUESTERS}{key}")))
+            .flatten();
+        own.or_else(|| entry(key))
+    }
+
+    fn text(&self, &(_, en, ru): &'static Entry) -> &'static str {
+        match self.lang {
+            Lang::En => en,
+            Lang::Ru => ru,
+        }
     }
 
     /// The string for `key`; the key itself when missing, so a gap shows instead of
     /// breaking the page.
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
-        CATALOG
-            .iter()
-            .find(|(k, _, _)| *k == key)
-            .map_or(key, |&(_, en, ru)| match self.lang {
-                Lang::En => en,
-                Lang::Ru => ru,
-            })
+        self.entry(key).map_or(key, |found| self.text(found))
     }
 
     /// The label of a choice: `t.label("status", "in_progress")` → «В работе».
     pub fn label(&self, group: &str, value: &str) -> String {
-        let key = format!("{group}.{value}");
-        match CATALOG.iter().find(|(k, _, _)| *k == key) {
-            Some(&(_, en, ru)) => match self.lang {
-                Lang::En => en.to_owned(),
-                Lang::Ru => ru.to_owned(),
-            },
-            None => value.to_owned(),
-        }
+        self.entry(&format!("{group}.{value}"))
+            .map_or_else(|| value.to_owned(), |found| self.text(found).to_owned())
     }
 
     /// A history entry's field name: `field.ticket.status` → «Статус».
@@ -122,13 +150,8 @@ impl Tr {
     pub fn json(&self) -> String {
         let map: Map<String, Value> = CATALOG
             .iter()
-            .map(|&(key, en, ru)| {
-                let text = match self.lang {
-                    Lang::En => en,
-                    Lang::Ru => ru,
-                };
-                (key.to_owned(), Value::from(text))
-            })
+            .filter(|(key, _, _)| !key.starts_with(FOR_REQUESTERS))
+            .map(|&(key, _, _)| (key.to_owned(), Value::from(self.t(key))))
             .collect();
         // `</` cannot end the <script> block it is embedded in.
         Value::Object(map).to_string().replace("</", "<\\/")
@@ -385,6 +408,24 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("status.waiting", "Waiting", "Ожидание"),
     ("status.resolved", "Resolved", "Решена"),
     ("status.closed", "Closed", "Закрыта"),
+    // A requester's own words (issue 17 point 8): what «Ожидание» means to them.
+    (
+        "requester:status.waiting",
+        "Awaiting your reply",
+        "Ждём вашего ответа",
+    ),
+    (
+        "requester:stats.waiting",
+        "Awaiting your reply",
+        "Ждут вашего ответа",
+    ),
+    (
+        "requester:tickets.unseen_reply",
+        "reply from IT",
+        "ответ ИТ",
+    ),
+    ("stats.done", "Resolved", "Решённые"),
+    ("tickets.order_open_first", "Open first", "Сначала открытые"),
     ("priority.low", "Low", "Низкий"),
     ("priority.medium", "Medium", "Средний"),
     ("priority.high", "High", "Высокий"),
@@ -684,6 +725,18 @@ mod tests {
                 "{key} twice"
             );
         }
+    }
+
+    #[test]
+    fn a_requester_reads_waiting_as_awaiting_their_reply() {
+        let staff = Tr::new(Lang::Ru).for_role(Role::Agent);
+        let requester = Tr::new(Lang::Ru).for_role(Role::Requester);
+        assert_eq!(staff.label("status", "waiting"), "Ожидание");
+        assert_eq!(requester.label("status", "waiting"), "Ждём вашего ответа");
+        assert_eq!(requester.t("status.new"), "Новая");
+        let strings: Value = serde_json::from_str(&requester.json()).expect("JSON");
+        assert_eq!(strings["status.waiting"], "Ждём вашего ответа");
+        assert!(strings.get("requester:status.waiting").is_none());
     }
 
     #[test]

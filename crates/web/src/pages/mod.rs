@@ -104,9 +104,9 @@ pub async fn page_caller(
             crate::identity::Proof::Session { csrf_token } => Ok(PageCaller {
                 unread: pages.app.desk.unread_count(&caller.user).await?,
                 banners: pages.app.desk.banners(&caller.user).await?,
+                t: t.for_role(caller.user.role),
                 user: caller.user,
                 csrf_token,
-                t,
             }),
             crate::identity::Proof::ApiToken => Err(PageError::Login(back_to.to_owned())),
         },

@@ -43,8 +43,8 @@ struct Filters {
     /// One status or several (`new,waiting`), `all`, or absent: for staff the open ones
     /// — what a shift starts with (issue 17, point 6) —, for a requester all.
     status: Option<String>,
-    /// `recent` or `triage` (most urgent first, then oldest); absent: triage for staff,
-    /// recent for a requester.
+    /// `recent`, `triage` (most urgent first, then oldest) or `open_first`; absent:
+    /// triage for staff, open first for a requester (issue 17 point 8).
     order: Option<String>,
     /// `today`: filed since midnight, or resolved since midnight (the two day tiles).
     created: Option<String>,
@@ -85,7 +85,7 @@ impl Filters {
             order: match self.order.as_deref().map(TicketOrder::parse) {
                 Some(Ok(order)) => order,
                 _ if shift => TicketOrder::Triage,
-                _ => TicketOrder::Recent,
+                _ => TicketOrder::OpenFirst,
             },
             created_since: (self.created.as_deref() == Some("today"))
                 .then(today)

@@ -47,6 +47,7 @@ mod login;
 mod mail;
 mod pages;
 mod postgres;
+mod requester_home;
 mod session;
 mod tickets;
 mod validation;
