@@ -34,6 +34,11 @@ pub fn comment(requester_id: i64, internal: bool) -> Audience {
     }
 }
 
+/// Team events: agents and admins (teams are the desk's internal organisation).
+pub fn teams() -> Audience {
+    staff()
+}
+
 /// User events: admins.
 pub fn users() -> Audience {
     Audience::roles([Role::Admin.as_str()])
@@ -101,6 +106,14 @@ mod tests {
         let audience = comment(10, true);
         assert!(!audience.includes(&as_(10, Role::Requester)));
         assert!(audience.includes(&as_(1, Role::Agent)));
+    }
+
+    #[test]
+    fn team_events_reach_staff_only() {
+        assert!(teams().includes(&as_(1, Role::Agent)));
+        assert!(teams().includes(&as_(2, Role::Admin)));
+        assert!(!teams().includes(&as_(3, Role::Requester)));
+        assert!(!teams().includes(&Viewer::Anonymous));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::{
     choice::choice,
     desk::{Desk, require_active, require_staff},
     error::{Error, Fields, Result, required_text},
+    teams::check_team,
     users::User,
 };
 
@@ -25,9 +26,12 @@ pub struct Category {
     #[sqlx(try_from = "String")]
     pub scope: CategoryScope,
     pub active: bool,
+    /// The team a new ticket of this category goes to when none is chosen.
+    pub default_team_id: Option<i64>,
 }
 
-/// `POST /categories`: `{name, scope?, active?}` (scope `ticket` by default).
+/// `POST /categories`: `{name, scope?, active?, default_team_id?}` (scope `ticket` by
+/// default).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct NewCategory {
     pub name: String,
@@ -35,6 +39,8 @@ pub struct NewCategory {
     pub scope: Option<String>,
     #[serde(default)]
     pub active: Option<bool>,
+    #[serde(default)]
+    pub default_team_id: Option<i64>,
 }
 
 impl Desk {
@@ -46,6 +52,14 @@ impl Desk {
             "scope",
             CategoryScope::parse(input.scope.as_deref().unwrap_or("ticket")),
         );
+        let mut work = self.begin_change().await?;
+        if let Some(team_id) = input.default_team_id {
+            if scope == Some(CategoryScope::Article) {
+                fields.add("default_team_id", "only ticket categories have a team");
+            } else {
+                fields.check("default_team_id", check_team(work.tx(), team_id).await);
+            }
+        }
         fields.finish()?;
         let (Some(name), Some(scope)) = (name, scope) else {
             return Err(Error::Internal("a parsed category lost a field".into()));
@@ -55,9 +69,9 @@ impl Desk {
             name,
             scope,
             active: input.active.unwrap_or(true),
+            default_team_id: input.default_team_id,
         };
         // No event type announces categories: no live page lists them.
-        let mut work = self.begin_change().await?;
         category.id = work.tx().insert_category(&category).await?;
         work.commit().await?;
         Ok(category)

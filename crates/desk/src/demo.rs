@@ -646,6 +646,7 @@ async fn seed_places_and_categories(
                 name: (*name).into(),
                 scope,
                 active: true,
+                default_team_id: None,
             };
             category.id = tx.insert_category(&category).await?;
             categories.push(category);
@@ -826,6 +827,7 @@ async fn seed_tickets(
                 .then(|| equipment.choose(rng).copied())
                 .flatten(),
             requester_id: None,
+            team_id: None,
             files: Vec::new(),
         };
         let ticket = kept.keep(create_ticket_in(tx, requester, &input, &clock.at(created)).await?);

@@ -17,6 +17,7 @@ use crate::{
     error::{Error, Result},
     history::NewHistory,
     notifications::Notification,
+    teams::Team,
     tickets::{TicketStatus, TicketSummary},
     users::{FieldChange, Person, User, UserStatus},
 };
@@ -35,13 +36,15 @@ pub const KNOWLEDGE_ARTICLE_CREATED: &str = "knowledge_article_created";
 pub const KNOWLEDGE_ARTICLE_UPDATED: &str = "knowledge_article_updated";
 pub const SYSTEM_NOTIFICATION_CREATED: &str = "system_notification_created";
 pub const SYSTEM_NOTIFICATION_WITHDRAWN: &str = "system_notification_withdrawn";
+pub const TEAM_CREATED: &str = "team_created";
+pub const TEAM_UPDATED: &str = "team_updated";
 
 /// An inbox's entries were read: tells the reader's other pages their new count.
 pub const INBOX_READ: &str = "inbox_read";
 
 /// Every type the desk appends; only the desk may (`POST /broadcast` refuses them). A
 /// test keeps this list equal to the variants of [`DeskEvent`].
-pub const ALL: [&str; 15] = [
+pub const ALL: [&str; 17] = [
     TICKET_CREATED,
     TICKET_STATUS_CHANGED,
     TICKET_ASSIGNED,
@@ -57,6 +60,8 @@ pub const ALL: [&str; 15] = [
     SYSTEM_NOTIFICATION_CREATED,
     SYSTEM_NOTIFICATION_WITHDRAWN,
     INBOX_READ,
+    TEAM_CREATED,
+    TEAM_UPDATED,
 ];
 
 /// One event of the desk: its type (`type`) and payload (`data`), as the log stores
@@ -102,6 +107,11 @@ pub enum DeskEvent<'a> {
     /// Some of a user's inbox entries were read: only that user hears of it, so that
     /// their other pages show the new unread count.
     InboxRead(InboxRead),
+    /// A team was created (agents and admins only).
+    TeamCreated(TeamCreated<'a>),
+    /// A team changed: its name, lead, members, auto-assignment or whether it is
+    /// active (agents and admins only).
+    TeamUpdated(TeamUpdated<'a>),
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -237,6 +247,20 @@ pub struct NotificationCreated<'a> {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
+pub struct TeamCreated<'a> {
+    pub team: &'a Team,
+    pub actor: Person<'a>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TeamUpdated<'a> {
+    pub team: &'a Team,
+    /// Which of `name`, `lead`, `members`, `auto_assign`, `active` changed.
+    pub changed_fields: &'a [&'static str],
+    pub actor: Person<'a>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct NotificationWithdrawn<'a> {
     pub notification: &'a Notification,
     pub actor: Person<'a>,
@@ -278,6 +302,7 @@ impl DeskEvent<'_> {
                 audience::notification(notification.audience)
             }
             Self::InboxRead(InboxRead { user_id, .. }) => audience::own(*user_id),
+            Self::TeamCreated(_) | Self::TeamUpdated(_) => audience::teams(),
         }
     }
 

@@ -94,7 +94,8 @@ pub fn entries_for(event: &NewEvent, at: &str) -> Result<Vec<(Recipients, NewEnt
     let kind = event.kind.as_str();
     if !matches!(
         kind,
-        events::TICKET_ASSIGNED
+        events::TICKET_CREATED
+            | events::TICKET_ASSIGNED
             | events::TICKET_STATUS_CHANGED
             | events::TICKET_COMMENT_CREATED
             | events::SYSTEM_NOTIFICATION_CREATED
@@ -129,9 +130,11 @@ pub fn entries_for(event: &NewEvent, at: &str) -> Result<Vec<(Recipients, NewEnt
         return Ok(entries);
     };
     let on_ticket = |kind: &str| entry(kind, &ticket.title, Some(ticket.id));
-    // Whoever the ticket was just assigned to, whichever event said it.
-    let newly_assigned = match &said.new_assignee {
-        Some(Some(assignee)) => others(&[Some(assignee.id)]),
+    // Whoever the ticket was just assigned to, whichever event said it; a ticket filed
+    // into a team that assigns by itself (round-robin) is assigned as it is created.
+    let newly_assigned = match (&said.new_assignee, kind) {
+        (Some(Some(assignee)), _) => others(&[Some(assignee.id)]),
+        (_, events::TICKET_CREATED) => others(&[ticket.assignee_id]),
         _ => Vec::new(),
     };
     if !newly_assigned.is_empty() {

@@ -49,6 +49,7 @@ pub mod passwords;
 pub mod patch;
 pub mod seed;
 pub mod storage;
+pub mod teams;
 pub mod tickets;
 pub mod timestamps;
 pub mod users;

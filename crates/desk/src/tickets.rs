@@ -15,6 +15,7 @@ use crate::{
     },
     history::{Changes, EntityKind, HistoryEntry},
     storage::{Page, Paged, Transaction},
+    teams::{check_team, next_assignee},
     timestamps,
     users::{Person, Role, User, UserStatus},
 };
@@ -139,6 +140,9 @@ pub struct Ticket {
     pub requester_replied_at: Option<String>,
     /// When an agent or admin last wrote a public comment.
     pub staff_replied_at: Option<String>,
+    /// The team whose queue it is in.
+    pub team_id: Option<i64>,
+    pub team_name: Option<String>,
 }
 
 /// What an event carries about a ticket: enough to render its row in a list, without
@@ -157,6 +161,8 @@ pub struct TicketSummary<'a> {
     pub requester_name: &'a str,
     pub assignee_id: Option<i64>,
     pub assignee_name: Option<&'a str>,
+    pub team_id: Option<i64>,
+    pub team_name: Option<&'a str>,
     pub equipment_id: Option<i64>,
     pub equipment_inventory_number: Option<&'a str>,
     pub created_at: &'a str,
@@ -180,6 +186,8 @@ impl Ticket {
             requester_name: &self.requester_name,
             assignee_id: self.assignee_id,
             assignee_name: self.assignee_name.as_deref(),
+            team_id: self.team_id,
+            team_name: self.team_name.as_deref(),
             equipment_id: self.equipment_id,
             equipment_inventory_number: self.equipment_inventory_number.as_deref(),
             created_at: &self.created_at,
@@ -210,6 +218,8 @@ pub struct TicketQuery {
     pub category_id: Option<i64>,
     /// The tickets about one piece of equipment.
     pub equipment_id: Option<i64>,
+    /// One team's queue.
+    pub team_id: Option<i64>,
     /// Only open tickets whose last public comment is the requester's: IT owes an answer.
     pub awaiting_staff: bool,
     /// Filed at or after this time (the stored format).
@@ -267,7 +277,8 @@ pub struct TicketStats {
 }
 
 /// `POST /tickets`: `{title, description, priority, type?, category_id?, equipment_id?}`;
-/// agents may also file on someone's behalf (`requester_id`).
+/// agents may also file on someone's behalf (`requester_id`) and choose the team
+/// (`team_id`; else the category's team, if it names one).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct NewTicket {
     pub title: String,
@@ -283,6 +294,8 @@ pub struct NewTicket {
     pub equipment_id: Option<i64>,
     #[serde(default)]
     pub requester_id: Option<i64>,
+    #[serde(default)]
+    pub team_id: Option<i64>,
     /// Files already stored (multipart requests, mail), attached to the new ticket.
     #[serde(skip)]
     pub files: Vec<StoredFile>,
@@ -312,6 +325,8 @@ pub struct TicketChange {
     pub category_id: Option<Option<i64>>,
     #[serde(default, deserialize_with = "crate::patch::nullable")]
     pub equipment_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    pub team_id: Option<Option<i64>>,
 }
 
 /// `{"type": "tickets", "tickets": [...], "stats": {...}, "last_updated": "..."}`.
@@ -412,6 +427,12 @@ pub(crate) async fn create_ticket_in(
     if let Some(id) = input.equipment_id {
         fields.check("equipment_id", check_equipment(tx, id).await);
     }
+    if let Some(id) = input.team_id {
+        if !actor.role.is_staff() {
+            return Err(Error::forbidden("only agents can choose a ticket's team"));
+        }
+        fields.check("team_id", check_team(tx, id).await);
+    }
     let requester_id = match input.requester_id {
         Some(id) if id != actor.id => {
             if !actor.role.is_staff() {
@@ -435,9 +456,19 @@ pub(crate) async fn create_ticket_in(
     else {
         return Err(Error::Internal("a parsed ticket lost a field".into()));
     };
+    let team_id = match input.team_id {
+        Some(id) => Some(id),
+        None => category_team(tx, input.category_id).await?,
+    };
+    let assignee_id = match team_id {
+        Some(id) => next_assignee(tx, id).await?,
+        None => None,
+    };
     let draft = Ticket {
         requester_replied_at: None,
         staff_replied_at: None,
+        team_id,
+        team_name: None,
         id: 0,
         title,
         description: description.unwrap_or_default(),
@@ -448,7 +479,7 @@ pub(crate) async fn create_ticket_in(
         category_name: None,
         requester_id,
         requester_name: String::new(),
-        assignee_id: None,
+        assignee_id,
         assignee_name: None,
         equipment_id: input.equipment_id,
         equipment_inventory_number: None,
@@ -476,6 +507,53 @@ pub(crate) async fn create_ticket_in(
     })
     .encode()?;
     Ok(Outcome::changed(ticket, event))
+}
+
+/// The team a category sends its new tickets to, if it names an active one.
+async fn category_team(tx: &mut dyn Transaction, category_id: Option<i64>) -> Result<Option<i64>> {
+    let Some(category_id) = category_id else {
+        return Ok(None);
+    };
+    let Some(team_id) = tx
+        .category(category_id)
+        .await?
+        .and_then(|category| category.default_team_id)
+    else {
+        return Ok(None);
+    };
+    Ok(check_team(tx, team_id).await.is_ok().then_some(team_id))
+}
+
+/// A ticket's agent is in its team. Moved to a team its agent is not in, the ticket
+/// leaves that agent (and goes to the team's next agent when the team assigns by
+/// itself); an agent named outside the ticket's team is refused.
+async fn settle_team(
+    tx: &mut dyn Transaction,
+    change: &TicketChange,
+    old: &Ticket,
+    new: &mut Ticket,
+) -> Result<()> {
+    let moved = new.team_id != old.team_id;
+    if !moved && new.assignee_id == old.assignee_id {
+        return Ok(());
+    }
+    let Some(team_id) = new.team_id else {
+        return Ok(());
+    };
+    let team = tx.team(team_id).await?.ok_or(Error::NotFound("team"))?;
+    if let Some(agent) = new.assignee_id.filter(|agent| !team.has_member(*agent)) {
+        if change.assignee_id == Some(Some(agent)) {
+            return Err(Error::field(
+                "assignee_id",
+                format!("is not in the ticket's team ({})", team.name),
+            ));
+        }
+        new.assignee_id = None;
+    }
+    if moved && new.assignee_id.is_none() && change.assignee_id.is_none() {
+        new.assignee_id = next_assignee(tx, team_id).await?;
+    }
+    Ok(())
 }
 
 /// The parsed fields of a change request.
@@ -526,6 +604,9 @@ async fn parse_change(tx: &mut dyn Transaction, change: &TicketChange) -> Result
     }
     if let Some(Some(id)) = change.equipment_id {
         fields.check("equipment_id", check_equipment(tx, id).await);
+    }
+    if let Some(Some(id)) = change.team_id {
+        fields.check("team_id", check_team(tx, id).await);
     }
     fields.finish()?;
     Ok(ParsedChange {
@@ -602,6 +683,8 @@ pub(crate) async fn change_ticket_in(
     new.assignee_id = change.assignee_id.unwrap_or(new.assignee_id);
     new.category_id = change.category_id.unwrap_or(new.category_id);
     new.equipment_id = change.equipment_id.unwrap_or(new.equipment_id);
+    new.team_id = change.team_id.unwrap_or(new.team_id);
+    settle_team(tx, change, &old, &mut new).await?;
     new.updated_at = at.to_owned();
     // The status is recorded as asked, but its transition is checked only after a stale
     // save is told apart: "someone changed it meanwhile" explains more than "cannot go
@@ -733,6 +816,7 @@ pub fn request_field(history_field: &str) -> &str {
         "assignee" => "assignee_id",
         "category" => "category_id",
         "equipment" => "equipment_id",
+        "team" => "team_id",
         other => other,
     }
 }
@@ -803,6 +887,13 @@ async fn record_ticket_changes(
             None => None,
         };
         changes.field("assignee", old.assignee_name.clone(), name);
+    }
+    if old.team_id != new.team_id {
+        let name = match new.team_id {
+            Some(id) => tx.team(id).await?.map(|team| team.name),
+            None => None,
+        };
+        changes.field("team", old.team_name.clone(), name);
     }
     if old.category_id != new.category_id {
         let name = match new.category_id {

@@ -293,6 +293,8 @@ fn life_of_ticket(
         updated_by_name: None,
         requester_replied_at: None,
         staff_replied_at: None,
+        team_id: None,
+        team_name: None,
     };
     let Some(agent) = world.staff.choose(rng) else {
         return ticket;

@@ -25,9 +25,11 @@ use crate::{
     storage::{
         ARTICLE_SELECT, ATTACHMENT_SELECT, AWAITING_STAFF, ActiveSession, COMMENT_SELECT,
         COUNT_BY_STATUS_SQL, Dialect, EQUIPMENT_SELECT, HISTORY_SELECT, INBOX_SELECT, LoginRow,
-        NOTIFICATION_SELECT, OUTBOX_COLUMNS, Page, Paged, Storage, TICKET_SELECT, Transaction,
-        USER_COLUMNS, USER_FROM, like_pattern, like_pattern_as_typed, stats_all_sql, stats_sql,
+        NOTIFICATION_SELECT, OUTBOX_COLUMNS, Page, Paged, Storage, TEAM_MEMBERS_SQL, TEAM_SELECT,
+        TICKET_SELECT, Transaction, USER_COLUMNS, USER_FROM, like_pattern, like_pattern_as_typed,
+        stats_all_sql, stats_sql,
     },
+    teams::{Team, TeamMember},
     tickets::{Ticket, TicketOrder, TicketQuery, TicketStats},
     users::{ApiToken, Session, User, UserQuery},
 };
@@ -397,11 +399,45 @@ impl Storage for Store {
 
     async fn categories(&self, scope: Option<CategoryScope>) -> Result<Vec<Category>> {
         Ok(sqlx::query_as(
-            "SELECT id, name, scope, active FROM categories WHERE ($1 IS NULL OR scope = $1) ORDER BY scope, name",
+            "SELECT id, name, scope, active, default_team_id FROM categories \
+             WHERE ($1 IS NULL OR scope = $1) ORDER BY scope, name",
         )
         .bind(scope.map(CategoryScope::as_str))
         .fetch_all(self.reader())
         .await?)
+    }
+
+    async fn teams(&self) -> Result<Vec<Team>> {
+        let mut teams: Vec<Team> = sqlx::query_as(&format!("{TEAM_SELECT} ORDER BY tm.name"))
+            .fetch_all(self.reader())
+            .await?;
+        let members: Vec<(i64, i64, String)> = sqlx::query_as(TEAM_MEMBERS_SQL)
+            .bind(None::<i64>)
+            .fetch_all(self.reader())
+            .await?;
+        for (team_id, id, name) in members {
+            if let Some(team) = teams.iter_mut().find(|team| team.id == team_id) {
+                team.members.push(TeamMember { id, name });
+            }
+        }
+        Ok(teams)
+    }
+
+    async fn team(&self, id: i64) -> Result<Option<Team>> {
+        let team: Option<Team> = sqlx::query_as(&format!("{TEAM_SELECT} WHERE tm.id = $1"))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?;
+        let Some(mut team) = team else {
+            return Ok(None);
+        };
+        team.members = members_of(
+            sqlx::query_as(TEAM_MEMBERS_SQL)
+                .bind(Some(id))
+                .fetch_all(self.reader())
+                .await?,
+        );
+        Ok(Some(team))
     }
 
     async fn articles(&self, query: &ArticleQuery, page: Page) -> Result<Paged<Article>> {
@@ -553,6 +589,12 @@ async fn opt_outs<'e>(
         .collect())
 }
 
+fn members_of(rows: Vec<(i64, i64, String)>) -> Vec<TeamMember> {
+    rows.into_iter()
+        .map(|(_, id, name)| TeamMember { id, name })
+        .collect()
+}
+
 fn push_ticket_filters(qb: &mut Builder<'_>, query: &TicketQuery) {
     qb.push(" WHERE 1 = 1");
     if !query.statuses.is_empty() {
@@ -580,6 +622,9 @@ fn push_ticket_filters(qb: &mut Builder<'_>, query: &TicketQuery) {
     }
     if let Some(equipment_id) = query.equipment_id {
         qb.push(" AND t.equipment_id = ").push_bind(equipment_id);
+    }
+    if let Some(team_id) = query.team_id {
+        qb.push(" AND t.team_id = ").push_bind(team_id);
     }
     if query.awaiting_staff {
         qb.push(" AND ").push(AWAITING_STAFF);
@@ -817,24 +862,114 @@ impl Transaction for BodyTransaction {
     }
 
     async fn category(&mut self, id: i64) -> Result<Option<Category>> {
-        Ok(
-            sqlx::query_as("SELECT id, name, scope, active FROM categories WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.conn())
-                .await?,
+        Ok(sqlx::query_as(
+            "SELECT id, name, scope, active, default_team_id FROM categories WHERE id = $1",
         )
+        .bind(id)
+        .fetch_optional(self.conn())
+        .await?)
     }
 
     async fn insert_category(&mut self, category: &Category) -> Result<i64> {
         sqlx::query_scalar(
-            "INSERT INTO categories (name, scope, active) VALUES ($1, $2, $3) RETURNING id",
+            "INSERT INTO categories (name, scope, active, default_team_id) VALUES ($1, $2, $3, $4) \
+             RETURNING id",
         )
         .bind(&category.name)
         .bind(category.scope.as_str())
         .bind(category.active)
+        .bind(category.default_team_id)
         .fetch_one(self.conn())
         .await
         .map_err(unique_as_field("name", "name"))
+    }
+
+    async fn team(&mut self, id: i64) -> Result<Option<Team>> {
+        let sql = format!("{TEAM_SELECT} WHERE tm.id = $1{}", Store::lock_row("tm"));
+        let team: Option<Team> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?;
+        let Some(mut team) = team else {
+            return Ok(None);
+        };
+        team.members = members_of(
+            sqlx::query_as(TEAM_MEMBERS_SQL)
+                .bind(Some(id))
+                .fetch_all(self.conn())
+                .await?,
+        );
+        Ok(Some(team))
+    }
+
+    async fn insert_team(&mut self, team: &Team, actor_id: i64) -> Result<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO teams (name, lead_id, auto_assign, active, created_at, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&team.name)
+        .bind(team.lead_id)
+        .bind(team.auto_assign)
+        .bind(team.active)
+        .bind(&team.created_at)
+        .bind(&team.updated_at)
+        .bind(actor_id)
+        .fetch_one(self.conn())
+        .await
+        .map_err(unique_as_field("name", "name"))
+    }
+
+    async fn update_team(&mut self, team: &Team, actor_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE teams SET name = $1, lead_id = $2, auto_assign = $3, active = $4, \
+             updated_at = $5, updated_by = $6, version = version + 1 WHERE id = $7",
+        )
+        .bind(&team.name)
+        .bind(team.lead_id)
+        .bind(team.auto_assign)
+        .bind(team.active)
+        .bind(&team.updated_at)
+        .bind(actor_id)
+        .bind(team.id)
+        .execute(self.conn())
+        .await
+        .map_err(unique_as_field("name", "name"))?;
+        Ok(())
+    }
+
+    async fn set_team_members(&mut self, team_id: i64, user_ids: &[i64]) -> Result<()> {
+        sqlx::query("DELETE FROM team_members WHERE team_id = $1")
+            .bind(team_id)
+            .execute(self.conn())
+            .await?;
+        for user_id in user_ids {
+            sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)")
+                .bind(team_id)
+                .bind(user_id)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn available_team_members(&mut self, team_id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT u.id FROM team_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.team_id = $1 AND u.status = 'active' AND u.role IN ('agent', 'admin') \
+             ORDER BY u.id",
+        )
+        .bind(team_id)
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn set_team_last_assigned(&mut self, team_id: i64, user_id: i64) -> Result<()> {
+        sqlx::query("UPDATE teams SET last_assigned_id = $1 WHERE id = $2")
+            .bind(user_id)
+            .bind(team_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
     }
 
     async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>> {
@@ -849,8 +984,8 @@ impl Transaction for BodyTransaction {
         Ok(sqlx::query_scalar(
             "INSERT INTO tickets (title, description, type, status, priority, category_id, requester_id, \
              assignee_id, equipment_id, resolution, search_text, created_at, updated_at, resolved_at, \
-             closed_at, updated_by, requester_replied_at, staff_replied_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             closed_at, updated_by, requester_replied_at, staff_replied_at, team_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
              RETURNING id",
         )
         .bind(&ticket.title)
@@ -871,6 +1006,7 @@ impl Transaction for BodyTransaction {
         .bind(ticket.updated_by)
         .bind(&ticket.requester_replied_at)
         .bind(&ticket.staff_replied_at)
+        .bind(ticket.team_id)
         .fetch_one(self.conn())
         .await?)
     }
@@ -880,7 +1016,7 @@ impl Transaction for BodyTransaction {
             "UPDATE tickets SET title = $1, description = $2, type = $3, status = $4, priority = $5, \
              category_id = $6, assignee_id = $7, equipment_id = $8, resolution = $9, search_text = $10, \
              updated_at = $11, resolved_at = $12, closed_at = $13, version = version + 1, updated_by = $14, \
-             requester_replied_at = $15, staff_replied_at = $16 WHERE id = $17",
+             requester_replied_at = $15, staff_replied_at = $16, team_id = $17 WHERE id = $18",
         )
         .bind(&ticket.title)
         .bind(&ticket.description)
@@ -898,6 +1034,7 @@ impl Transaction for BodyTransaction {
         .bind(actor_id)
         .bind(&ticket.requester_replied_at)
         .bind(&ticket.staff_replied_at)
+        .bind(ticket.team_id)
         .bind(ticket.id)
         .execute(self.conn())
         .await?;

@@ -33,6 +33,7 @@ use crate::{
     locations::Location,
     mail::{MailKind, MailRecipient, OutboxMail, delivery::Delivery},
     notifications::Notification,
+    teams::Team,
     tickets::{Ticket, TicketQuery, TicketStats},
     users::{ApiToken, Session, User, UserQuery},
 };
@@ -190,6 +191,11 @@ pub trait Storage: Send + Sync + 'static {
     async fn locations(&self) -> Result<Vec<Location>>;
     async fn categories(&self, scope: Option<CategoryScope>) -> Result<Vec<Category>>;
 
+    // Teams (`crate::teams`).
+    /// Every team with its members, by name.
+    async fn teams(&self) -> Result<Vec<Team>>;
+    async fn team(&self, id: i64) -> Result<Option<Team>>;
+
     async fn articles(&self, query: &ArticleQuery, page: Page) -> Result<Paged<Article>>;
     async fn article(&self, id: i64) -> Result<Option<Article>>;
 
@@ -255,6 +261,21 @@ pub trait Transaction: Send {
     async fn insert_location(&mut self, location: &Location) -> Result<i64>;
     async fn category(&mut self, id: i64) -> Result<Option<Category>>;
     async fn insert_category(&mut self, category: &Category) -> Result<i64>;
+
+    // Teams (`crate::teams`).
+    /// The team with its members, locked against concurrent changes (and round-robin
+    /// choices) until commit.
+    async fn team(&mut self, id: i64) -> Result<Option<Team>>;
+    /// Inserts `team` (its id, members and joined names are ignored).
+    async fn insert_team(&mut self, team: &Team, actor_id: i64) -> Result<i64>;
+    /// Writes the editable fields, bumps the version.
+    async fn update_team(&mut self, team: &Team, actor_id: i64) -> Result<()>;
+    /// Makes `user_ids` the team's members.
+    async fn set_team_members(&mut self, team_id: i64, user_ids: &[i64]) -> Result<()>;
+    /// The team's members who are active agents or admins, in id order: whom
+    /// round-robin chooses from.
+    async fn available_team_members(&mut self, team_id: i64) -> Result<Vec<i64>>;
+    async fn set_team_last_assigned(&mut self, team_id: i64, user_id: i64) -> Result<()>;
 
     /// The ticket, locked against concurrent changes until commit.
     async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>>;
@@ -399,12 +420,25 @@ pub(crate) const TICKET_SELECT: &str = "SELECT t.id, t.title, t.description, t.t
     t.equipment_id, e.inventory_number AS equipment_inventory_number, e.name AS equipment_name, \
     t.resolution, t.created_at, t.updated_at, t.resolved_at, t.closed_at, \
     t.version, t.updated_by, ub.name AS updated_by_name, \
-    t.requester_replied_at, t.staff_replied_at \
+    t.requester_replied_at, t.staff_replied_at, t.team_id, tt.name AS team_name \
     FROM tickets t JOIN users r ON r.id = t.requester_id \
+    LEFT JOIN teams tt ON tt.id = t.team_id \
     LEFT JOIN users a ON a.id = t.assignee_id \
     LEFT JOIN categories c ON c.id = t.category_id \
     LEFT JOIN equipment e ON e.id = t.equipment_id \
     LEFT JOIN users ub ON ub.id = t.updated_by";
+
+/// A team's columns with its lead's name (members are read apart: `TEAM_MEMBERS_SQL`).
+pub(crate) const TEAM_SELECT: &str = "SELECT tm.id, tm.name, tm.lead_id, l.name AS lead_name, \
+    tm.auto_assign, tm.active, tm.created_at, tm.updated_at, tm.version, \
+    ub.name AS updated_by_name, tm.last_assigned_id \
+    FROM teams tm LEFT JOIN users l ON l.id = tm.lead_id \
+    LEFT JOIN users ub ON ub.id = tm.updated_by";
+
+/// `(team_id, id, name)` of the members of team `$1` (NULL: of every team), by name.
+pub(crate) const TEAM_MEMBERS_SQL: &str = "SELECT m.team_id, u.id, u.name \
+    FROM team_members m JOIN users u ON u.id = m.user_id \
+    WHERE ($1 IS NULL OR m.team_id = $1) ORDER BY u.name, u.id";
 
 /// A user's columns, as `u`; queries that need more (the password hash, a session's
 /// CSRF token) list theirs before these.

@@ -9,6 +9,7 @@ use ictdesk_desk::{
     inbox::MarkRead,
     locations::NewLocation,
     notifications::{NewNotification, NotificationAudience},
+    teams::{NewTeam, TeamChange},
     tickets::{NewTicket, TicketChange},
     users::{NewUser, UserChange},
 };
@@ -170,6 +171,20 @@ both!(
             .mark_read(&t.requester, &MarkRead::All)
             .await
             .expect("read");
+        let team = NewTeam {
+            name: "Сеть".into(),
+            lead_id: Some(t.agent.id),
+            ..NewTeam::default()
+        };
+        let team = t.desk.create_team(&t.admin, &team).await.expect("team");
+        let rename = TeamChange {
+            name: Some("Сеть и телефония".into()),
+            ..TeamChange::default()
+        };
+        t.desk
+            .change_team(&t.admin, team.id, &rename)
+            .await
+            .expect("renamed");
 
         let expected: Vec<(&str, Reach)> = vec![
             (events::TICKET_CREATED, (true, true, true, false)),
@@ -224,6 +239,8 @@ both!(
                 (false, false, true, false),
             ),
             (events::INBOX_READ, (false, false, true, false)),
+            (events::TEAM_CREATED, (true, true, false, false)),
+            (events::TEAM_UPDATED, (true, true, false, false)),
         ];
         let seen = t.events_since(start).await;
         let actual: Vec<(&str, Reach)> = seen

@@ -11,6 +11,7 @@ use ictdesk_desk::{
     locations::NewLocation,
     login_limit::{Admission, LoginLimit},
     notifications::{NewNotification, NotificationAudience},
+    teams::{NewTeam, TeamChange},
     tickets::{NewTicket, TicketChange},
     users::{NewUser, UserChange},
 };
@@ -161,6 +162,7 @@ both!(articles_and_categories, |t: TestDesk| async move {
         name: "Printing".into(),
         scope: Some("article".into()),
         active: None,
+        default_team_id: None,
     };
     t.refuses(desk.create_category(&t.requester, &topic)).await;
     t.quietly(desk.create_category(&t.agent, &topic)).await;
@@ -247,3 +249,26 @@ both!(
         t.quietly(desk.forget_login_attempt(attempt)).await;
     }
 );
+
+both!(teams, |t: TestDesk| async move {
+    let desk = &t.desk;
+    let network = NewTeam {
+        name: "Сеть".into(),
+        lead_id: Some(t.agent.id),
+        ..NewTeam::default()
+    };
+    t.refuses(desk.create_team(&t.agent, &network)).await;
+    let team = t
+        .announces("team_created", desk.create_team(&t.admin, &network))
+        .await;
+    let rename = TeamChange {
+        name: Some("Сеть и телефония".into()),
+        ..TeamChange::default()
+    };
+    t.refuses(desk.change_team(&t.requester, team.id, &rename))
+        .await;
+    t.announces("team_updated", desk.change_team(&t.admin, team.id, &rename))
+        .await;
+    t.quietly(desk.change_team(&t.admin, team.id, &rename))
+        .await;
+});

@@ -17,6 +17,7 @@ mod mail_in;
 mod notifications;
 mod requester;
 mod scale;
+mod teams;
 mod tickets;
 mod users;
 mod workday;

@@ -4,13 +4,19 @@
  * `<button data-api data-method data-body>`.
  */
 
-/** The form's fields as the API wants them (`data-type="int"`, `data-nullable`, …). */
+/** The form's fields as the API wants them (`data-type="int"`, `data-nullable`, `multiple`, …). */
 export function formBody(form) {
   const body = {};
   for (const field of form.elements) {
     if (!field.name || field.disabled) continue;
     if (field.type === 'checkbox') {
       body[field.name] = field.checked;
+      continue;
+    }
+    if (field.type === 'select-multiple') {
+      // A list of choices, such as a team's members: always sent, an empty list too.
+      const chosen = Array.from(field.selectedOptions, (option) => option.value);
+      body[field.name] = field.dataset.type === 'int' ? chosen.map((v) => parseInt(v, 10)) : chosen;
       continue;
     }
     let value = field.value.trim();

@@ -66,6 +66,15 @@ export const PAGE_UPDATES = {
     text: t('toast.knowledge_article_updated', d.article.title),
     href: articlePage(d),
   })),
+  team_created: {
+    list: 'teams',
+    toast: (d, t) => ({ text: t('toast.team_created', d.team.name), href: '/teams/' + d.team.id }),
+  },
+  team_updated: {
+    list: 'teams',
+    fragment: 'team',
+    toast: (d, t) => ({ text: t('toast.team_updated', d.team.name), href: '/teams/' + d.team.id }),
+  },
   // Notices also change the banner and the notices list (`data-live-section="notices"`);
   // the toast carries the message, and a critical one stays until clicked.
   system_notification_created: {

@@ -11,7 +11,7 @@ use crate::{
 };
 
 impl KnownFields for NewCategory {
-    const FIELDS: &'static [&'static str] = &["name", "scope", "active"];
+    const FIELDS: &'static [&'static str] = &["name", "scope", "active", "default_team_id"];
 }
 
 pub async fn list(

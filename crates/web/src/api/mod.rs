@@ -10,6 +10,7 @@ mod inbox;
 mod locations;
 mod mail;
 mod notifications;
+mod teams;
 mod tickets;
 mod tokens;
 mod users;
@@ -71,6 +72,8 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
             "/articles/{id}/attachments",
             post(attachments::upload_to_article).layer(upload_limit),
         )
+        .route("/teams", get(teams::list).post(teams::create))
+        .route("/teams/{id}", get(teams::get).patch(teams::change))
         .route("/inbox", get(inbox::list))
         .route("/inbox/read", post(inbox::read))
         .route(

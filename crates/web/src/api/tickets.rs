@@ -29,6 +29,7 @@ impl KnownFields for NewTicket {
         "category_id",
         "equipment_id",
         "requester_id",
+        "team_id",
     ];
 }
 
@@ -44,6 +45,7 @@ impl KnownFields for TicketChange {
         "type",
         "category_id",
         "equipment_id",
+        "team_id",
     ];
 }
 
@@ -51,7 +53,7 @@ impl KnownFields for NewComment {
     const FIELDS: &'static [&'static str] = &["body", "internal"];
 }
 
-/// `?status&priority&assignee_id&requester_id&category_id&equipment_id&unassigned
+/// `?status&priority&assignee_id&requester_id&category_id&equipment_id&team_id&unassigned
 /// &awaiting_staff&order&q&page&per_page`; `status` may list several (`new,waiting`).
 fn query(params: &Params) -> Result<TicketQuery> {
     Ok(TicketQuery {
@@ -64,6 +66,7 @@ fn query(params: &Params) -> Result<TicketQuery> {
         requester_id: params.get("requester_id")?,
         category_id: params.get("category_id")?,
         equipment_id: params.get("equipment_id")?,
+        team_id: params.get("team_id")?,
         awaiting_staff: params.get("awaiting_staff")?.unwrap_or(false),
         q: params.text("q").map(str::to_owned),
         order: params

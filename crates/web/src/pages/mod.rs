@@ -18,6 +18,7 @@ mod markdown;
 mod notifications;
 mod pager;
 mod preferences;
+mod teams;
 mod tickets;
 mod users;
 
@@ -67,6 +68,7 @@ pub fn router(app: AppState) -> Router {
         .merge(notifications::routes())
         .merge(inbox::routes())
         .merge(preferences::routes())
+        .merge(teams::routes())
         .with_state(pages)
 }
 

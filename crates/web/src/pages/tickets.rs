@@ -17,6 +17,7 @@ use ictdesk_desk::{
     comments::Comment,
     equipment::{Equipment, EquipmentQuery},
     history::HistoryEntry,
+    teams::Team,
     tickets::{Priority, Ticket, TicketOrder, TicketQuery, TicketStats, TicketStatus, TicketType},
     timestamps,
     users::{Role, User, UserQuery},
@@ -54,6 +55,8 @@ struct Filters {
     assignee: Option<String>,
     /// A category id.
     category: Option<String>,
+    /// A team id: that team's queue (staff).
+    team: Option<String>,
     /// A requester's user id (staff only: requesters see their own tickets anyway).
     requester: Option<String>,
     /// `1`: only open tickets whose requester spoke last («Ждёт ответа ИТ»).
@@ -100,6 +103,7 @@ impl Filters {
             assignee_id: (self.assignee.as_deref() == Some("me")).then_some(me.id),
             unassigned: self.assignee.as_deref() == Some("none"),
             category_id: self.category_id(),
+            team_id: self.team_id(),
             requester_id: self.requester_id(),
             awaiting_staff: self.awaiting.as_deref() == Some("1"),
             q: text(&self.q),
@@ -109,6 +113,10 @@ impl Filters {
 
     fn category_id(&self) -> Option<i64> {
         self.category.as_deref()?.parse().ok()
+    }
+
+    fn team_id(&self) -> Option<i64> {
+        self.team.as_deref()?.parse().ok()
     }
 
     fn requester_id(&self) -> Option<i64> {
@@ -131,6 +139,7 @@ impl Filters {
                 ("priority", self.priority.clone()),
                 ("assignee", self.assignee.clone()),
                 ("category", self.category.clone()),
+                ("team", self.team.clone()),
                 ("requester", self.requester.clone()),
                 ("awaiting", self.awaiting.clone()),
                 ("q", self.q.clone()),
@@ -154,6 +163,9 @@ struct ListPage {
     assignee: String,
     categories: Vec<Category>,
     category: Option<i64>,
+    /// The teams whose queue staff may choose.
+    teams: Vec<Team>,
+    team: Option<i64>,
     /// The requester the list is narrowed to, with the link that widens it again.
     requester: Option<Narrowed>,
     q: String,
@@ -182,6 +194,11 @@ async fn list(
     let categories = desk
         .list_categories(&caller.user, Some(CategoryScope::Ticket))
         .await?;
+    let teams = if visitor.is_staff() {
+        desk.list_teams(&visitor.user).await?
+    } else {
+        Vec::new()
+    };
     let requester = match filters.requester_id() {
         Some(id) if caller.is_staff() => Some(Narrowed {
             id,
@@ -220,6 +237,8 @@ async fn list(
         assignee: filters.assignee.clone().unwrap_or_default(),
         categories,
         category: filters.category_id(),
+        teams,
+        team: filters.team_id(),
         requester,
         q: filters.q.clone().unwrap_or_default(),
     };

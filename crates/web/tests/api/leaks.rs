@@ -149,6 +149,25 @@ pub async fn make_every_change(app: &TestApp, v: &Viewers) -> Vec<Expected> {
         .expect(200);
     expect("inbox_read", "o");
 
+    // Teams are the desk's internal organisation: agents and admins only.
+    let team = app
+        .post(
+            admin,
+            "/api/v1/teams",
+            json!({"name": "Network", "lead_id": app.agent.id}),
+        )
+        .await
+        .expect(201);
+    expect("team_created", "ag");
+    app.patch(
+        admin,
+        &format!("/api/v1/teams/{}", team.id()),
+        json!({"auto_assign": true}),
+    )
+    .await
+    .expect(200);
+    expect("team_updated", "ag");
+
     make_equipment_changes(app, agent, &mut expect).await;
     make_article_changes(app, agent, &mut expect).await;
 

@@ -49,5 +49,6 @@ mod pages;
 mod postgres;
 mod requester_home;
 mod session;
+mod teams;
 mod tickets;
 mod validation;

@@ -95,3 +95,64 @@ async fn agents_narrow_the_ticket_list_to_a_requester_or_a_category() {
     assert!(printed.contains("printer jams"));
     assert!(!printed.contains("mail is slow") && !printed.contains("screen flickers"));
 }
+
+#[tokio::test]
+async fn staff_see_the_teams_and_each_team_s_queue_and_requesters_neither() {
+    let app = spawn_app().await;
+    let admin = app.login_as(&app.admin).await;
+    let agent = app.login_as(&app.agent).await;
+    let owner = app.login_as(&app.owner).await;
+    let team = app
+        .post(
+            &admin,
+            "/api/v1/teams",
+            json!({"name": "Сеть", "lead_id": app.agent.id}),
+        )
+        .await
+        .expect(201)
+        .id();
+    app.post(
+        &agent,
+        "/api/v1/tickets",
+        json!({"title": "Switch on floor 3 is down", "team_id": team}),
+    )
+    .await
+    .expect(201);
+    app.create_ticket(&owner, "Owner's mail is slow").await;
+
+    let teams = app.get_html(&agent, "/teams").await;
+    assert!(teams.contains("Сеть") && teams.contains(&app.agent.name));
+    assert!(teams.contains(&format!(r#"href="/tickets?team={team}""#)));
+    assert!(
+        !teams.contains("api/v1/teams\""),
+        "no create form for an agent"
+    );
+    let rows = app.get_html(&agent, "/teams/rows").await;
+    assert!(rows.contains("Сеть"));
+    let page = app.get_html(&admin, &format!("/teams/{team}")).await;
+    assert!(
+        page.contains(&format!("/api/v1/teams/{team}")),
+        "the admin's form"
+    );
+    let live = app.get_html(&agent, &format!("/teams/{team}/live")).await;
+    assert!(live.contains(&app.agent.name));
+
+    let queue = app.get_html(&agent, &format!("/tickets?team={team}")).await;
+    assert!(queue.contains("floor 3") && !queue.contains("mail is slow"));
+
+    for path in ["/teams", "/teams/rows", &format!("/teams/{team}")] {
+        let response = app
+            .request(&owner, reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(response.status().as_u16(), 403, "{path}");
+        let body = response.text().await.expect("a body");
+        assert!(!body.contains("Сеть"), "{path}");
+    }
+    let theirs = app.get_html(&owner, "/tickets").await;
+    assert!(
+        !theirs.contains(r#"name="team""#),
+        "no team filter for a requester"
+    );
+}

@@ -31,6 +31,18 @@ test('a form becomes the body the API wants', () => {
   });
 });
 
+test('a multiple choice is sent as a list of its chosen values, an empty one too', () => {
+  const form = page(`<form class="api-form">
+    <select name="member_ids" data-type="int" multiple>
+      <option value="2" selected>Ada</option><option value="5">Bob</option><option value="9" selected>Eve</option>
+    </select>
+    <select name="tags" multiple><option value="a">a</option></select>
+  </form>`).querySelector('form');
+  assert.deepEqual(formBody(form), { member_ids: [2, 9], tags: [] });
+  form.elements.member_ids.options[0].selected = false;
+  assert.deepEqual(formBody(form), { member_ids: [9], tags: [] });
+});
+
 test('after a save the saved values are the form initial ones', () => {
   const form = page(FORM).querySelector('form');
   form.elements.priority.value = 'high';
