@@ -272,13 +272,13 @@ impl Desk {
     }
 
     /// Every team, by name (agents and admins only).
-    pub async fn list_teams(&self, viewer: &User) -> Result<Vec<Team>> {
-        require_staff(viewer, "see teams")?;
+    pub async fn list_teams(&self, actor: &User) -> Result<Vec<Team>> {
+        require_staff(actor, "see teams")?;
         self.store.teams().await
     }
 
-    pub async fn get_team(&self, viewer: &User, id: i64) -> Result<Team> {
-        require_staff(viewer, "see teams")?;
+    pub async fn get_team(&self, actor: &User, id: i64) -> Result<Team> {
+        require_staff(actor, "see teams")?;
         self.store.team(id).await?.ok_or(Error::NotFound("team"))
     }
 }

@@ -16,7 +16,7 @@ use ictdesk_desk::{
     users::{User, UserQuery, UserStatus},
 };
 
-use super::{PageError, Pages, Shell, Visitor, i18n::Tr, render, visitor};
+use super::{PageCaller, PageError, Pages, Shell, i18n::Tr, page_caller, render};
 
 pub fn routes() -> Router<Pages> {
     Router::new()
@@ -91,8 +91,8 @@ struct LivePart {
 }
 
 /// Active agents and admins, for an admin's forms (nobody else sees them).
-async fn choosable(pages: &Pages, visitor: &Visitor) -> Result<Vec<User>, PageError> {
-    if !visitor.is_admin() {
+async fn choosable(pages: &Pages, caller: &PageCaller) -> Result<Vec<User>, PageError> {
+    if !caller.is_admin() {
         return Ok(Vec::new());
     }
     let query = UserQuery {
@@ -102,7 +102,7 @@ async fn choosable(pages: &Pages, visitor: &Visitor) -> Result<Vec<User>, PageEr
     let mut users = pages
         .app
         .desk
-        .list_users(&visitor.user, &query, Page::all())
+        .list_users(&caller.user, &query, Page::all())
         .await?
         .items;
     users.retain(|user| user.role.is_staff());
@@ -110,32 +110,23 @@ async fn choosable(pages: &Pages, visitor: &Visitor) -> Result<Vec<User>, PageEr
 }
 
 async fn list(State(pages): State<Pages>, headers: HeaderMap) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/teams").await?;
+    let caller = page_caller(&pages, &headers, "/teams").await?;
     let last_id = pages.app.hub.head();
-    let teams = pages.app.desk.list_teams(&visitor.user).await?;
+    let teams = pages.app.desk.list_teams(&caller.user).await?;
     render(&ListPage {
-        shell: Shell::new(
-            &pages,
-            &visitor,
-            visitor.t.t("teams.title"),
-            "teams",
-            last_id,
-        ),
-        t: visitor.t,
-        admin: visitor.is_admin(),
-        staff: choosable(&pages, &visitor).await?,
+        shell: Shell::new(&pages, &caller, caller.t.t("teams.title"), "teams", last_id),
+        t: caller.t,
+        admin: caller.is_admin(),
+        staff: choosable(&pages, &caller).await?,
         form: TeamForm::default(),
         teams,
     })
 }
 
 async fn rows(State(pages): State<Pages>, headers: HeaderMap) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, "/teams").await?;
-    let teams = pages.app.desk.list_teams(&visitor.user).await?;
-    render(&Rows {
-        t: visitor.t,
-        teams,
-    })
+    let caller = page_caller(&pages, &headers, "/teams").await?;
+    let teams = pages.app.desk.list_teams(&caller.user).await?;
+    render(&Rows { t: caller.t, teams })
 }
 
 async fn team(
@@ -143,16 +134,16 @@ async fn team(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, &format!("/teams/{id}")).await?;
+    let caller = page_caller(&pages, &headers, &format!("/teams/{id}")).await?;
     let last_id = pages.app.hub.head();
-    let team = pages.app.desk.get_team(&visitor.user, id).await?;
+    let team = pages.app.desk.get_team(&caller.user, id).await?;
     render(&TeamPage {
-        shell: Shell::new(&pages, &visitor, &team.name, "teams", last_id),
-        t: visitor.t,
-        admin: visitor.is_admin(),
-        staff: choosable(&pages, &visitor).await?,
+        shell: Shell::new(&pages, &caller, &team.name, "teams", last_id),
+        t: caller.t,
+        admin: caller.is_admin(),
+        staff: choosable(&pages, &caller).await?,
         form: TeamForm::of(&team),
-        live: LivePart { t: visitor.t, team },
+        live: LivePart { t: caller.t, team },
     })
 }
 
@@ -161,7 +152,7 @@ async fn live_part(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let visitor = visitor(&pages, &headers, &format!("/teams/{id}")).await?;
-    let team = pages.app.desk.get_team(&visitor.user, id).await?;
-    render(&LivePart { t: visitor.t, team })
+    let caller = page_caller(&pages, &headers, &format!("/teams/{id}")).await?;
+    let team = pages.app.desk.get_team(&caller.user, id).await?;
+    render(&LivePart { t: caller.t, team })
 }

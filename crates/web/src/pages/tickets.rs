@@ -194,8 +194,8 @@ async fn list(
     let categories = desk
         .list_categories(&caller.user, Some(CategoryScope::Ticket))
         .await?;
-    let teams = if visitor.is_staff() {
-        desk.list_teams(&visitor.user).await?
+    let teams = if caller.is_staff() {
+        desk.list_teams(&caller.user).await?
     } else {
         Vec::new()
     };
