@@ -1,5 +1,5 @@
 /*
- * LiveUpdates — the browser side of ictdesk's real-time hub (SPEC §6).
+ * LiveUpdates — the browser side of ictdesk's real-time hub (docs/protocol.md).
  *
  *   new LiveUpdates({apiEndpoint, csrfToken, useWebSocket, websocketUrl,
  *                    refreshInterval, onSuccess, onEvent, onModeChange, onReset,

@@ -1,19 +1,22 @@
 /*
  * Calls to the JSON API (`/api/v1`, see docs/protocol.md): the session's cookie and
  * CSRF token go with each, and a refusal becomes an Error carrying the API's parts
- * (status, the fields it names, who changed the object meanwhile).
+ * (status, the fields it names, who changed the object meanwhile). A body is sent as
+ * JSON, or as it is when it is a FormData (files: multipart).
  */
 
 export function createApi({ fetch, csrfToken }) {
   return async function api(method, url, body) {
     const headers = { Accept: 'application/json' };
     if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const multipart = body instanceof FormData;
+    // The browser writes a multipart body's Content-Type itself (with its boundary).
+    if (body !== undefined && !multipart) headers['Content-Type'] = 'application/json';
     const response = await fetch(url, {
       method,
       headers,
       credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || multipart ? body : JSON.stringify(body),
     });
     const data = parseJson(await response.text());
     if (!response.ok) throw refusal(response.status, data);

@@ -1,22 +1,29 @@
 /*
  * The pages' behaviour, wired together: one LiveUpdates per tab (live-updates.js), the
  * connection mode, toasts, the page parts an event changes (page-updates.js says which),
- * forms to the JSON API, and dates in the reader's locale. Each concern is a module of
+ * forms to the JSON API, the inbox bell, a ticket's forms and files, and dates in the
+ * reader's locale. Each concern is a module of
  * its own; this one only reads the page and connects them.
  */
 
 import { createApi, explain as explainError } from './api.js';
+import { bindUploadCards } from './attachments.js';
+import { bindCommentForms } from './comments.js';
 import { dateFormat, formatDates } from './dates.js';
 import { watchExpiry } from './expiry.js';
 import { bindButtons, bindForms } from './forms.js';
 import { refreshFragment } from './fragments.js';
+import { bindInbox } from './inbox.js';
+import { bindListFilters } from './list-filters.js';
 import { bindRowLinks, createLiveList } from './lists.js';
 import { concerns, pageUpdate, toastFor } from './page-updates.js';
 import { showPresence, trackPresence } from './presence.js';
 import { awaitOwnEvents, createRefresher } from './refresh.js';
+import { bindRequesterPick } from './requester-pick.js';
 import { bindSession } from './session.js';
 import { refreshStats } from './stats.js';
 import { readJson, translator } from './strings.js';
+import { bindTicketForm } from './ticket-form.js';
 import { createToasts } from './toasts.js';
 
 const config = readJson(document, 'ictdesk-config');
@@ -84,6 +91,12 @@ bindForms(document, { api, explain, saved: own.saved, location });
 bindButtons(document, { api, saved: own.saved, failed: (error) => toast({ text: explain(error), level: 'error' }) });
 bindSession(document, { api, explain, t, location });
 bindRowLinks(document, location);
+bindListFilters(document);
+bindInbox(document, { api, fetch, t, userId: config && config.userId });
+bindUploadCards(document, { api, explain, t });
+const ticketForm = bindTicketForm(document, { api, explain, t, storage: localStorage });
+bindCommentForms(document, { api, explain, t, storage: localStorage, ticketForm });
+bindRequesterPick(document, { api, t, ...timers });
 
 if (config && window.LiveUpdates) {
   const presence = document.getElementById('presence');

@@ -444,10 +444,44 @@ const CATALOG: &[(&str, &str, &str)] = &[
         "Write a comment…",
         "Напишите комментарий…",
     ),
+    // agentday: the comment form's two tabs (issue 17, point 3).
+    ("comment.kind", "Kind of comment", "Вид комментария"),
+    ("comment.reply_tab", "Reply to requester", "Ответ заявителю"),
+    ("comment.note_tab", "Internal note", "Внутренняя заметка"),
     (
-        "ticket.internal",
-        "Internal note (agents only)",
-        "Внутренняя заметка (только для сотрудников ИТ)",
+        "comment.reply_send",
+        "Send reply to requester",
+        "Отправить ответ заявителю",
+    ),
+    (
+        "comment.note_send",
+        "Add internal note",
+        "Добавить внутреннюю заметку",
+    ),
+    (
+        "comment.reply_and_save",
+        "Save changes and send reply",
+        "Сохранить изменения и отправить ответ",
+    ),
+    (
+        "comment.note_and_save",
+        "Save changes and add note",
+        "Сохранить изменения и добавить заметку",
+    ),
+    (
+        "comment.reply_hint",
+        "The requester will see this reply.",
+        "Заявитель увидит этот ответ.",
+    ),
+    (
+        "comment.note_hint",
+        "Only IT staff see this note; the requester does not.",
+        "Заметку видят только сотрудники ИТ, заявитель — нет.",
+    ),
+    (
+        "comment.unsaved",
+        "Not sent yet: kept in this browser as a draft.",
+        "Ещё не отправлено: черновик сохранён в этом браузере.",
     ),
     ("ticket.internal_badge", "internal", "внутренняя"),
     ("ticket.take", "Take it", "Взять себе"),

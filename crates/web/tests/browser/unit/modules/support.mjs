@@ -10,6 +10,11 @@ export function page(html = '') {
   return window.document;
 }
 
+/** A real Storage (jsdom's localStorage for one origin), empty. */
+export function storage() {
+  return new JSDOM('', { url: 'http://127.0.0.1/' }).window.localStorage;
+}
+
 /**
  * A server answering `routes[method + ' ' + path]` (a function of the request body, or
  * a value): `{status?, type?, body}`. Its `fetch` takes paths as a page's does.
@@ -21,9 +26,12 @@ export async function server(routes) {
     request.on('data', (chunk) => (body += chunk));
     request.on('end', () => {
       const key = request.method + ' ' + request.url;
-      requests.push({ key, headers: request.headers, body: body ? JSON.parse(body) : undefined });
+      // JSON is parsed; any other body (multipart) is handed on as its text.
+      const json = (request.headers['content-type'] || '').startsWith('application/json');
+      const parsed = body ? (json ? JSON.parse(body) : body) : undefined;
+      requests.push({ key, headers: request.headers, body: parsed });
       const route = routes[key];
-      const answer = typeof route === 'function' ? route(body ? JSON.parse(body) : undefined) : route;
+      const answer = typeof route === 'function' ? route(parsed) : route;
       if (!answer) {
         response.writeHead(404, { 'Content-Type': 'application/json' });
         response.end('{"error":"not found"}');
