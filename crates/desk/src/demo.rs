@@ -671,7 +671,8 @@ fn serial(rng: &mut StdRng) -> String {
 }
 
 /// 80 pieces: most in use by someone, some in stock, a few in repair or written off,
-/// each with its creation and later moves in history.
+/// each with its creation and later moves in history. Returns each piece's id and
+/// holder.
 async fn seed_equipment(
     tx: &mut dyn Transaction,
     kept: &mut Kept,
@@ -679,7 +680,7 @@ async fn seed_equipment(
     locations: &[Location],
     clock: &Clock,
     rng: &mut StdRng,
-) -> Result<Vec<i64>> {
+) -> Result<Vec<(i64, Option<i64>)>> {
     let agent = &people.agents[0];
     let storage = locations
         .iter()
@@ -733,10 +734,13 @@ async fn seed_equipment(
                 }),
                 _ => None,
             };
+            let mut holder = piece.assigned_user_id;
             if let Some(change) = change {
-                kept.keep(change_equipment_in(tx, agent, piece.id, &change, &later).await?);
+                let changed = change_equipment_in(tx, agent, piece.id, &change, &later).await?;
+                // A repair or a write-off takes the piece from its holder.
+                holder = kept.keep(changed).assigned_user_id;
             }
-            ids.push(piece.id);
+            ids.push((piece.id, holder));
         }
     }
     Ok(ids)
@@ -802,7 +806,7 @@ async fn seed_tickets(
     kept: &mut Kept,
     people: &People,
     categories: &[Category],
-    equipment: &[i64],
+    equipment: &[(i64, Option<i64>)],
     clock: &Clock,
     rng: &mut StdRng,
 ) -> Result<(usize, usize)> {
@@ -823,8 +827,9 @@ async fn seed_tickets(
             priority: Some(priority.into()),
             ticket_type: Some(kind.into()),
             category_id: category_id(categories, CategoryScope::Ticket, category),
+            // A requester names only what they hold (tickets::check_equipment).
             equipment_id: (category == 0)
-                .then(|| equipment.choose(rng).copied())
+                .then(|| held_by(equipment, requester).choose(rng).copied())
                 .flatten(),
             requester_id: None,
             team_id: None,
@@ -851,6 +856,14 @@ async fn seed_tickets(
         }
     }
     Ok((TOTAL, comments))
+}
+
+/// The pieces `person` holds.
+fn held_by(equipment: &[(i64, Option<i64>)], person: &User) -> Vec<i64> {
+    let theirs = equipment
+        .iter()
+        .filter(|(_, holder)| *holder == Some(person.id));
+    theirs.map(|(id, _)| *id).collect()
 }
 
 /// 0–3 comments: the agent's reply, the requester's answer, sometimes an internal note.

@@ -160,7 +160,8 @@ pub struct EquipmentQuery {
     pub kind: Option<EquipmentKind>,
     pub location_id: Option<i64>,
     pub assigned_user_id: Option<i64>,
-    /// Part of the inventory number, name or serial.
+    /// Part of the inventory number, name or serial, of the holder's name or e-mail, or
+    /// of the location's name, building or room.
     pub q: Option<String>,
 }
 

@@ -47,6 +47,7 @@ pub mod mail;
 pub mod notifications;
 pub mod passwords;
 pub mod patch;
+pub mod person_card;
 pub mod seed;
 pub mod storage;
 pub mod teams;

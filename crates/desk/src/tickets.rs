@@ -380,10 +380,15 @@ async fn check_category(
     }
 }
 
-async fn check_equipment(tx: &mut dyn Transaction, id: i64) -> Result<(), String> {
+/// The equipment a ticket is about: staff may name any piece, a requester only one they
+/// hold — anything else is "no such equipment", as for an id that does not exist, so a
+/// requester's ticket never shows, nor tells apart, someone else's device.
+async fn check_equipment(tx: &mut dyn Transaction, id: i64, actor: &User) -> Result<(), String> {
     match tx.equipment(id).await {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => Err("no such equipment".into()),
+        Ok(Some(piece)) if actor.role.is_staff() || piece.assigned_user_id == Some(actor.id) => {
+            Ok(())
+        }
+        Ok(_) => Err("no such equipment".into()),
         Err(_) => Err("cannot be checked now".into()),
     }
 }
@@ -425,7 +430,7 @@ pub(crate) async fn create_ticket_in(
         );
     }
     if let Some(id) = input.equipment_id {
-        fields.check("equipment_id", check_equipment(tx, id).await);
+        fields.check("equipment_id", check_equipment(tx, id, actor).await);
     }
     if let Some(id) = input.team_id {
         if !actor.role.is_staff() {
@@ -566,7 +571,11 @@ struct ParsedChange {
     resolution: Option<Option<String>>,
 }
 
-async fn parse_change(tx: &mut dyn Transaction, change: &TicketChange) -> Result<ParsedChange> {
+async fn parse_change(
+    tx: &mut dyn Transaction,
+    actor: &User,
+    change: &TicketChange,
+) -> Result<ParsedChange> {
     let mut fields = Fields::new();
     let status = change
         .status
@@ -603,7 +612,7 @@ async fn parse_change(tx: &mut dyn Transaction, change: &TicketChange) -> Result
         );
     }
     if let Some(Some(id)) = change.equipment_id {
-        fields.check("equipment_id", check_equipment(tx, id).await);
+        fields.check("equipment_id", check_equipment(tx, id, actor).await);
     }
     if let Some(Some(id)) = change.team_id {
         fields.check("team_id", check_team(tx, id).await);
@@ -670,7 +679,7 @@ pub(crate) async fn change_ticket_in(
     let old = tx.ticket(id).await?.ok_or(Error::NotFound("ticket"))?;
     check_can_see(actor, &old)?;
     require_staff(actor, "change tickets")?;
-    let parsed = parse_change(tx, change).await?;
+    let parsed = parse_change(tx, actor, change).await?;
 
     let mut new = old.clone();
     new.title = parsed.title.unwrap_or(new.title);

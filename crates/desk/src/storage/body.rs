@@ -24,7 +24,7 @@ use crate::{
     notifications::{Notification, NotificationRow},
     storage::{
         ARTICLE_SELECT, ATTACHMENT_SELECT, AWAITING_STAFF, ActiveSession, COMMENT_SELECT,
-        COUNT_BY_STATUS_SQL, Dialect, EQUIPMENT_SELECT, HISTORY_SELECT, INBOX_SELECT, LoginRow,
+        COUNT_BY_STATUS_SQL, Dialect, EQUIPMENT_FROM, EQUIPMENT_SELECT, HISTORY_SELECT, INBOX_SELECT, LoginRow,
         NOTIFICATION_SELECT, OUTBOX_COLUMNS, Page, Paged, Storage, TEAM_MEMBERS_SQL, TEAM_SELECT,
         TICKET_SELECT, Transaction, USER_COLUMNS, USER_FROM, like_pattern, like_pattern_as_typed,
         stats_all_sql, stats_sql,
@@ -372,7 +372,7 @@ impl Storage for Store {
 
     async fn equipment_list(&self, query: &EquipmentQuery, page: Page) -> Result<Paged<Equipment>> {
         self.page_of(
-            "equipment q",
+            EQUIPMENT_FROM,
             EQUIPMENT_SELECT,
             |qb| push_equipment_filters(qb, query),
             order_by(" ORDER BY q.inventory_number"),
@@ -670,14 +670,31 @@ fn push_equipment_filters(qb: &mut Builder<'_>, query: &EquipmentQuery) {
         qb.push(" AND q.assigned_user_id = ").push_bind(user_id);
     }
     if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
-        let pattern = like_pattern(q.trim());
-        qb.push(" AND (lower(q.inventory_number) LIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR lower(q.name) LIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR lower(q.serial) LIKE ")
-            .push_bind(pattern)
-            .push(" ESCAPE '\\')");
+        let (pattern, as_typed) = (like_pattern(q.trim()), like_pattern_as_typed(q.trim()));
+        // The piece itself, its holder (`au`) and where it stands (`l`); lower() folds
+        // ASCII only on SQLite, so each is also matched as typed ("Иван" finds "Иван").
+        let columns = [
+            "q.inventory_number",
+            "q.name",
+            "q.serial",
+            "au.name",
+            "au.email",
+            "l.name",
+            "l.building",
+            "l.room",
+        ];
+        qb.push(" AND (");
+        for (i, column) in columns.iter().enumerate() {
+            if i > 0 {
+                qb.push(" OR ");
+            }
+            qb.push(format!("lower({column}) LIKE "))
+                .push_bind(pattern.clone())
+                .push(format!(" ESCAPE '\\' OR {column} LIKE "))
+                .push_bind(as_typed.clone())
+                .push(" ESCAPE '\\'");
+        }
+        qb.push(")");
     }
 }
 

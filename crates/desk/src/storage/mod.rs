@@ -455,6 +455,11 @@ pub(crate) const EQUIPMENT_SELECT: &str = "SELECT q.id, q.inventory_number, q.na
     LEFT JOIN users au ON au.id = q.assigned_user_id \
     LEFT JOIN users ub ON ub.id = q.updated_by";
 
+/// What the equipment list's filters read (the search looks at the holder and the
+/// location too): the joins of [`EQUIPMENT_SELECT`] without the last editor's.
+pub(crate) const EQUIPMENT_FROM: &str = "equipment q LEFT JOIN locations l ON l.id = q.location_id \
+    LEFT JOIN users au ON au.id = q.assigned_user_id";
+
 pub(crate) const ARTICLE_SELECT: &str = "SELECT ar.id, ar.title, ar.body, ar.category_id, \
     c.name AS category_name, ar.visibility, ar.author_id, au.name AS author_name, \
     ar.created_at, ar.updated_at, ar.version, ar.updated_by, ub.name AS updated_by_name \

@@ -15,6 +15,7 @@ mod login_limit;
 mod mail;
 mod mail_in;
 mod notifications;
+mod person_card;
 mod requester;
 mod scale;
 mod teams;

@@ -9,6 +9,8 @@
 import { createApi, explain as explainError } from './api.js';
 import { bindUploadCards } from './attachments.js';
 import { bindCommentForms } from './comments.js';
+import { bindEquipmentPick } from './equipment-pick.js';
+import { bindFolds } from './fold.js';
 import { dateFormat, formatDates } from './dates.js';
 import { watchExpiry } from './expiry.js';
 import { bindButtons, bindForms } from './forms.js';
@@ -92,11 +94,13 @@ bindButtons(document, { api, saved: own.saved, failed: (error) => toast({ text: 
 bindSession(document, { api, explain, t, location });
 bindRowLinks(document, location);
 bindListFilters(document);
+bindFolds(document);
 bindInbox(document, { api, fetch, t, userId: config && config.userId });
 bindUploadCards(document, { api, explain, t });
 const ticketForm = bindTicketForm(document, { api, explain, t, storage: localStorage });
 bindCommentForms(document, { api, explain, t, storage: localStorage, ticketForm });
 bindRequesterPick(document, { api, t, ...timers });
+bindEquipmentPick(document, { api, t, ...timers });
 
 if (config && window.LiveUpdates) {
   const presence = document.getElementById('presence');

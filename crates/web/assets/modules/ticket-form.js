@@ -9,7 +9,7 @@
 import { draftStore } from './drafts.js';
 import { initialValue, setDefault } from './forms.js';
 
-export const FIELDS = ['status', 'priority', 'assignee_id', 'resolution'];
+export const FIELDS = ['status', 'priority', 'assignee_id', 'equipment_id', 'resolution'];
 
 /**
  * «Ольга Смирнова изменила» / «Иван Техников изменил»: Russian verbs agree with the
@@ -95,7 +95,7 @@ export function bindTicketForm(document, { api, explain, t, storage }) {
     const request = { version: parseInt(field('version').value, 10) };
     changedFields().forEach((name) => {
       const value = field(name).value.trim();
-      if (name === 'assignee_id') request[name] = value === '' ? null : parseInt(value, 10);
+      if (name === 'assignee_id' || name === 'equipment_id') request[name] = value === '' ? null : parseInt(value, 10);
       else request[name] = value;
     });
     return request;

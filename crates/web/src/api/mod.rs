@@ -56,6 +56,7 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
         )
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::change))
+        .route("/users/{id}/card", get(users::card))
         .route("/equipment", get(equipment::list).post(equipment::create))
         .route(
             "/equipment/{id}",

@@ -13,6 +13,7 @@ use axum::{
 use ictdesk_desk::{
     Error as DeskError,
     login_limit::{Admission, LoginAttempt},
+    person_card::PersonCard,
     users::{NewUser, Role, User, UserChange, UserQuery, UserStatus},
 };
 use ictdesk_hub::client_addr::client_ip;
@@ -68,6 +69,16 @@ pub async fn create(
 
 pub async fn get(State(state): State<AppState>, caller: Caller, Id(id): Id) -> Result<Json<User>> {
     Ok(Json(state.desk.get_user(&caller.user, id).await?))
+}
+
+/// `GET /users/{id}/card`: the person's card for staff (open tickets, equipment, where
+/// it stands); 404 for anyone else.
+pub async fn card(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<PersonCard>> {
+    Ok(Json(state.desk.person_card(&caller.user, id).await?))
 }
 
 pub async fn change(

@@ -40,29 +40,73 @@ const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 const MODULES: &[(&str, &[u8])] = &[
     ("api.js", include_bytes!("../../assets/modules/api.js")),
     ("app.js", include_bytes!("../../assets/modules/app.js")),
-    ("attachments.js", include_bytes!("../../assets/modules/attachments.js")),
-    ("comments.js", include_bytes!("../../assets/modules/comments.js")),
+    (
+        "attachments.js",
+        include_bytes!("../../assets/modules/attachments.js"),
+    ),
+    (
+        "comments.js",
+        include_bytes!("../../assets/modules/comments.js"),
+    ),
     ("dates.js", include_bytes!("../../assets/modules/dates.js")),
     (
         "expiry.js",
         include_bytes!("../../assets/modules/expiry.js"),
     ),
-    ("drafts.js", include_bytes!("../../assets/modules/drafts.js")),
+    (
+        "drafts.js",
+        include_bytes!("../../assets/modules/drafts.js"),
+    ),
+    (
+        "equipment-pick.js",
+        include_bytes!("../../assets/modules/equipment-pick.js"),
+    ),
+    ("fold.js", include_bytes!("../../assets/modules/fold.js")),
     ("forms.js", include_bytes!("../../assets/modules/forms.js")),
-    ("fragments.js", include_bytes!("../../assets/modules/fragments.js")),
+    (
+        "fragments.js",
+        include_bytes!("../../assets/modules/fragments.js"),
+    ),
     ("html.js", include_bytes!("../../assets/modules/html.js")),
     ("inbox.js", include_bytes!("../../assets/modules/inbox.js")),
-    ("list-filters.js", include_bytes!("../../assets/modules/list-filters.js")),
+    (
+        "list-filters.js",
+        include_bytes!("../../assets/modules/list-filters.js"),
+    ),
     ("lists.js", include_bytes!("../../assets/modules/lists.js")),
-    ("page-updates.js", include_bytes!("../../assets/modules/page-updates.js")),
-    ("presence.js", include_bytes!("../../assets/modules/presence.js")),
-    ("refresh.js", include_bytes!("../../assets/modules/refresh.js")),
-    ("requester-pick.js", include_bytes!("../../assets/modules/requester-pick.js")),
-    ("session.js", include_bytes!("../../assets/modules/session.js")),
+    (
+        "page-updates.js",
+        include_bytes!("../../assets/modules/page-updates.js"),
+    ),
+    (
+        "presence.js",
+        include_bytes!("../../assets/modules/presence.js"),
+    ),
+    (
+        "refresh.js",
+        include_bytes!("../../assets/modules/refresh.js"),
+    ),
+    (
+        "requester-pick.js",
+        include_bytes!("../../assets/modules/requester-pick.js"),
+    ),
+    (
+        "session.js",
+        include_bytes!("../../assets/modules/session.js"),
+    ),
     ("stats.js", include_bytes!("../../assets/modules/stats.js")),
-    ("strings.js", include_bytes!("../../assets/modules/strings.js")),
-    ("ticket-form.js", include_bytes!("../../assets/modules/ticket-form.js")),
-    ("toasts.js", include_bytes!("../../assets/modules/toasts.js")),
+    (
+        "strings.js",
+        include_bytes!("../../assets/modules/strings.js"),
+    ),
+    (
+        "ticket-form.js",
+        include_bytes!("../../assets/modules/ticket-form.js"),
+    ),
+    (
+        "toasts.js",
+        include_bytes!("../../assets/modules/toasts.js"),
+    ),
 ];
 
 const FILES: &[(&str, &str, &[u8])] = &[

@@ -14,6 +14,7 @@ use ictdesk_desk::{
     equipment::{Equipment, EquipmentKind, EquipmentQuery, EquipmentStatus},
     history::HistoryEntry,
     locations::Location,
+    tickets::{Ticket, TicketQuery},
     users::{User, UserQuery},
 };
 use serde::Deserialize;
@@ -159,7 +160,12 @@ struct ItemPage {
     statuses: &'static [EquipmentStatus],
     locations: Vec<Location>,
     people: Vec<User>,
+    /// The tickets about it that the caller may see, the last changed first.
+    tickets: Paged<Ticket>,
 }
+
+/// How many of a device's tickets its page lists.
+const TICKETS_SHOWN: u32 = 20;
 
 async fn live(pages: &Pages, caller: &PageCaller, id: i64) -> Result<LivePart, PageError> {
     let page = pages.app.desk.equipment_page(&caller.user, id).await?;
@@ -184,6 +190,17 @@ async fn item(
         .list_users(&caller.user, &UserQuery::default(), Page::all())
         .await?
         .items;
+    let about = TicketQuery {
+        equipment_id: Some(id),
+        ..TicketQuery::default()
+    };
+    let tickets = desk
+        .list_tickets(
+            &caller.user,
+            &about,
+            Page::new(Some(1), Some(TICKETS_SHOWN)),
+        )
+        .await?;
     let title = format!("{} — {}", live.item.inventory_number, live.item.name);
     render(&ItemPage {
         shell: Shell::new(&pages, &caller, &title, "equipment", last_id),
@@ -192,6 +209,7 @@ async fn item(
         statuses: EquipmentStatus::ALL,
         locations,
         people,
+        tickets,
     })
 }
 

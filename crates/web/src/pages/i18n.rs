@@ -444,6 +444,65 @@ const CATALOG: &[(&str, &str, &str)] = &[
         "Write a comment…",
         "Напишите комментарий…",
     ),
+    // agentday: the person card, a ticket's equipment, a device's tickets (issue 17, point 5).
+    ("person.location", "Location", "Где находится"),
+    (
+        "person.no_location",
+        "not known (no equipment with a location)",
+        "неизвестно (нет оборудования с расположением)",
+    ),
+    ("person.open_tickets", "Open tickets", "Открытые заявки"),
+    (
+        "person.no_open_tickets",
+        "No open tickets.",
+        "Открытых заявок нет.",
+    ),
+    ("person.equipment", "Equipment", "Оборудование"),
+    ("person.no_equipment", "No equipment.", "Оборудования нет."),
+    (
+        "person.all_tickets",
+        "All of their tickets",
+        "Все заявки этого человека",
+    ),
+    (
+        "person.open_card",
+        "Open the card of {0}",
+        "Открыть карточку: {0}",
+    ),
+    ("ticket.no_equipment", "— none —", "— не указано —"),
+    (
+        "ticket.requester_devices",
+        "The requester's devices",
+        "Устройства заявителя",
+    ),
+    ("ticket.other_devices", "Other devices", "Другие устройства"),
+    ("ticket.found_devices", "Found", "Найдено"),
+    (
+        "ticket.found_count",
+        "Found: {0}. Choose one under Equipment.",
+        "Найдено: {0}. Выберите в списке «Оборудование».",
+    ),
+    (
+        "ticket.equipment_search",
+        "Find a device (number, name, holder, place)",
+        "Найти устройство (номер, название, владелец, место)",
+    ),
+    (
+        "equipment.tickets",
+        "Tickets about it",
+        "Заявки по устройству",
+    ),
+    (
+        "equipment.no_tickets",
+        "No tickets about it.",
+        "Заявок по устройству нет.",
+    ),
+    // agentday: the phone's ticket list folds its counters and filters (issue 17, point 13).
+    (
+        "tickets.tools",
+        "Counters and filters",
+        "Счётчики и фильтры",
+    ),
     // agentday: the comment form's two tabs (issue 17, point 3).
     ("comment.kind", "Kind of comment", "Вид комментария"),
     ("comment.reply_tab", "Reply to requester", "Ответ заявителю"),

@@ -372,6 +372,10 @@ struct TicketPage {
     t: Tr,
     live: LivePart,
     agents: Vec<User>,
+    /// The requester's equipment, offered first for the ticket's.
+    devices: Vec<Equipment>,
+    /// The ticket's equipment when it is not the requester's: its id and label.
+    other_device: Option<(i64, String)>,
     statuses: &'static [TicketStatus],
     priorities: &'static [Priority],
 }
@@ -384,17 +388,21 @@ async fn ticket(
     let caller = page_caller(&pages, &headers, &format!("/tickets/{id}")).await?;
     let last_id = pages.app.hub.head();
     let live = live(&pages, &caller.user, caller.t, id).await?;
-    let agents = if caller.is_staff() {
-        staff(&pages, &caller.user).await?
+    let (agents, devices) = if caller.is_staff() {
+        let devices = devices_of(&pages, &caller.user, live.ticket.requester_id).await?;
+        (staff(&pages, &caller.user).await?, devices)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
+    let other_device = other_device(&live.ticket, &devices);
     let title = format!("#{} {}", live.ticket.id, live.ticket.title);
     render(&TicketPage {
         shell: Shell::new(&pages, &caller, &title, "tickets", last_id),
         t: caller.t,
         live,
         agents,
+        devices,
+        other_device,
         statuses: TicketStatus::ALL,
         priorities: Priority::ALL,
     })
@@ -429,6 +437,32 @@ async fn live(pages: &Pages, caller: &User, t: Tr, id: i64) -> Result<LivePart, 
         comments: page.comments,
         history: page.history,
     })
+}
+
+/// What the requester holds: the first choices for a ticket's equipment.
+async fn devices_of(
+    pages: &Pages,
+    viewer: &User,
+    requester_id: i64,
+) -> Result<Vec<Equipment>, PageError> {
+    let held = EquipmentQuery {
+        assigned_user_id: Some(requester_id),
+        ..EquipmentQuery::default()
+    };
+    let found = pages.app.desk.list_equipment(viewer, &held, Page::all());
+    Ok(found.await?.items)
+}
+
+/// The ticket's equipment when the requester does not hold it (the select offers it
+/// beside theirs, so the form shows what is set).
+fn other_device(ticket: &Ticket, devices: &[Equipment]) -> Option<(i64, String)> {
+    let id = ticket.equipment_id?;
+    if devices.iter().any(|device| device.id == id) {
+        return None;
+    }
+    let number = ticket.equipment_inventory_number.as_deref().unwrap_or("");
+    let name = ticket.equipment_name.as_deref().unwrap_or("");
+    Some((id, format!("{number} — {name}")))
 }
 
 /// Agents and admins, for the assignment list.

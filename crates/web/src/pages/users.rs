@@ -1,15 +1,17 @@
-//! Users management (admins; agents may look): the live list, create, block/unblock.
+//! Users management (admins; agents may look): the live list, create, block/unblock;
+//! a person's card for staff (`/users/{id}`: open tickets, equipment, where it stands).
 
 use askama::Template;
 use axum::{
     Router,
-    extract::{Query, State},
+    extract::{Path, Query, State},
     http::HeaderMap,
     response::Response,
     routing::get,
 };
 use ictdesk_desk::{
     Page, Paged,
+    person_card::PersonCard,
     users::{Role, User, UserQuery},
 };
 use serde::Deserialize;
@@ -26,6 +28,7 @@ pub fn routes() -> Router<Pages> {
     Router::new()
         .route("/users", get(list))
         .route("/users/rows", get(rows))
+        .route("/users/{id}", get(card))
 }
 
 #[derive(Deserialize, Default)]
@@ -101,5 +104,29 @@ async fn rows(
         t: caller.t,
         admin: caller.is_admin(),
         users,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "users/card.html")]
+struct CardPage {
+    shell: Shell,
+    t: Tr,
+    card: PersonCard,
+}
+
+/// A person's card (issue 17, point 5): staff reach it from a ticket's requester.
+async fn card(
+    State(pages): State<Pages>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let caller = page_caller(&pages, &headers, &format!("/users/{id}")).await?;
+    let last_id = pages.app.hub.head();
+    let card = pages.app.desk.person_card(&caller.user, id).await?;
+    render(&CardPage {
+        shell: Shell::new(&pages, &caller, &card.user.name, "users", last_id),
+        t: caller.t,
+        card,
     })
 }

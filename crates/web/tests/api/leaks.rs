@@ -441,3 +441,28 @@ async fn requesters_cannot_change_tickets_or_manage_users() {
     .await
     .expect(403);
 }
+
+/// agentday (issue 17, point 5): a person's card — their open tickets, equipment and
+/// where it stands — is for agents and admins. Requesters get 404 for anyone's card,
+/// their own included, exactly as for nobody; anonymous callers 401.
+#[tokio::test]
+async fn a_persons_card_is_for_staff_only() {
+    let app = spawn_app().await;
+    let (owner, other) = (
+        app.login_as(&app.owner).await,
+        app.login_as(&app.other).await,
+    );
+    let agent = app.login_as(&app.agent).await;
+    app.create_ticket(&owner, "Monitor flickers").await;
+    let path = format!("/api/v1/users/{}/card", app.owner.id);
+    app.get(&agent, &path).await.expect(200);
+    app.get(&owner, &path).await.expect(404);
+    app.get(&other, &path).await.expect(404);
+    app.get(&agent, "/api/v1/users/999999/card")
+        .await
+        .expect(404);
+    app.get(&Client::default(), &path).await.expect(401);
+    let page = format!("/users/{}", app.owner.id);
+    let reply = app.get(&other, &page).await;
+    assert_eq!(reply.status, 404, "the card's page too");
+}

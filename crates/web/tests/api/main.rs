@@ -46,6 +46,7 @@ mod live_rights;
 mod login;
 mod mail;
 mod pages;
+mod person_card;
 mod postgres;
 mod requester_home;
 mod session;
